@@ -1,0 +1,13 @@
+//! The host engine of staged: the literal renderer shared by every stage, and
+//! (as the stages land) finding and running rustc and the content-addressed
+//! store.
+//!
+//! ```
+//! use staged_build::bake::Bake;
+//!
+//! assert_eq!(7u32.to_literal(), "7u32");
+//! assert_eq!("say \"hi\"\n".to_literal(), r#""say \"hi\"\n""#);
+//! assert_eq!((-0.0f64).to_literal(), "f64::from_bits(0x8000000000000000u64)");
+//! ```
+
+pub mod bake;

@@ -1,0 +1,18 @@
+//! Procedural macros of staged. Use them through the `staged` crate, which
+//! documents them: `#[staged::specialize]`.
+
+mod edition;
+mod errors;
+mod specialize;
+
+use proc_macro::TokenStream;
+
+/// Specializes a function on the values of some of its parameters; see the
+/// `staged` crate.
+#[proc_macro_attribute]
+pub fn specialize(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    specialize::expand(args.into(), item.clone())
+        .unwrap_or_else(|error| specialize::fallback(item, error))
+        .into()
+}

@@ -1,0 +1,33 @@
+//! Methods and associated functions: a companion module cannot sit inside an
+//! `impl` block, and a trait impl cannot gain extra methods, so the variants
+//! are arms of the function's own body, each with its values bound.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::parts::Parts;
+
+pub(super) fn expand(p: &Parts) -> TokenStream {
+    let attrs = &p.outer_attrs;
+    let vis = &p.func.vis;
+    let sig = &p.func.sig;
+    let stmts = &p.stmts;
+    let scrutinee = p.scrutinee();
+    let arms = p.plan.combos.iter().map(|combo| {
+        let pattern = p.pattern(combo);
+        let bindings = p.bindings(combo);
+        quote!(#pattern => {
+            #bindings
+            #stmts
+        })
+    });
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            match #scrutinee {
+                #(#arms)*
+                _ => { #stmts }
+            }
+        }
+    }
+}

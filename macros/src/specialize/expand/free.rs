@@ -1,0 +1,353 @@
+//! Free functions: a dispatcher under the function's name and a companion
+//! module of the same name (`generic`, `specialized`, `Specialized`,
+//! `prepare`, `stats`).
+//!
+//! The body's copies (the generic function, under its own name so that
+//! recursion works, and one function per static value) sit in
+//! `name::__staged`. With stage 3 on, that module is isolated
+//! (`#[no_implicit_prelude]`, `std` and `core` only): it is exactly the source
+//! the runtime builds for other values. Without stage 3 it imports the user's
+//! module, and relative paths are moved down to keep their meaning.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::parts::Parts;
+use super::reroot::reroot;
+use super::source;
+
+pub(super) fn expand(p: &Parts) -> TokenStream {
+    let name = p.name;
+    let runtime = p.plan.runtime;
+    let variant_names: Vec<_> = (0..p.plan.combos.len())
+        .map(|i| format_ident!("__v{}", i))
+        .collect();
+    let cfgs = p.cfgs();
+    let vis = &p.func.vis;
+
+    let staged_module = {
+        let generic_fn = p.generic_fn(quote!(pub), name);
+        let variant_fns = variant_names
+            .iter()
+            .zip(&p.plan.combos)
+            .map(|(v, combo)| p.variant_fn(quote!(pub), v, combo));
+        let header = if runtime {
+            let prelude = format_ident!("rust_{}", crate::edition::current());
+            quote! {
+                #![no_implicit_prelude]
+                #[allow(unused_imports)]
+                use ::std::prelude::#prelude::*;
+                #[allow(unused_imports)]
+                use ::std;
+                #[allow(unused_imports)]
+                use ::core;
+            }
+        } else {
+            quote! {
+                #[allow(unused_imports)]
+                use super::super::*;
+            }
+        };
+        // Stage 3 rejects relative paths in the body; otherwise the copies sit
+        // two modules below the user's.
+        let fns = reroot(
+            quote!(#generic_fn #(#variant_fns)*),
+            if runtime { 0 } else { 2 },
+        );
+        quote! {
+            #[doc(hidden)]
+            pub mod __staged {
+                #header
+                #fns
+            }
+        }
+    };
+
+    let dispatcher = {
+        let generic_call = p.call(quote!(#name::__staged::#name), &p.arg_names);
+        let fallback = if runtime {
+            let keys = p.spec_names();
+            let rest = p.rest_names();
+            quote!(match #name::__SITE.lookup(&(#(#keys,)*)) {
+                ::core::option::Option::Some(__staged_variant) => unsafe { __staged_variant.call((#(#rest,)*)) },
+                ::core::option::Option::None => #generic_call,
+            })
+        } else {
+            quote!({
+                #name::__SITE.generic_call();
+                #generic_call
+            })
+        };
+        let paths = variant_names
+            .iter()
+            .map(|v| quote!(#name::__staged::#v))
+            .collect();
+        dispatcher(p, paths, fallback)
+    };
+
+    let generic = {
+        let call = p.call(quote!(__staged::#name), &p.arg_names);
+        generic_item(p, call)
+    };
+    let handle = {
+        let arms = variant_names.iter().zip(p.indices()).map(|(v, i)| {
+            let call = p.call(quote!(__staged::#v), p.rest_names());
+            quote!(::staged::__private::Target::Static(#i) => #call,)
+        });
+        let rest = p.rest_names();
+        let runtime_arm = runtime.then(|| {
+            quote!(::staged::__private::Target::Runtime(__staged_variant) => unsafe { __staged_variant.call((#(#rest,)*)) },)
+        });
+        handle_item(
+            p,
+            quote!(match self.__target {
+                #(#arms)*
+                #runtime_arm
+                #[allow(unreachable_patterns)]
+                _ => ::core::unreachable!(),
+            }),
+        )
+    };
+    let (site, specialized, prepare, stats_doc) = if runtime {
+        let key = key_type(p);
+        let keys = p.spec_names();
+        let fn_source = source::fn_source(p);
+        let site = quote! {
+            #[doc(hidden)]
+            pub static __SOURCE: ::staged::__private::FnSource = #fn_source;
+            #[doc(hidden)]
+            pub static __SITE: ::staged::__private::Site<#key> = ::staged::__private::Site::new(&__SOURCE);
+        };
+        let build = quote!(
+            __SITE.specialize(&(#(#keys,)*)).map(|v| Specialized { __target: ::staged::__private::Target::Runtime(v) })
+        );
+        (
+            site,
+            specialized_item(p, build),
+            prepare_runtime(p),
+            "The counters of this function's run-time stage.",
+        )
+    } else {
+        let site = quote! {
+            #[doc(hidden)]
+            pub static __SITE: ::staged::__private::StaticSite = ::staged::__private::StaticSite::new();
+        };
+        let refuse = quote!(::core::result::Result::Err(
+            ::staged::__private::runtime_false()
+        ));
+        (
+            site,
+            specialized_item(p, refuse),
+            prepare_static(p),
+            "The counters of this function: without a run-time stage, only `generic_calls` moves.",
+        )
+    };
+    let signatures = reroot(quote!(#generic #handle), if runtime { 0 } else { 1 });
+    let glob = (!runtime).then(|| {
+        quote!(
+            #[allow(unused_imports)]
+            use super::*;
+        )
+    });
+    let static_index = static_index_item(p);
+    let doc = format!(
+        " Companion items of the function `{name}`: its generic body, handles on its variants, and its counters."
+    );
+    quote! {
+        #dispatcher
+
+        #cfgs
+        #[doc = #doc]
+        #[allow(dead_code, clippy::all)]
+        #vis mod #name {
+            #glob
+            #staged_module
+            #site
+            #signatures
+            #specialized
+            #prepare
+
+            #[doc = #stats_doc]
+            pub fn stats() -> ::staged::SiteStats {
+                __SITE.stats()
+            }
+
+            #static_index
+        }
+    }
+}
+
+/// The user's function, keeping its signature, with a body that dispatches:
+/// a `match` over the static values, and `fallback` for the others.
+fn dispatcher(p: &Parts, variant_paths: Vec<TokenStream>, fallback: TokenStream) -> TokenStream {
+    let attrs = &p.outer_attrs;
+    let vis = &p.func.vis;
+    let mut sig = p.func.sig.clone();
+    sig.inputs = p.inputs.clone();
+    let body = if p.plan.combos.is_empty() {
+        fallback
+    } else {
+        let scrutinee = p.scrutinee();
+        let arms = variant_paths
+            .iter()
+            .zip(&p.plan.combos)
+            .map(|(path, combo)| {
+                let pattern = p.pattern(combo);
+                let call = p.call(path.clone(), p.rest_names());
+                quote!(#pattern => #call,)
+            });
+        quote!(match #scrutinee {
+            #(#arms)*
+            _ => #fallback,
+        })
+    };
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            #body
+        }
+    }
+}
+
+fn generic_item(p: &Parts, call: TokenStream) -> TokenStream {
+    let sig = &p.func.sig;
+    let (asyncness, safety, generics, output) =
+        (&sig.asyncness, &sig.safety, &sig.generics, &sig.output);
+    let where_clause = &generics.where_clause;
+    let inputs = &p.inputs;
+    quote! {
+        /// The generic body, unspecialized, for any value.
+        pub #asyncness #safety fn generic #generics (#inputs) #output #where_clause {
+            #call
+        }
+    }
+}
+
+fn handle_item(p: &Parts, call_body: TokenStream) -> TokenStream {
+    let sig = &p.func.sig;
+    let (asyncness, safety, generics, output) =
+        (&sig.asyncness, &sig.safety, &sig.generics, &sig.output);
+    let where_clause = &generics.where_clause;
+    let inputs = p.rest_inputs();
+    quote! {
+        /// A variant for one value, from `specialized`: calling it runs the
+        /// specialized code directly, with no lookup.
+        #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
+        pub struct Specialized {
+            __target: ::staged::__private::Target,
+        }
+
+        impl Specialized {
+            /// Calls the variant with the parameters that are not specialized.
+            #[inline]
+            pub #asyncness #safety fn call #generics (&self, #(#inputs),*) #output #where_clause {
+                #call_body
+            }
+
+            /// Where the variant's code came from.
+            pub fn origin(&self) -> ::staged::Origin {
+                self.__target.origin()
+            }
+        }
+    }
+}
+
+fn specialized_item(p: &Parts, not_static: TokenStream) -> TokenStream {
+    let (generics, types) = p.value_params();
+    let names: Vec<_> = p.spec_names().collect();
+    quote! {
+        /// A handle on the variant for these values: a static variant when
+        /// they were listed in `#[specialize]`, else one built now at run time.
+        ///
+        /// # Errors
+        ///
+        /// When the values have no static variant and no run-time variant
+        /// could be had; the function itself keeps working through its
+        /// generic body.
+        pub fn specialized #generics (#(#names: #types),*) -> ::core::result::Result<Specialized, ::staged::Error> {
+            match __static_index(#(#names),*) {
+                ::core::option::Option::Some(i) => ::core::result::Result::Ok(Specialized {
+                    __target: ::staged::__private::Target::Static(i),
+                }),
+                ::core::option::Option::None => #not_static,
+            }
+        }
+    }
+}
+
+fn prepare_static(p: &Parts) -> TokenStream {
+    let (generics, types) = p.value_params();
+    let (item, pattern) = p.value_item(&types);
+    let names = p.spec_names();
+    quote! {
+        /// Checks that every value has a static variant: without a run-time
+        /// stage there is nothing to build.
+        ///
+        /// # Errors
+        ///
+        /// When a value has no static variant.
+        pub fn prepare #generics (values: impl ::core::iter::IntoIterator<Item = #item>) -> ::core::result::Result<(), ::staged::Error> {
+            for #pattern in values {
+                if __static_index(#(#names),*).is_none() {
+                    return ::core::result::Result::Err(::staged::__private::runtime_false());
+                }
+            }
+            ::core::result::Result::Ok(())
+        }
+    }
+}
+
+fn prepare_runtime(p: &Parts) -> TokenStream {
+    let (generics, types) = p.value_params();
+    let (item, pattern) = p.value_item(&types);
+    let names: Vec<_> = p.spec_names().collect();
+    quote! {
+        /// Builds the variants of many values in one rustc invocation, into
+        /// one library; values with a static variant are skipped.
+        ///
+        /// # Errors
+        ///
+        /// When the build or the load fails; the values then run the
+        /// generic body.
+        pub fn prepare #generics (values: impl ::core::iter::IntoIterator<Item = #item>) -> ::core::result::Result<(), ::staged::Error> {
+            __SITE.prepare(
+                ::core::iter::Iterator::map(
+                    ::core::iter::Iterator::filter(
+                        ::core::iter::IntoIterator::into_iter(values),
+                        |&#pattern| __static_index(#(#names),*).is_none(),
+                    ),
+                    |#pattern| (#(#names,)*),
+                ),
+            )
+        }
+    }
+}
+
+fn static_index_item(p: &Parts) -> TokenStream {
+    let (generics, types) = p.value_params();
+    let names: Vec<_> = p.spec_names().collect();
+    let scrutinee = p.scrutinee();
+    let arms = p.plan.combos.iter().zip(p.indices()).map(|(combo, i)| {
+        let pattern = p.pattern(combo);
+        quote!(#pattern => ::core::option::Option::Some(#i),)
+    });
+    quote! {
+        #[doc(hidden)]
+        #[inline]
+        pub fn __static_index #generics (#(#names: #types),*) -> ::core::option::Option<u16> {
+            #[allow(unreachable_patterns)]
+            match #scrutinee {
+                #(#arms)*
+                _ => ::core::option::Option::None,
+            }
+        }
+    }
+}
+
+/// The run-time table's key: the specialized types, `&'static str` for
+/// strings.
+fn key_type(p: &Parts) -> TokenStream {
+    let lifetime = syn::Lifetime::new("'static", proc_macro2::Span::call_site());
+    let types = p.specs().iter().map(|s| s.scalar.tokens(&lifetime));
+    quote!((#(#types,)*))
+}

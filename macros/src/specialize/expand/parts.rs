@@ -1,0 +1,297 @@
+//! Pieces of the expansion shared by every shape of function.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote};
+use syn::punctuated::Punctuated;
+use syn::{AttrStyle, Attribute, FnArg, Ident, ItemFn, Lifetime, Pat, Token};
+
+use super::super::valid::{Plan, Spec};
+use super::super::value::Listed;
+
+/// The function taken apart for the expansion.
+pub(super) struct Parts<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) func: &'a ItemFn,
+    pub(super) name: &'a Ident,
+    /// Attributes for the dispatcher: the user's, inner ones made outer.
+    pub(super) outer_attrs: Vec<Attribute>,
+    /// `#[cfg]` attributes, repeated on every item the expansion adds.
+    pub(super) cfg_attrs: Vec<&'a Attribute>,
+    /// Lint attributes and the body's inner attributes, for every copy of the
+    /// body.
+    pub(super) body_attrs: Vec<Attribute>,
+    /// The dispatcher's parameters: the user's, with patterns replaced by
+    /// names so that the arguments can be passed on.
+    pub(super) inputs: Punctuated<FnArg, Token![,]>,
+    /// The name of every typed parameter of `inputs`, in order.
+    pub(super) arg_names: Vec<Ident>,
+    /// `(user's parameter, name in inputs)` of the parameters that are not
+    /// specialized.
+    pub(super) rest: Vec<(&'a FnArg, Ident)>,
+    /// The body's statements.
+    pub(super) stmts: TokenStream,
+}
+
+impl<'a> Parts<'a> {
+    pub(super) fn new(plan: &'a Plan) -> Self {
+        let func = &plan.func;
+        let mut inputs = Punctuated::new();
+        let mut arg_names = Vec::new();
+        let mut rest = Vec::new();
+        for (i, input) in func.sig.inputs.iter().enumerate() {
+            let FnArg::Typed(typed) = input else {
+                inputs.push(input.clone());
+                continue;
+            };
+            let name = match &*typed.pat {
+                Pat::Ident(p) if p.by_ref.is_none() && p.subpat.is_none() => p.ident.clone(),
+                _ => format_ident!("__staged_arg{}", i),
+            };
+            let mut renamed = typed.clone();
+            renamed.pat = Box::new(syn::parse_quote!(#name));
+            renamed.attrs.clear();
+            inputs.push(FnArg::Typed(renamed));
+            if !plan.specs.iter().any(|s| s.position == i) {
+                rest.push((input, name.clone()));
+            }
+            arg_names.push(name);
+        }
+        let is = |a: &Attribute, names: &[&str]| names.iter().any(|n| a.path().is_ident(n));
+        let lints = ["allow", "warn", "deny", "forbid", "expect"];
+        let as_outer = |a: &Attribute| Attribute {
+            style: AttrStyle::Outer,
+            ..a.clone()
+        };
+        let body_attrs = func
+            .attrs
+            .iter()
+            .filter(|a| matches!(a.style, AttrStyle::Inner(_)) || is(a, &lints))
+            .map(as_outer)
+            .collect();
+        Self {
+            plan,
+            func,
+            name: &func.sig.ident,
+            outer_attrs: func.attrs.iter().map(as_outer).collect(),
+            cfg_attrs: func.attrs.iter().filter(|a| is(a, &["cfg"])).collect(),
+            body_attrs,
+            inputs,
+            arg_names,
+            rest,
+            stmts: func
+                .block
+                .stmts
+                .iter()
+                .map(ToTokens::to_token_stream)
+                .collect(),
+        }
+    }
+
+    pub(super) fn specs(&self) -> &'a [Spec] {
+        &self.plan.specs
+    }
+
+    pub(super) fn spec_names(&self) -> impl Iterator<Item = &'a Ident> + 'a {
+        self.plan.specs.iter().map(|s| &s.ident)
+    }
+
+    pub(super) fn rest_names(&self) -> impl Iterator<Item = &Ident> {
+        self.rest.iter().map(|(_, n)| n)
+    }
+
+    /// The dispatcher's parameters that are not specialized.
+    pub(super) fn rest_inputs(&self) -> Vec<&FnArg> {
+        let specialized: Vec<&Ident> = self.spec_names().collect();
+        self.inputs
+            .iter()
+            .filter(|input| match input {
+                FnArg::Typed(t) => match &*t.pat {
+                    Pat::Ident(p) => !specialized.contains(&&p.ident),
+                    _ => true,
+                },
+                FnArg::Receiver(_) => false,
+            })
+            .collect()
+    }
+
+    /// `::<T, N>` for the function's type and const parameters.
+    pub(super) fn turbofish(&self) -> TokenStream {
+        let args: Vec<TokenStream> = self
+            .func
+            .sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|p| match p {
+                syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+                syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        if args.is_empty() {
+            TokenStream::new()
+        } else {
+            quote!(::<#(#args),*>)
+        }
+    }
+
+    /// A call of `path` with `args`, inside `unsafe` for an `unsafe fn` and
+    /// awaited for an `async fn`.
+    pub(super) fn call<'i>(
+        &self,
+        path: TokenStream,
+        args: impl IntoIterator<Item = &'i Ident>,
+    ) -> TokenStream {
+        let args = args.into_iter();
+        let turbofish = self.turbofish();
+        let mut call = quote!(#path #turbofish (#(#args),*));
+        if self.is_unsafe() {
+            call = quote!(unsafe { #call });
+        }
+        if self.func.sig.asyncness.is_some() {
+            call = quote!(#call.await);
+        }
+        call
+    }
+
+    pub(super) fn is_unsafe(&self) -> bool {
+        matches!(self.func.sig.safety, syn::Safety::Unsafe(_))
+    }
+
+    /// `let n: u32 = 2u32;` for each specialized parameter of `combo`.
+    pub(super) fn bindings(&self, combo: &[Listed]) -> TokenStream {
+        let lets = self.specs().iter().zip(combo).map(|(spec, listed)| {
+            let Spec {
+                ident,
+                mutability,
+                ty,
+                ..
+            } = spec;
+            let value = listed.value.expr(listed.span);
+            quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
+        });
+        quote!(#(#lets)*)
+    }
+
+    /// A function holding the body with the values of `combo` bound, taking
+    /// the other parameters.
+    pub(super) fn variant_fn(
+        &self,
+        vis: TokenStream,
+        name: &Ident,
+        combo: &[Listed],
+    ) -> TokenStream {
+        let sig = &self.func.sig;
+        let (asyncness, safety) = (&sig.asyncness, &sig.safety);
+        let generics = &sig.generics;
+        let where_clause = &generics.where_clause;
+        let output = &sig.output;
+        let inputs = self.rest.iter().map(|(input, _)| input);
+        let body_attrs = &self.body_attrs;
+        let bindings = self.bindings(combo);
+        let stmts = &self.stmts;
+        quote! {
+            #(#body_attrs)*
+            #[doc(hidden)]
+            #[allow(unused_variables, unused_mut, unused_assignments, clippy::all)]
+            #vis #asyncness #safety fn #name #generics (#(#inputs),*) #output #where_clause {
+                #bindings
+                #stmts
+            }
+        }
+    }
+
+    /// A function holding the body unchanged, under `name`.
+    pub(super) fn generic_fn(&self, vis: TokenStream, name: &Ident) -> TokenStream {
+        let sig = &self.func.sig;
+        let (asyncness, safety) = (&sig.asyncness, &sig.safety);
+        let generics = &sig.generics;
+        let where_clause = &generics.where_clause;
+        let output = &sig.output;
+        let inputs = &sig.inputs;
+        let body_attrs = &self.body_attrs;
+        let stmts = &self.stmts;
+        quote! {
+            #(#body_attrs)*
+            #[doc(hidden)]
+            #vis #asyncness #safety fn #name #generics (#inputs) #output #where_clause {
+                #stmts
+            }
+        }
+    }
+
+    /// What the dispatcher matches on: the specialized arguments, floats by
+    /// their bits.
+    pub(super) fn scrutinee(&self) -> TokenStream {
+        let parts: Vec<TokenStream> = self
+            .specs()
+            .iter()
+            .map(|s| {
+                let ident = &s.ident;
+                match s.scalar {
+                    super::super::types::Scalar::F32 | super::super::types::Scalar::F64 => {
+                        quote!(#ident.to_bits())
+                    }
+                    _ => quote!(#ident),
+                }
+            })
+            .collect();
+        match parts.as_slice() {
+            [one] => one.clone(),
+            many => quote!((#(#many),*)),
+        }
+    }
+
+    /// The pattern of `combo` in the dispatcher's `match`.
+    pub(super) fn pattern(&self, combo: &[Listed]) -> TokenStream {
+        let pats: Vec<TokenStream> = combo.iter().map(|l| l.value.pattern(l.span)).collect();
+        match pats.as_slice() {
+            [one] => one.clone(),
+            many => quote!((#(#many),*)),
+        }
+    }
+
+    /// The static variants' indices, as `u16` literals.
+    pub(super) fn indices(&self) -> Vec<proc_macro2::Literal> {
+        (0..self.plan.combos.len())
+            .map(|i| proc_macro2::Literal::u16_suffixed(i as u16))
+            .collect()
+    }
+
+    /// Parameters `(n: u32, s: &'__v str)` of the companion functions that take
+    /// the specialized values, and their lifetime parameter if one is needed.
+    pub(super) fn value_params(&self) -> (TokenStream, Vec<TokenStream>) {
+        let lifetime = Lifetime::new("'__staged_v", Span::call_site());
+        let needs = self
+            .specs()
+            .iter()
+            .any(|s| s.scalar == super::super::types::Scalar::Str);
+        let generics = if needs {
+            quote!(<#lifetime>)
+        } else {
+            TokenStream::new()
+        };
+        let types = self
+            .specs()
+            .iter()
+            .map(|s| s.scalar.tokens(&lifetime))
+            .collect();
+        (generics, types)
+    }
+
+    /// The tuple type, or single type, of the specialized values.
+    pub(super) fn value_item(&self, types: &[TokenStream]) -> (TokenStream, TokenStream) {
+        let names: Vec<&Ident> = self.spec_names().collect();
+        match (types, names.as_slice()) {
+            ([ty], [name]) => (ty.clone(), quote!(#name)),
+            _ => (quote!((#(#types),*)), quote!((#(#names),*))),
+        }
+    }
+
+    /// The `#[cfg]` attributes and a marker that rustdoc and lints should treat
+    /// the item as generated.
+    pub(super) fn cfgs(&self) -> TokenStream {
+        let cfgs = &self.cfg_attrs;
+        quote!(#(#cfgs)*)
+    }
+}

@@ -1,0 +1,66 @@
+//! Moves relative paths down: code written for the user's module, emitted
+//! `depth` modules deeper, keeps meaning the same items.
+
+use proc_macro2::{Group, Ident, Punct, Spacing, TokenStream, TokenTree};
+
+/// Rewrites `self::x` to `super::x` and `super::x` to `super::super::x`, once
+/// per level of `depth`, everywhere in `tokens` (macro arguments included).
+pub(super) fn reroot(tokens: TokenStream, depth: usize) -> TokenStream {
+    if depth == 0 {
+        return tokens;
+    }
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out = Vec::with_capacity(tokens.len());
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(g) => {
+                let mut group = Group::new(g.delimiter(), reroot(g.stream(), depth));
+                group.set_span(g.span());
+                out.push(TokenTree::Group(group));
+            }
+            TokenTree::Ident(ident)
+                if (ident == "self" || ident == "super")
+                    && is_path_sep(tokens.get(i + 1), tokens.get(i + 2))
+                    && !(i >= 2 && is_path_sep(tokens.get(i - 2), tokens.get(i - 1))) =>
+            {
+                let extra = if ident == "self" { depth } else { depth + 1 };
+                for k in 0..extra {
+                    out.push(TokenTree::Ident(Ident::new("super", ident.span())));
+                    if k + 1 < extra {
+                        out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
+                        out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
+                    }
+                }
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn is_path_sep(a: Option<&TokenTree>, b: Option<&TokenTree>) -> bool {
+    matches!(
+        (a, b),
+        (Some(TokenTree::Punct(x)), Some(TokenTree::Punct(y)))
+            if x.as_char() == ':' && x.spacing() == Spacing::Joint && y.as_char() == ':'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reroot;
+
+    fn run(s: &str, depth: usize) -> String {
+        reroot(s.parse().unwrap(), depth).to_string()
+    }
+
+    #[test]
+    fn rewrites_roots_only() {
+        assert_eq!(
+            run("self::a(super::b, x::self::c, &self)", 1),
+            "super :: a (super :: super :: b , x :: self :: c , & self)"
+        );
+        assert_eq!(run("vec![self::X]", 2), "vec ! [super :: super :: X]");
+        assert_eq!(run("Self::new()", 2), "Self :: new ()");
+    }
+}

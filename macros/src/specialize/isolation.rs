@@ -1,0 +1,271 @@
+//! The isolation rule: a body that is specialized at run time is compiled on
+//! its own, in a library that holds only this function, `core` and `std`.
+//! Whatever would resolve differently there is rejected here, on the user's
+//! token, so that a body either means the same thing in both builds or does
+//! not compile.
+
+use proc_macro2::{Delimiter, Ident, Spacing, TokenStream, TokenTree};
+
+use crate::errors::Errors;
+
+const HINT: &str = "add `runtime = false` to `#[specialize]` to specialize at compile time only";
+
+/// Macros of `std` and `core` that mean the same in the run-time build.
+const STD_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "cfg",
+    "compile_error",
+    "concat",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "eprint",
+    "eprintln",
+    "format",
+    "format_args",
+    "is_x86_feature_detected",
+    "is_aarch64_feature_detected",
+    "is_arm_feature_detected",
+    "is_riscv_feature_detected",
+    "matches",
+    "panic",
+    "print",
+    "println",
+    "stringify",
+    "thread_local",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+    "macro_rules",
+];
+
+/// Macros whose answer depends on where the source is compiled.
+const PLACE_MACROS: &[&str] = &[
+    "include",
+    "include_str",
+    "include_bytes",
+    "env",
+    "option_env",
+    "file",
+    "line",
+    "column",
+    "module_path",
+];
+
+/// Records an error for every token of `body` that could not be compiled, or
+/// would mean something else, in the run-time build.
+pub(crate) fn check(body: TokenStream, errors: &mut Errors) {
+    let mut local_macros = Vec::new();
+    collect_macro_rules(body.clone(), &mut local_macros);
+    scan(body, &local_macros, errors);
+}
+
+fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        let next = |k: usize| tokens.get(i + k);
+        match token {
+            TokenTree::Group(group) => scan(group.stream(), local_macros, errors),
+            TokenTree::Ident(ident)
+                if is_path_sep(next(1), next(2)) && !follows_path_sep(&tokens, i) =>
+            {
+                check_path_root(ident, errors);
+            }
+            TokenTree::Punct(p) if p.as_char() == ':' && is_path_sep(Some(token), next(1)) => {
+                if is_leading(&tokens, i) {
+                    if let Some(TokenTree::Ident(root)) = next(2) {
+                        if !["std", "core"].contains(&root.to_string().as_str()) {
+                            errors.at(
+                                root,
+                                format_args!(
+                                    "`::{root}` is not available to a run-time specialized body, which can use `core` and `std` only; {HINT}"
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+            TokenTree::Ident(ident) => {
+                if is_macro_call(next(1), next(2)) && !follows_path_sep(&tokens, i) {
+                    check_macro(ident, local_macros, errors);
+                }
+                if (ident == "cfg" || ident == "cfg_attr") && mentions_feature(next(1), next(2)) {
+                    errors.at(
+                        ident,
+                        format_args!(
+                            "the crate's features are not known to the run-time build, so this `{ident}` would select different code there; {HINT}"
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_path_root(ident: &Ident, errors: &mut Errors) {
+    let name = ident.to_string();
+    if ["crate", "super", "self"].contains(&name.as_str()) {
+        errors.at(
+            ident,
+            format_args!(
+                "`{name}::` paths are not available to a run-time specialized body: it is built on its own, without the rest of the crate; {HINT}"
+            ),
+        );
+    }
+}
+
+fn check_macro(ident: &Ident, local_macros: &[String], errors: &mut Errors) {
+    let name = ident.to_string();
+    if PLACE_MACROS.contains(&name.as_str()) {
+        errors.at(
+            ident,
+            format_args!(
+                "`{name}!` would give a different answer in the run-time build, which compiles this body from another file and environment; {HINT}"
+            ),
+        );
+    } else if !STD_MACROS.contains(&name.as_str()) && !local_macros.contains(&name) {
+        errors.at(
+            ident,
+            format_args!(
+                "macro `{name}!` is not available to a run-time specialized body, which can use the macros of `std` and those it defines itself; {HINT}"
+            ),
+        );
+    }
+}
+
+/// `a` `b` are `::`.
+fn is_path_sep(a: Option<&TokenTree>, b: Option<&TokenTree>) -> bool {
+    matches!(
+        (a, b),
+        (Some(TokenTree::Punct(x)), Some(TokenTree::Punct(y)))
+            if x.as_char() == ':' && x.spacing() == Spacing::Joint && y.as_char() == ':'
+    )
+}
+
+/// The token at `i` is preceded by `::`, so it is not the root of its path.
+fn follows_path_sep(tokens: &[TokenTree], i: usize) -> bool {
+    i >= 2 && is_path_sep(tokens.get(i - 2), tokens.get(i - 1))
+}
+
+/// The `::` at `i` starts a path (`::name`) rather than separating segments.
+fn is_leading(tokens: &[TokenTree], i: usize) -> bool {
+    match i.checked_sub(1).and_then(|j| tokens.get(j)) {
+        None => true,
+        Some(TokenTree::Punct(p)) => p.as_char() != '>',
+        Some(TokenTree::Ident(id)) => {
+            let s = id.to_string();
+            [
+                "return", "in", "as", "else", "match", "if", "while", "for", "move", "mut", "ref",
+                "dyn", "impl", "box", "break", "yield", "let", "const", "static", "use",
+            ]
+            .contains(&s.as_str())
+        }
+        Some(_) => false,
+    }
+}
+
+/// `name ! (..)`, `name ! [..]`, `name ! {..}` or `macro_rules ! name`.
+fn is_macro_call(bang: Option<&TokenTree>, args: Option<&TokenTree>) -> bool {
+    matches!(bang, Some(TokenTree::Punct(p)) if p.as_char() == '!' && p.spacing() == Spacing::Alone)
+        && matches!(args, Some(TokenTree::Group(g)) if g.delimiter() != Delimiter::None)
+}
+
+/// `cfg(...)` / `cfg!(...)` whose predicate names `feature`.
+fn mentions_feature(a: Option<&TokenTree>, b: Option<&TokenTree>) -> bool {
+    let group = match (a, b) {
+        (Some(TokenTree::Group(g)), _) => g,
+        (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) if p.as_char() == '!' => g,
+        _ => return false,
+    };
+    fn has_feature(tokens: TokenStream) -> bool {
+        tokens.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => i == "feature",
+            TokenTree::Group(g) => has_feature(g.stream()),
+            _ => false,
+        })
+    }
+    has_feature(group.stream())
+}
+
+/// Names defined by `macro_rules! name` anywhere in `tokens`.
+fn collect_macro_rules(tokens: TokenStream, out: &mut Vec<String>) {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for window in tokens.windows(3) {
+        if let [
+            TokenTree::Ident(m),
+            TokenTree::Punct(bang),
+            TokenTree::Ident(name),
+        ] = window
+        {
+            if m == "macro_rules" && bang.as_char() == '!' {
+                out.push(name.to_string());
+            }
+        }
+    }
+    for token in tokens {
+        if let TokenTree::Group(g) = token {
+            collect_macro_rules(g.stream(), out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check;
+    use crate::errors::Errors;
+
+    fn messages(body: &str) -> Vec<String> {
+        let mut errors = Errors::default();
+        check(body.parse().unwrap(), &mut errors);
+        match errors.finish(()) {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn self_contained_bodies_pass() {
+        let body = r#"
+            use std::collections::HashMap;
+            macro_rules! twice { ($e:expr) => { $e * 2 } }
+            let v: Vec<u32> = vec![1, 2];
+            let m: HashMap<u32, u32> = HashMap::new();
+            let x = ::core::cmp::max(twice!(n), <u32>::MAX);
+            let y = Vec::<u8>::new();
+            assert!(x != 3, "{}", format!("{x}"));
+            pub(crate) fn inner() {}
+            x + v[0] + m.len() as u32
+        "#;
+        assert_eq!(messages(body), Vec::<String>::new());
+    }
+
+    #[test]
+    fn paths_out_of_the_body_are_rejected() {
+        let found = messages(
+            "crate::helper(); super::x; self::y; a::crate::z; ::serde::f(); let q = ::std::f();",
+        );
+        assert_eq!(found.len(), 4, "{found:?}");
+        assert!(found[0].starts_with("`crate::` paths"));
+        assert!(found[1].starts_with("`super::` paths"));
+        assert!(found[2].starts_with("`self::` paths"));
+        assert!(found[3].starts_with("`::serde` is not available"));
+    }
+
+    #[test]
+    fn foreign_and_place_dependent_macros_are_rejected() {
+        let found = messages(
+            r#"info!("x"); let s = include_str!("a"); std::println!("ok"); #[cfg(feature = "f")] let z = 1;"#,
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].contains("macro `info!`"));
+        assert!(found[1].contains("`include_str!`"));
+        assert!(found[2].contains("features"));
+    }
+}

@@ -1,0 +1,290 @@
+//! What the macro needs to know about types: which parameter types can be
+//! specialized, and which types can cross into a run-time variant.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::visit_mut::VisitMut;
+use syn::{Lifetime, Type};
+
+/// An integer type.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct IntTy {
+    pub(crate) name: &'static str,
+    pub(crate) signed: bool,
+    /// Width in bits; `usize`/`isize` are checked as 64-bit here and by rustc
+    /// for the real target.
+    pub(crate) bits: u32,
+}
+
+const INTS: [IntTy; 12] = [
+    IntTy {
+        name: "u8",
+        signed: false,
+        bits: 8,
+    },
+    IntTy {
+        name: "u16",
+        signed: false,
+        bits: 16,
+    },
+    IntTy {
+        name: "u32",
+        signed: false,
+        bits: 32,
+    },
+    IntTy {
+        name: "u64",
+        signed: false,
+        bits: 64,
+    },
+    IntTy {
+        name: "u128",
+        signed: false,
+        bits: 128,
+    },
+    IntTy {
+        name: "usize",
+        signed: false,
+        bits: 64,
+    },
+    IntTy {
+        name: "i8",
+        signed: true,
+        bits: 8,
+    },
+    IntTy {
+        name: "i16",
+        signed: true,
+        bits: 16,
+    },
+    IntTy {
+        name: "i32",
+        signed: true,
+        bits: 32,
+    },
+    IntTy {
+        name: "i64",
+        signed: true,
+        bits: 64,
+    },
+    IntTy {
+        name: "i128",
+        signed: true,
+        bits: 128,
+    },
+    IntTy {
+        name: "isize",
+        signed: true,
+        bits: 64,
+    },
+];
+
+impl IntTy {
+    /// The largest magnitude a value of this type can have, for its sign.
+    pub(crate) fn max_magnitude(self, negative: bool) -> u128 {
+        match (self.signed, negative) {
+            (false, false) => u128::MAX >> (128 - self.bits),
+            (false, true) => 0,
+            (true, false) => (1u128 << (self.bits - 1)) - 1,
+            (true, true) => 1u128 << (self.bits - 1),
+        }
+    }
+}
+
+/// The type of a specializable parameter.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Scalar {
+    Int(IntTy),
+    Bool,
+    Char,
+    F32,
+    F64,
+    Str,
+}
+
+impl Scalar {
+    /// Recognizes `u32`, `core::primitive::u32`, `bool`, `&str`, `&'a str`...
+    pub(crate) fn of(ty: &Type) -> Option<Self> {
+        match ty {
+            Type::Group(g) => Self::of(&g.elem),
+            Type::Paren(p) => Self::of(&p.elem),
+            Type::Reference(r) if r.mutability.is_none() => {
+                (primitive_name(&r.elem)? == "str").then_some(Self::Str)
+            }
+            _ => match primitive_name(ty)? {
+                "bool" => Some(Self::Bool),
+                "char" => Some(Self::Char),
+                "f32" => Some(Self::F32),
+                "f64" => Some(Self::F64),
+                name => INTS.iter().find(|i| i.name == name).map(|&i| Self::Int(i)),
+            },
+        }
+    }
+
+    /// The type as written in generated signatures; `&str` borrows for
+    /// `lifetime`.
+    pub(crate) fn tokens(self, lifetime: &Lifetime) -> TokenStream {
+        let name = match self {
+            Self::Int(i) => i.name,
+            Self::Bool => "bool",
+            Self::Char => "char",
+            Self::F32 => "f32",
+            Self::F64 => "f64",
+            Self::Str => return quote!(&#lifetime str),
+        };
+        let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
+        quote!(#ident)
+    }
+
+    /// How the type reads in messages.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Self::Int(i) => i.name,
+            Self::Bool => "bool",
+            Self::Char => "char",
+            Self::F32 => "f32",
+            Self::F64 => "f64",
+            Self::Str => "&str",
+        }
+    }
+}
+
+/// `u32` for `u32`, `core::primitive::u32` or `::std::primitive::u32`.
+fn primitive_name(ty: &Type) -> Option<&'static str> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let segments: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    if p.path.segments.iter().any(|s| !s.arguments.is_none()) {
+        return None;
+    }
+    let name = match segments.as_slice() {
+        [name] if p.path.leading_colon.is_none() => name,
+        [krate, module, name] if (krate == "core" || krate == "std") && module == "primitive" => {
+            name
+        }
+        _ => return None,
+    };
+    const NAMES: [&str; 17] = [
+        "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize",
+        "bool", "char", "f32", "f64", "str",
+    ];
+    NAMES.into_iter().find(|n| n == name)
+}
+
+/// Checks that `ty` can cross into a run-time variant: primitives, arrays of
+/// literal length, tuples, shared and mutable references, slices behind a
+/// reference, and `str` behind a reference. Returns the offending type.
+pub(crate) fn non_portable(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Group(g) => non_portable(&g.elem),
+        Type::Paren(p) => non_portable(&p.elem),
+        Type::Tuple(t) => t.elems.iter().find_map(non_portable),
+        Type::Array(a) => match &a.len {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(_),
+                ..
+            }) => non_portable(&a.elem),
+            _ => Some(ty),
+        },
+        Type::Reference(r) => match &*r.elem {
+            Type::Slice(s) => non_portable(&s.elem),
+            elem if primitive_name(elem) == Some("str") => None,
+            elem => non_portable(elem),
+        },
+        _ => match primitive_name(ty) {
+            Some("str") | None => Some(ty),
+            Some(_) => None,
+        },
+    }
+}
+
+/// `ty` with every lifetime but `'static` replaced by `with`: `'_` where
+/// inference fills it in, `'static` where only the layout matters.
+pub(crate) fn erase_lifetimes(ty: &Type, with: &Lifetime) -> Type {
+    struct Eraser<'a>(&'a Lifetime);
+    impl VisitMut for Eraser<'_> {
+        fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
+            if l.ident != "static" {
+                *l = self.0.clone();
+            }
+        }
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(self.0.clone());
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    let mut ty = ty.clone();
+    Eraser(with).visit_type_mut(&mut ty);
+    ty
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quote::ToTokens;
+
+    fn ty(s: &str) -> Type {
+        syn::parse_str(s).unwrap()
+    }
+
+    #[test]
+    fn recognizes_specializable_types() {
+        assert_eq!(Scalar::of(&ty("u32")).map(Scalar::describe), Some("u32"));
+        assert_eq!(
+            Scalar::of(&ty("core::primitive::i8")).map(Scalar::describe),
+            Some("i8")
+        );
+        assert_eq!(Scalar::of(&ty("&'a str")), Some(Scalar::Str));
+        assert_eq!(Scalar::of(&ty("&mut str")), None);
+        assert_eq!(Scalar::of(&ty("String")), None);
+        assert_eq!(Scalar::of(&ty("my::u32")), None);
+    }
+
+    #[test]
+    fn portable_types() {
+        for ok in [
+            "u8",
+            "(u8, f64)",
+            "()",
+            "&[u64]",
+            "&mut [[f32; 4]]",
+            "&str",
+            "[i32; 8]",
+            "&&(bool, char)",
+        ] {
+            assert!(non_portable(&ty(ok)).is_none(), "{ok}");
+        }
+        for (bad, culprit) in [
+            ("String", "String"),
+            ("(u8, Vec<u8>)", "Vec < u8 >"),
+            ("[u8; N]", "[u8 ; N]"),
+            ("&dyn Fn()", "dyn Fn ()"),
+            ("*const u8", "* const u8"),
+            ("str", "str"),
+        ] {
+            let found = non_portable(&ty(bad)).map(|t| t.to_token_stream().to_string());
+            assert_eq!(found.as_deref(), Some(culprit), "{bad}");
+        }
+    }
+
+    #[test]
+    fn erases_named_and_elided_lifetimes() {
+        let erased = erase_lifetimes(
+            &ty("(&'a [u8], &str, &'static str)"),
+            &syn::parse_quote!('_),
+        );
+        assert_eq!(
+            erased.to_token_stream().to_string(),
+            "(& '_ [u8] , & '_ str , & 'static str)"
+        );
+    }
+}

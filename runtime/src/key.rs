@@ -1,0 +1,147 @@
+//! The values a site is specialized on, as keys of its table.
+//!
+//! The dispatcher holds the specialized arguments as a tuple of borrowed
+//! values (`(n,)`, `(m, name)`); the table holds owned copies. [`Key`] compares
+//! the two without allocating, so a hit never copies a `&str`.
+
+use std::fmt::Debug;
+use std::hash::Hash;
+
+use staged_build::bake::Bake;
+
+/// One specialized argument: an integer, `bool`, `char`, `f32`, `f64` or `&str`.
+pub trait KeyPart {
+    /// The form kept in the table. Floats are kept as their bit pattern, so
+    /// `-0.0` and `0.0` are different keys and every NaN payload is its own.
+    type Owned: Eq + Hash + Clone + Debug + Send + Sync + 'static;
+    /// Whether `owned` is this value.
+    fn matches(&self, owned: &Self::Owned) -> bool;
+    /// The owned form of this value.
+    fn to_owned_part(&self) -> Self::Owned;
+    /// Writes the owned value as a literal of the parameter's type.
+    fn bake_owned(owned: &Self::Owned, out: &mut String);
+}
+
+macro_rules! plain_parts {
+    ($($t:ty)*) => {$(
+        impl KeyPart for $t {
+            type Owned = $t;
+            #[inline]
+            fn matches(&self, owned: &$t) -> bool {
+                self == owned
+            }
+            fn to_owned_part(&self) -> $t {
+                *self
+            }
+            fn bake_owned(owned: &$t, out: &mut String) {
+                owned.bake(out);
+            }
+        }
+    )*};
+}
+plain_parts!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize bool char);
+
+macro_rules! float_parts {
+    ($($t:ident => $bits:ident)*) => {$(
+        impl KeyPart for $t {
+            type Owned = $bits;
+            #[inline]
+            fn matches(&self, owned: &$bits) -> bool {
+                self.to_bits() == *owned
+            }
+            fn to_owned_part(&self) -> $bits {
+                self.to_bits()
+            }
+            fn bake_owned(owned: &$bits, out: &mut String) {
+                $t::from_bits(*owned).bake(out);
+            }
+        }
+    )*};
+}
+float_parts!(f32 => u32 f64 => u64);
+
+impl KeyPart for &str {
+    type Owned = Box<str>;
+    #[inline]
+    fn matches(&self, owned: &Box<str>) -> bool {
+        **self == **owned
+    }
+    fn to_owned_part(&self) -> Box<str> {
+        (*self).into()
+    }
+    fn bake_owned(owned: &Box<str>, out: &mut String) {
+        owned.bake(out);
+    }
+}
+
+/// The tuple of a call's specialized arguments, in signature order.
+pub trait Key {
+    /// The tuple of owned parts kept in the table.
+    type Owned: Eq + Hash + Clone + Debug + Send + Sync + 'static;
+    /// Whether `owned` holds exactly these values.
+    fn matches(&self, owned: &Self::Owned) -> bool;
+    /// The owned form of these values.
+    fn to_owned_key(&self) -> Self::Owned;
+    /// Appends one literal per part, in order, for source generation.
+    fn bake_owned(owned: &Self::Owned, out: &mut Vec<String>);
+}
+
+macro_rules! tuple_keys {
+    ($(($($name:ident $idx:tt),+))*) => {$(
+        impl<$($name: KeyPart),+> Key for ($($name,)+) {
+            type Owned = ($($name::Owned,)+);
+            #[inline]
+            fn matches(&self, owned: &Self::Owned) -> bool {
+                true $(&& self.$idx.matches(&owned.$idx))+
+            }
+            fn to_owned_key(&self) -> Self::Owned {
+                ($(self.$idx.to_owned_part(),)+)
+            }
+            fn bake_owned(owned: &Self::Owned, out: &mut Vec<String>) {
+                $({
+                    let mut s = String::new();
+                    $name::bake_owned(&owned.$idx, &mut s);
+                    out.push(s);
+                })+
+            }
+        }
+    )*};
+}
+tuple_keys! {
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+}
+
+/// The most parameters one function can specialize; the macro checks it.
+pub const MAX_PARTS: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    use super::Key;
+
+    #[test]
+    fn floats_compare_by_bits() {
+        let zero = (0.0f64,).to_owned_key();
+        assert!((0.0f64,).matches(&zero));
+        assert!(!(-0.0f64,).matches(&zero));
+        let nan = (f32::from_bits(0x7fc0_0001),).to_owned_key();
+        assert!((f32::from_bits(0x7fc0_0001),).matches(&nan));
+        assert!(!(f32::NAN,).matches(&nan));
+    }
+
+    #[test]
+    fn strings_compare_by_content_and_bake_escaped() {
+        let owned = (3u8, "a\"b").to_owned_key();
+        assert!((3u8, "a\"b").matches(&owned));
+        assert!(!(3u8, "a\"c").matches(&owned));
+        let mut lits = Vec::new();
+        <(u8, &str)>::bake_owned(&owned, &mut lits);
+        assert_eq!(lits, ["3u8", r#""a\"b""#]);
+    }
+}

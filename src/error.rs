@@ -1,0 +1,63 @@
+//! The error of `specialized` and `prepare`.
+
+use core::fmt;
+
+/// Why a variant could not be had for a value.
+///
+/// Whatever the error, the function itself keeps working: its dispatcher runs
+/// the generic body for values without a variant.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The value has no static variant and run-time specialization is not
+    /// available for this function.
+    Unavailable {
+        /// Which switch turned the run-time stage off.
+        reason: &'static str,
+    },
+    /// Building or loading the run-time variant failed.
+    #[cfg(feature = "runtime")]
+    Runtime(staged_runtime::Error),
+}
+
+impl Error {
+    /// The error of a function declared with `runtime = false`.
+    pub(crate) const RUNTIME_FALSE: Self = Self::Unavailable {
+        reason: "the function is declared with `runtime = false`",
+    };
+    /// The error of any function when the `runtime` feature is disabled.
+    #[cfg(not(feature = "runtime"))]
+    pub(crate) const FEATURE_OFF: Self = Self::Unavailable {
+        reason: "the `runtime` feature of staged is disabled",
+    };
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unavailable { reason } => write!(
+                f,
+                "no static variant for this value and run-time specialization is unavailable: {reason}"
+            ),
+            #[cfg(feature = "runtime")]
+            Self::Runtime(e) => write!(f, "run-time specialization failed: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Unavailable { .. } => None,
+            #[cfg(feature = "runtime")]
+            Self::Runtime(e) => Some(e),
+        }
+    }
+}
+
+#[cfg(feature = "runtime")]
+impl From<staged_runtime::Error> for Error {
+    fn from(e: staged_runtime::Error) -> Self {
+        Self::Runtime(e)
+    }
+}

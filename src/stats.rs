@@ -1,0 +1,40 @@
+//! What a specialization site reports: where a variant came from and how the
+//! site has fared.
+
+/// Where the code behind a [`Specialized`](crate#) handle came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Origin {
+    /// A variant emitted at compile time for a value listed in `#[specialize]`.
+    Static,
+    /// A variant built by rustc in this process.
+    Compiled,
+    /// A variant loaded from the disk cache, built by an earlier process.
+    Cached,
+}
+
+/// Counters of one `#[specialize]` function, returned by its companion
+/// module's `stats()`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteStats {
+    /// Run-time variants built by rustc in this process.
+    pub compiled: u64,
+    /// Run-time variants loaded from the disk cache.
+    pub cached: u64,
+    /// Values whose run-time variant could not be built or loaded.
+    pub failed: u64,
+    /// Calls that ran the generic body because their value had no variant.
+    pub generic_calls: u64,
+    /// Why the last build or load failed, if one did.
+    ///
+    /// Without the `alloc` feature this is an `Option<&'static str>` and is
+    /// always `None`: nothing can fail when there is no run-time stage.
+    pub last_error: Option<ErrorText>,
+}
+
+/// The text of [`SiteStats::last_error`]: a `String` with the `alloc` feature.
+#[cfg(feature = "alloc")]
+pub type ErrorText = alloc::string::String;
+/// The text of [`SiteStats::last_error`]: a `String` with the `alloc` feature.
+#[cfg(not(feature = "alloc"))]
+pub type ErrorText = &'static str;
