@@ -6,11 +6,16 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Path, Token};
 
-use crate::errors::Errors;
+use quote::ToTokens;
 
 /// The arguments of one `#[specialize(...)]`, in the order written.
 pub(crate) struct Args {
     pub(crate) entries: Vec<Entry>,
+    /// Entries left out of `entries` because their key is not a plain name or
+    /// repeats an earlier one. They are reported together with the semantic
+    /// checks of the other entries, so that the user sees every mistake at
+    /// once.
+    pub(crate) rejected: Vec<syn::Error>,
 }
 
 /// `key`, `key = [..]`, `key = a..=b` or `key = value`.
@@ -24,33 +29,43 @@ pub(crate) enum Value {
     /// Nothing: `n` alone, specialized at run time only.
     Bare,
     /// `[v, ...]`, with the whole list for spans.
-    List { list: Expr, items: Vec<Expr> },
+    List { list: Box<Expr>, items: Vec<Expr> },
     /// `a..b` or `a..=b`.
     Range {
-        range: Expr,
-        start: Expr,
-        end: Expr,
+        range: Box<Expr>,
+        start: Box<Expr>,
+        end: Box<Expr>,
         inclusive: bool,
     },
     /// Any other expression: an option's value, or a mistake.
-    Other(Expr),
+    Other(Box<Expr>),
 }
 
 impl Parse for Args {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let raw = Punctuated::<RawEntry, Token![,]>::parse_terminated(input)?;
-        let mut errors = Errors::default();
+        let mut rejected = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
         for RawEntry { key, value } in raw {
             let Some(ident) = key.get_ident().cloned() else {
-                errors.at(
+                rejected.push(syn::Error::new_spanned(
                     &key,
-                    "expected a parameter name or option, such as `n` or `runtime`",
-                );
+                    format_args!(
+                        "expected a parameter name or option, such as `n` or `runtime`, found `{}`",
+                        key.to_token_stream().to_string().replace(' ', "")
+                    ),
+                ));
                 continue;
             };
             if entries.iter().any(|e| e.key == ident) {
-                errors.at(&ident, format_args!("duplicate key `{ident}`"));
+                let message = if ident == "runtime" {
+                    "duplicate key `runtime`; give the option once".to_owned()
+                } else {
+                    format!(
+                        "duplicate key `{ident}`; put all its values in one list, as in `{ident} = [1, 2]`"
+                    )
+                };
+                rejected.push(syn::Error::new_spanned(&ident, message));
                 continue;
             }
             entries.push(Entry {
@@ -58,7 +73,7 @@ impl Parse for Args {
                 value: value.map_or(Value::Bare, classify),
             });
         }
-        errors.finish(Self { entries })
+        Ok(Self { entries, rejected })
     }
 }
 
@@ -74,9 +89,12 @@ impl Parse for RawEntry {
             let content;
             let parens = syn::parenthesized!(content in input);
             let _: proc_macro2::TokenStream = content.parse()?;
+            let key = key.to_token_stream().to_string().replace(' ', "");
             return Err(syn::Error::new(
                 parens.span.join(),
-                "write the values as a list after `=`, as in `n = [1, 2]`",
+                format_args!(
+                    "write the values of `{key}` as a list after `=`, as in `{key} = [1, 2]`"
+                ),
             ));
         }
         let value = if input.parse::<Option<Token![=]>>()?.is_some() {
@@ -93,20 +111,20 @@ fn classify(expr: Expr) -> Value {
         Expr::Array(array) => {
             let items = array.elems.iter().cloned().collect();
             Value::List {
-                list: Expr::Array(array),
+                list: Box::new(Expr::Array(array)),
                 items,
             }
         }
         Expr::Range(range) => match (&range.start, &range.end) {
             (Some(start), Some(end)) => Value::Range {
-                start: (**start).clone(),
-                end: (**end).clone(),
+                start: start.clone(),
+                end: end.clone(),
                 inclusive: matches!(range.limits, syn::RangeLimits::Closed(_)),
-                range: Expr::Range(range),
+                range: Box::new(Expr::Range(range)),
             },
-            _ => Value::Other(Expr::Range(range)),
+            _ => Value::Other(Box::new(Expr::Range(range))),
         },
-        other => Value::Other(other),
+        other => Value::Other(Box::new(other)),
     }
 }
 
@@ -145,10 +163,14 @@ mod tests {
 
     #[test]
     fn reports_every_duplicate_and_bad_key() {
-        let err = parse("n = [1], a::b = [2], n = [3]").err().unwrap();
-        let messages: Vec<_> = err.into_iter().map(|e| e.to_string()).collect();
-        assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[1].contains("duplicate key `n`"));
+        let args = parse("n = [1], a::b = [2], n = [3], runtime = true, runtime = false").unwrap();
+        let keys: Vec<_> = args.entries.iter().map(|e| e.key.to_string()).collect();
+        assert_eq!(keys, ["n", "runtime"]);
+        let messages: Vec<_> = args.rejected.iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("found `a::b`"), "{messages:?}");
+        assert!(messages[1].starts_with("duplicate key `n`; put all its values in one list"));
+        assert!(messages[2].starts_with("duplicate key `runtime`; give the option once"));
     }
 
     #[test]

@@ -77,18 +77,20 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
             {
                 check_path_root(ident, errors);
             }
-            TokenTree::Punct(p) if p.as_char() == ':' && is_path_sep(Some(token), next(1)) => {
-                if is_leading(&tokens, i) {
-                    if let Some(TokenTree::Ident(root)) = next(2) {
-                        if !["std", "core"].contains(&root.to_string().as_str()) {
-                            errors.at(
-                                root,
-                                format_args!(
-                                    "`::{root}` is not available to a run-time specialized body, which can use `core` and `std` only; {HINT}"
-                                ),
-                            );
-                        }
-                    }
+            TokenTree::Punct(p)
+                if p.as_char() == ':'
+                    && is_path_sep(Some(token), next(1))
+                    && is_leading(&tokens, i) =>
+            {
+                if let Some(TokenTree::Ident(root)) = next(2)
+                    && !["std", "core"].contains(&root.to_string().as_str())
+                {
+                    errors.at(
+                        root,
+                        format_args!(
+                            "`::{root}` is not available to a run-time specialized body, which can use `core` and `std` only; {HINT}"
+                        ),
+                    );
                 }
             }
             TokenTree::Ident(ident) => {
@@ -203,10 +205,10 @@ fn collect_macro_rules(tokens: TokenStream, out: &mut Vec<String>) {
             TokenTree::Punct(bang),
             TokenTree::Ident(name),
         ] = window
+            && m == "macro_rules"
+            && bang.as_char() == '!'
         {
-            if m == "macro_rules" && bang.as_char() == '!' {
-                out.push(name.to_string());
-            }
+            out.push(name.to_string());
         }
     }
     for token in tokens {

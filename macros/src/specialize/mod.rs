@@ -22,25 +22,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
     let args = errors.take(syn::parse2::<args::Args>(args));
     let func = match syn::parse2::<Item>(item.clone()) {
         Ok(Item::Fn(func)) => Some(func),
-        Ok(other) => {
-            errors.at(
-                first_token(other.to_token_stream()),
-                "`#[specialize]` applies to functions",
-            );
-            None
-        }
-        Err(_) => {
-            errors.at(
-                first_token(item),
-                "`#[specialize]` applies to functions with a body",
-            );
+        parsed => {
+            not_a_function(parsed.ok(), item, &mut errors);
             None
         }
     };
     let plan = match (args, func) {
         (Some(args), Some(func)) => errors.take(valid::check(args, func, STAGE3)),
-        // The missing half recorded its error.
-        _ => None,
+        // The item is not a function: only the keys can be checked.
+        (Some(args), None) => {
+            args.rejected.into_iter().for_each(|e| errors.push(e));
+            None
+        }
+        // The attribute did not parse, and says why.
+        (None, _) => None,
     };
     errors.finish(())?;
     Ok(plan.map(|plan| expand::expand(&plan)).unwrap_or_default())
@@ -52,6 +47,50 @@ pub(crate) fn fallback(item: TokenStream, error: syn::Error) -> TokenStream {
     let mut out = error.into_compile_error();
     out.extend(item);
     out
+}
+
+/// Records why `#[specialize]` cannot apply to `item`, which parsed as
+/// `parsed` if it is an item at all.
+fn not_a_function(parsed: Option<Item>, item: TokenStream, errors: &mut Errors) {
+    // A trait method without a default body is a function without being an
+    // item of its own.
+    if let Ok(decl) = syn::parse2::<syn::TraitItemFn>(item.clone()) {
+        errors.at(
+            decl.sig.fn_token,
+            "`#[specialize]` applies to functions with a body; this declaration has none",
+        );
+    } else if let Some(other) = parsed {
+        let (keyword, what) = describe_item(&other);
+        errors.at(
+            keyword,
+            format_args!("`#[specialize]` applies to functions, not to {what}"),
+        );
+    } else {
+        errors.at(first_token(item), "`#[specialize]` applies to functions");
+    }
+}
+
+/// The keyword that makes `item` what it is, for the error's span, and how
+/// the item reads in the message.
+fn describe_item(item: &Item) -> (TokenStream, &'static str) {
+    let (keyword, what) = match item {
+        Item::Struct(i) => (i.struct_token.to_token_stream(), "a `struct`"),
+        Item::Enum(i) => (i.enum_token.to_token_stream(), "an `enum`"),
+        Item::Union(i) => (i.union_token.to_token_stream(), "a `union`"),
+        Item::Trait(i) => (i.trait_token.to_token_stream(), "a `trait`"),
+        Item::TraitAlias(i) => (i.trait_token.to_token_stream(), "a trait alias"),
+        Item::Impl(i) => (i.impl_token.to_token_stream(), "an `impl` block"),
+        Item::Mod(i) => (i.mod_token.to_token_stream(), "a module"),
+        Item::Const(i) => (i.const_token.to_token_stream(), "a `const`"),
+        Item::Static(i) => (i.static_token.to_token_stream(), "a `static`"),
+        Item::Type(i) => (i.type_token.to_token_stream(), "a type alias"),
+        Item::Use(i) => (i.use_token.to_token_stream(), "a `use` declaration"),
+        Item::ExternCrate(i) => (i.crate_token.to_token_stream(), "an `extern crate`"),
+        Item::ForeignMod(i) => (i.abi.to_token_stream(), "an `extern` block"),
+        Item::Macro(i) => (i.mac.path.to_token_stream(), "a macro invocation"),
+        other => (first_token(other.to_token_stream()), "this item"),
+    };
+    (keyword, what)
 }
 
 /// The first token of `tokens`, for an error that should point at an item

@@ -178,6 +178,32 @@ fn primitive_name(ty: &Type) -> Option<&'static str> {
     NAMES.into_iter().find(|n| n == name)
 }
 
+/// `ty` as a user would write it, for messages: `Vec<u8>`, `*const u8`.
+pub(crate) fn display(ty: &Type) -> String {
+    let mut s = quote::ToTokens::to_token_stream(ty).to_string();
+    for (from, to) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("* const", "*const"),
+        ("* mut", "*mut"),
+        ("' ", "'"),
+        (" ;", ";"),
+        ("[ ", "["),
+        (" ]", "]"),
+        ("( ", "("),
+        (" )", ")"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}
+
 /// Checks that `ty` can cross into a run-time variant: primitives, arrays of
 /// literal length, tuples, shared and mutable references, slices behind a
 /// reference, and `str` behind a reference. Returns the offending type.

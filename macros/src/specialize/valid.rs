@@ -8,8 +8,8 @@ use syn::{Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Token, Type};
 
 use super::args::{Args, Entry, Value as ArgValue};
 use super::isolation;
-use super::types::{Scalar, non_portable};
-use super::value::{Listed, Value};
+use super::types::{Scalar, display, non_portable};
+use super::value::{Listed, Value, text};
 use crate::errors::Errors;
 
 /// At most this many static variants per function.
@@ -53,36 +53,66 @@ pub(crate) struct Spec {
     pub(crate) scalar: Scalar,
 }
 
+/// The options `#[specialize]` takes besides parameters.
+const OPTIONS: [&str; 1] = ["runtime"];
+
 /// Checks `args` against `func`. `stage3` says whether the `runtime` feature
 /// of staged is on.
 pub(crate) fn check(args: Args, func: ItemFn, stage3: bool) -> syn::Result<Plan> {
     let mut errors = Errors::default();
-    let runtime = runtime_option(&args, &func, stage3, &mut errors);
+    let rejected_keys = !args.rejected.is_empty();
+    for error in args.rejected {
+        errors.push(error);
+    }
+    if let Some(again) = func.attrs.iter().find(|a| is_specialize(a.path())) {
+        errors.at(
+            again,
+            "`#[specialize]` is applied twice to this function; put all its parameters in one `#[specialize(...)]`",
+        );
+    }
+    let runtime = runtime_setting(&args.entries, &func, stage3);
     let shape = shape_of(&func);
     let mut specs: Vec<(Spec, Option<Vec<Listed>>)> = Vec::new();
+    // One pass in the order written, so that the errors come in that order.
     for entry in &args.entries {
-        if let Some(spec) = param_entry(entry, &func, runtime, &mut errors) {
-            specs.push(spec);
+        match &entry.value {
+            ArgValue::Other(expr) => option_entry(&entry.key, expr, &func, stage3, &mut errors),
+            _ => {
+                if let Some(spec) = param_entry(entry, &func, runtime, &mut errors) {
+                    specs.push(spec);
+                }
+            }
         }
     }
-    if args
+    // An entry that names a parameter, even wrongly, or a rejected key already
+    // has its own error; this one is for an attribute without parameters.
+    let names_a_parameter = args
         .entries
         .iter()
-        .all(|e| matches!(e.value, ArgValue::Other(_)))
-    {
+        .any(|e| !matches!(e.value, ArgValue::Other(_)) || param_named(&func, &e.key).is_some());
+    if !names_a_parameter && !rejected_keys {
         errors.push(syn::Error::new(
             Span::call_site(),
             "`#[specialize]` needs a parameter to specialize, as in `#[specialize(n = [1, 2])]`",
         ));
     }
-    if specs.len() > MAX_PARAMS {
+    if let Some((extra, _)) = specs.get(MAX_PARAMS) {
+        // The key in the attribute, not the parameter in the signature.
+        let key = args
+            .entries
+            .iter()
+            .find(|e| e.key == extra.ident)
+            .map(|e| &e.key);
         errors.at(
-            &specs[MAX_PARAMS].0.ident,
-            format_args!("`#[specialize]` specializes at most {MAX_PARAMS} parameters"),
+            key.unwrap_or(&extra.ident),
+            format_args!(
+                "`#[specialize]` specializes at most {MAX_PARAMS} parameters, and `{}` is one more; list fewer",
+                extra.ident
+            ),
         );
     }
     specs.sort_by_key(|(s, _)| s.position);
-    let combos = combinations(&specs, &mut errors);
+    let combos = combinations(&args.entries, &specs, runtime, &mut errors);
     check_signature(&func, shape, runtime, &mut errors);
     let specs = specs.into_iter().map(|(s, _)| s).collect();
     errors.finish(Plan {
@@ -94,45 +124,83 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool) -> syn::Result<Plan>
     })
 }
 
-/// Reads `runtime = ..` and reports options that do not exist.
-fn runtime_option(args: &Args, func: &ItemFn, stage3: bool, errors: &mut Errors) -> bool {
-    let mut runtime = stage3;
-    for Entry { key, value } in &args.entries {
-        let ArgValue::Other(expr) = value else {
-            continue;
-        };
-        if param_named(func, key).is_some() {
+/// `specialize`, `staged::specialize` or `::staged::specialize`.
+fn is_specialize(path: &syn::Path) -> bool {
+    let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    match names.as_slice() {
+        [name] => path.leading_colon.is_none() && name == "specialize",
+        [krate, name] => krate == "staged" && name == "specialize",
+        _ => false,
+    }
+}
+
+/// Whether stage 3 is on for the function: the feature, unless
+/// `runtime = false` turns it off. A malformed option is reported by
+/// [`option_entry`].
+fn runtime_setting(entries: &[Entry], func: &ItemFn, stage3: bool) -> bool {
+    entries
+        .iter()
+        .fold(stage3, |on, Entry { key, value }| match value {
+            ArgValue::Other(expr) if key == "runtime" && param_named(func, key).is_none() => {
+                match &**expr {
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Bool(b),
+                        ..
+                    }) => b.value && stage3,
+                    _ => on,
+                }
+            }
+            _ => on,
+        })
+}
+
+/// Checks `key = expr` where `expr` is neither a list nor a range: an option,
+/// or a parameter whose values lack their brackets.
+fn option_entry(key: &Ident, expr: &Expr, func: &ItemFn, stage3: bool, errors: &mut Errors) {
+    if param_named(func, key).is_some() {
+        if let Expr::Range(range) = expr {
+            errors.at(
+                range,
+                format_args!(
+                    "the range `{}` for `{key}` needs both ends, as in `{key} = 0..=8`",
+                    text(range)
+                ),
+            );
+        } else {
             errors.at(
                 expr,
                 format_args!(
                     "list the values of `{key}` in brackets, as in `{key} = [{}]`",
-                    expr.to_token_stream()
+                    text(expr)
                 ),
             );
-        } else if key == "runtime" {
-            match expr {
-                Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Bool(b),
-                    ..
-                }) => {
-                    if b.value && !stage3 {
-                        errors.at(
-                            b,
-                            "run-time specialization needs the `runtime` feature of staged, which is disabled",
-                        );
-                    }
-                    runtime = b.value && stage3;
-                }
-                other => errors.at(other, "`runtime` takes `true` or `false`"),
-            }
-        } else {
-            errors.at(
-                key,
-                format_args!("unknown option `{key}`; the options are `runtime`"),
-            );
         }
+    } else if key == "runtime" {
+        match expr {
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Bool(b),
+                ..
+            }) => {
+                if b.value && !stage3 {
+                    errors.at(
+                        b,
+                        "run-time specialization needs the `runtime` feature of staged, which is disabled",
+                    );
+                }
+            }
+            other => errors.at(
+                other,
+                format_args!("`runtime` takes `true` or `false`, found `{}`", text(other)),
+            ),
+        }
+    } else {
+        let options = OPTIONS.map(|o| format!("`{o}`"));
+        let list = match options.as_slice() {
+            [only] => format!("the only option is {only}"),
+            all => format!("the options are {}", all.join(", ")),
+        };
+        errors.at(key, format_args!("unknown option `{key}`; {list}"));
     }
-    runtime
 }
 
 /// Checks one `param = values` entry; `None` for options and errors.
@@ -147,11 +215,21 @@ fn param_entry(
         return None;
     }
     let Some((position, pat, ty)) = param_named(func, key) else {
+        if let Some(pattern) = pattern_binding(func, key) {
+            errors.at(
+                key,
+                format_args!(
+                    "`{key}` is bound inside the pattern `{}`, not a parameter of its own; only a parameter written as `name: type` can be specialized",
+                    text(pattern)
+                ),
+            );
+            return None;
+        }
         let names = param_names(func);
-        let list = if names.is_empty() {
-            "the function has no named parameters".to_owned()
-        } else {
-            format!("the function's parameters are {}", names.join(", "))
+        let list = match names.as_slice() {
+            [] => "the function has no named parameters".to_owned(),
+            [only] => format!("the function's only parameter is {only}"),
+            all => format!("the function's parameters are {}", all.join(", ")),
         };
         errors.at(key, format_args!("unknown parameter `{key}`; {list}"));
         return None;
@@ -161,7 +239,7 @@ fn param_entry(
             ty,
             format_args!(
                 "parameter `{key}` has type `{}`, which cannot be specialized; specializable types are integers, `bool`, `char`, `f32`, `f64` and `&str`",
-                ty.to_token_stream().to_string().replace(" ,", ",")
+                display(ty)
             ),
         );
         return None;
@@ -178,7 +256,7 @@ fn param_entry(
             }
             None
         }
-        ArgValue::List { list, items } => list_values(key, scalar, list, items, errors),
+        ArgValue::List { list, items } => list_values(key, scalar, list, items, runtime, errors),
         ArgValue::Range {
             range,
             start,
@@ -202,32 +280,42 @@ fn list_values(
     scalar: Scalar,
     list: &Expr,
     items: &[Expr],
+    runtime: bool,
     errors: &mut Errors,
 ) -> Option<Vec<Listed>> {
     if items.is_empty() {
+        let alternative = if runtime {
+            format!(", or write `{key}` alone to specialize it at run time only")
+        } else {
+            String::new()
+        };
         errors.at(
             list,
-            format_args!(
-                "empty list of values for `{key}`; list at least one, or write `{key}` alone to specialize it at run time only"
-            ),
+            format_args!("empty list of values for `{key}`; list at least one{alternative}"),
         );
         return None;
     }
-    let mut values: Vec<Listed> = Vec::new();
+    let mut values: Vec<(Listed, &Expr)> = Vec::new();
     for item in items {
         let Some(listed) = errors.take(Value::parse(item, scalar, key)) else {
             continue;
         };
-        if values.iter().any(|v| v.value == listed.value) {
-            errors.push(syn::Error::new(
-                listed.span,
-                format_args!("duplicate value `{}` for `{key}`", listed.value.display()),
-            ));
+        if let Some((_, earlier)) = values.iter().find(|(v, _)| v.value == listed.value) {
+            let (written, earlier) = (text(item), text(earlier));
+            let same = if written == earlier {
+                String::new()
+            } else {
+                format!(", equal to `{earlier}` listed before it")
+            };
+            errors.at(
+                item,
+                format_args!("duplicate value `{written}` for `{key}`{same}; list each value once"),
+            );
             continue;
         }
-        values.push(listed);
+        values.push((listed, item));
     }
-    Some(values)
+    Some(values.into_iter().map(|(v, _)| v).collect())
 }
 
 fn range_values(
@@ -249,51 +337,78 @@ fn range_values(
         );
         return None;
     };
-    let start = errors.take(Value::parse(start, scalar, key))?;
-    let end = errors.take(Value::parse(end, scalar, key))?;
-    let as_i128 = |v: &Value| match *v {
-        // Magnitudes above i128::MAX only occur for u128; shift them down so
-        // the arithmetic below stays in range.
+    let first = errors.take(Value::parse(start, scalar, key));
+    let last = errors.take(Value::parse(end, scalar, key));
+    let (first, last) = (first?, last?);
+    // Values as offsets from the type's minimum, which fit `u128` for every
+    // integer type, `u128` included.
+    let offset = |v: &Value| match *v {
         Value::Int {
             negative,
             magnitude,
             ..
         } => {
-            let m = i128::try_from(magnitude).unwrap_or(i128::MAX);
-            if negative { -m } else { m }
+            let min = ty.max_magnitude(true);
+            if negative {
+                min - magnitude
+            } else {
+                min + magnitude
+            }
         }
         _ => 0,
     };
-    let (lo, hi) = (
-        as_i128(&start.value),
-        as_i128(&end.value) - i128::from(!inclusive),
-    );
-    let count = hi
-        .checked_sub(lo)
-        .map_or(u128::MAX, |d| (d as u128).wrapping_add(1));
-    if hi < lo {
-        errors.at(range, format_args!("the range of `{key}` is empty"));
+    let lo = offset(&first.value);
+    let hi = match (offset(&last.value), inclusive) {
+        (hi, true) => Some(hi),
+        (hi, false) => hi.checked_sub(1),
+    };
+    let Some(hi) = hi.filter(|&hi| hi >= lo) else {
+        let hint = if !inclusive && lo == offset(&last.value) {
+            format!(
+                "; `..` leaves out its end, so write `{}..={}` for the single value",
+                text(start),
+                text(end)
+            )
+        } else {
+            "; write the smaller end first".to_owned()
+        };
+        errors.at(
+            range,
+            format_args!("the range `{}` for `{key}` is empty{hint}", text(range)),
+        );
         return None;
-    }
+    };
+    let count = (hi - lo).saturating_add(1);
     if count > MAX_VARIANTS as u128 {
         errors.at(
             range,
             format_args!(
-                "the range of `{key}` has {count} values; `#[specialize]` creates at most {MAX_VARIANTS} variants"
+                "the range `{}` for `{key}` has {count} values, more than the limit of {MAX_VARIANTS} variants; narrow it",
+                text(range)
             ),
         );
         return None;
     }
-    let span = start.span;
+    let min = ty.max_magnitude(true);
+    let span = first.span;
     Some(
         (lo..=hi)
-            .map(|v| Listed {
-                value: Value::Int {
-                    negative: v < 0,
-                    magnitude: v.unsigned_abs(),
-                    ty,
+            .map(|offset| Listed {
+                value: if offset < min {
+                    Value::Int {
+                        negative: true,
+                        magnitude: min - offset,
+                        ty,
+                    }
+                } else {
+                    Value::Int {
+                        negative: false,
+                        magnitude: offset - min,
+                        ty,
+                    }
                 },
                 span,
+                written: None,
             })
             .collect(),
     )
@@ -301,7 +416,12 @@ fn range_values(
 
 /// The product of the value lists, in signature order. Empty when any
 /// parameter is specialized at run time only.
-fn combinations(specs: &[(Spec, Option<Vec<Listed>>)], errors: &mut Errors) -> Vec<Vec<Listed>> {
+fn combinations(
+    entries: &[Entry],
+    specs: &[(Spec, Option<Vec<Listed>>)],
+    runtime: bool,
+    errors: &mut Errors,
+) -> Vec<Vec<Listed>> {
     let Some(lists) = specs
         .iter()
         .map(|(_, v)| v.as_ref())
@@ -316,15 +436,33 @@ fn combinations(specs: &[(Spec, Option<Vec<Listed>>)], errors: &mut Errors) -> V
         .iter()
         .try_fold(1usize, |acc, l| acc.checked_mul(l.len()));
     if total.is_none_or(|t| t > MAX_VARIANTS) {
-        let sizes: Vec<String> = lists.iter().map(|l| l.len().to_string()).collect();
-        errors.push(syn::Error::new(
-            Span::call_site(),
+        let sizes: Vec<String> = specs
+            .iter()
+            .zip(&lists)
+            .map(|((spec, _), l)| format!("{} for `{}`", l.len(), spec.ident))
+            .collect();
+        let alternative = if runtime {
+            ", or write a parameter alone to specialize it at run time only"
+        } else {
+            ""
+        };
+        // From the first listed parameter to the last list: the lists
+        // together are the mistake.
+        let listed = |e: &&Entry| matches!(e.value, ArgValue::List { .. } | ArgValue::Range { .. });
+        let first = entries.iter().find(listed).map(|e| e.key.to_token_stream());
+        let last = entries.iter().rev().find(listed).map(|e| match &e.value {
+            ArgValue::List { list, .. } => list.to_token_stream(),
+            ArgValue::Range { range, .. } => range.to_token_stream(),
+            _ => TokenStream::new(),
+        });
+        errors.at(
+            quote::quote!(#first #last),
             format_args!(
-                "`#[specialize]` would create {} variants ({}); the limit is {MAX_VARIANTS}",
+                "`#[specialize]` would create {} variants ({}); the limit is {MAX_VARIANTS}, so list fewer values{alternative}",
                 total.map_or_else(|| "too many".to_owned(), |t| t.to_string()),
                 sizes.join(" × ")
             ),
-        ));
+        );
         return Vec::new();
     }
     let mut combos: Vec<Vec<Listed>> = vec![Vec::new()];
@@ -350,19 +488,22 @@ fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Erro
     if let Some(c) = &sig.constness {
         errors.at(
             c,
-            "a `const fn` cannot be specialized: its dispatcher could not be `const`",
+            "a `const fn` cannot be specialized: its dispatcher could not be `const`; remove `const`",
         );
     }
     if let Some(v) = &sig.variadic {
         errors.at(v, "a variadic function cannot be specialized");
     }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        if let Some(t) = find_impl_trait(ty) {
-            errors.at(
-                t,
-                "a return type of `impl Trait` cannot be specialized: every variant would return a different type",
-            );
-        }
+    if let ReturnType::Type(_, ty) = &sig.output
+        && let Some(t) = find_impl_trait(ty)
+    {
+        errors.at(
+            t,
+            format_args!(
+                "a return type of `{}` cannot be specialized: every variant would return a different type; name a concrete type",
+                display(t)
+            ),
+        );
     }
     if !runtime {
         return;
@@ -375,7 +516,7 @@ fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Erro
     }
     if let Some(receiver) = sig.receiver() {
         errors.at(
-            &receiver.self_token,
+            receiver.self_token,
             format_args!("a method cannot be specialized at run time: the variant is built without its type; {RUNTIME_HINT}"),
         );
     } else if shape == Shape::Assoc {
@@ -397,13 +538,35 @@ fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Erro
             format_args!("a generic function cannot be specialized at run time: the variant is built without its type arguments; {RUNTIME_HINT}"),
         );
     }
+    // A type naming a generic parameter, or `Self`, is covered by an error
+    // above.
+    let self_type = Ident::new("Self", Span::call_site());
+    let generic_names: Vec<&Ident> = generic_params
+        .iter()
+        .filter_map(|p| match p {
+            syn::GenericParam::Type(t) => Some(&t.ident),
+            syn::GenericParam::Const(c) => Some(&c.ident),
+            syn::GenericParam::Lifetime(_) => None,
+        })
+        .chain([&self_type])
+        .collect();
     for input in &sig.inputs {
         if let FnArg::Typed(t) = input {
-            portable(&t.ty, errors);
+            if let Some(t) = find_impl_trait(&t.ty) {
+                errors.at(
+                    t,
+                    format_args!("an `impl Trait` parameter makes the function generic, which cannot be specialized at run time; {RUNTIME_HINT}"),
+                );
+            } else {
+                portable(&t.ty, &generic_names, errors);
+            }
         }
     }
-    if let ReturnType::Type(_, ty) = &sig.output {
-        portable(ty, errors);
+    // An `impl Trait` return type has its own error above.
+    if let ReturnType::Type(_, ty) = &sig.output
+        && find_impl_trait(ty).is_none()
+    {
+        portable(ty, &generic_names, errors);
     }
     let body = func
         .block
@@ -414,20 +577,30 @@ fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Erro
     isolation::check(body, errors);
 }
 
-fn portable(ty: &Type, errors: &mut Errors) {
-    if let Some(t) = find_impl_trait(ty) {
-        errors.at(
-            t,
-            format_args!("an `impl Trait` parameter makes the function generic, which cannot be specialized at run time; {RUNTIME_HINT}"),
-        );
-    } else if let Some(bad) = non_portable(ty) {
+fn portable(ty: &Type, generic_names: &[&Ident], errors: &mut Errors) {
+    let Some(bad) = non_portable(ty) else {
+        return;
+    };
+    let mentions_generic = bad
+        .to_token_stream()
+        .into_iter()
+        .any(|t| mentions(t, generic_names));
+    if !mentions_generic {
         errors.at(
             bad,
             format_args!(
                 "type `{}` cannot cross into a run-time variant, which takes primitives, arrays, tuples, references, slices and `&str`; {RUNTIME_HINT}",
-                bad.to_token_stream().to_string().replace(" ,", ",").replace("< ", "<").replace(" <", "<").replace(" >", ">")
+                display(bad)
             ),
         );
+    }
+}
+
+fn mentions(token: TokenTree, names: &[&Ident]) -> bool {
+    match token {
+        TokenTree::Ident(i) => names.iter().any(|n| **n == i),
+        TokenTree::Group(g) => g.stream().into_iter().any(|t| mentions(t, names)),
+        _ => false,
     }
 }
 
@@ -478,16 +651,146 @@ fn param_named<'a>(func: &'a ItemFn, name: &Ident) -> Option<(usize, &'a syn::Pa
         })
 }
 
+/// The parameters that can be named in `#[specialize]`, quoted.
 fn param_names(func: &ItemFn) -> Vec<String> {
     func.sig
         .inputs
         .iter()
         .filter_map(|input| match input {
             FnArg::Typed(t) => match &*t.pat {
-                Pat::Ident(p) => Some(format!("`{}`", p.ident)),
+                Pat::Ident(p) if param_named(func, &p.ident).is_some() => {
+                    Some(format!("`{}`", p.ident))
+                }
                 _ => None,
             },
             FnArg::Receiver(_) => None,
         })
         .collect()
+}
+
+/// The pattern of a parameter that binds `name` without being that
+/// parameter: `(a, b)`, `ref a`, `a @ ..`.
+fn pattern_binding<'a>(func: &'a ItemFn, name: &Ident) -> Option<&'a Pat> {
+    struct Finder<'n> {
+        name: &'n Ident,
+        found: bool,
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Finder<'_> {
+        fn visit_pat_ident(&mut self, p: &'ast syn::PatIdent) {
+            self.found |= p.ident == *self.name;
+            syn::visit::visit_pat_ident(self, p);
+        }
+    }
+    func.sig.inputs.iter().find_map(|input| {
+        let FnArg::Typed(t) = input else { return None };
+        let mut finder = Finder { name, found: false };
+        syn::visit::Visit::visit_pat(&mut finder, &t.pat);
+        finder.found.then_some(&*t.pat)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Value, check};
+
+    fn messages(args: &str, func: &str, stage3: bool) -> Vec<String> {
+        match check(
+            syn::parse_str(args).unwrap(),
+            syn::parse_str(func).unwrap(),
+            stage3,
+        ) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn ranges_reach_the_ends_of_every_type() {
+        let top = "340282366920938463463374607431768211455";
+        let plan = check(
+            syn::parse_str(&format!("n = {}..={top}", u128::MAX - 2)).unwrap(),
+            syn::parse_str("fn f(n: u128) {}").unwrap(),
+            false,
+        )
+        .ok()
+        .unwrap();
+        let values: Vec<u128> = plan
+            .combos
+            .iter()
+            .map(|c| match c[0].value {
+                Value::Int { magnitude, .. } => magnitude,
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(values, [u128::MAX - 2, u128::MAX - 1, u128::MAX]);
+        let plan = check(
+            syn::parse_str("n = -128..-126").unwrap(),
+            syn::parse_str("fn f(n: i8) {}").unwrap(),
+            false,
+        )
+        .ok()
+        .unwrap();
+        let values: Vec<(bool, u128)> = plan
+            .combos
+            .iter()
+            .map(|c| match c[0].value {
+                Value::Int {
+                    negative,
+                    magnitude,
+                    ..
+                } => (negative, magnitude),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(values, [(true, 128), (true, 127)]);
+    }
+
+    #[test]
+    fn errors_come_in_the_order_written_without_follow_ons() {
+        let found = messages(
+            "m = [1], n = [1, 1], runtime = 0",
+            "fn f(x: u8, n: u32) {}",
+            true,
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("unknown parameter `m`"));
+        assert!(found[1].starts_with("duplicate value `1`"));
+        assert!(found[2].starts_with("`runtime` takes"));
+        assert_eq!(messages("n = 5", "fn f(n: u32) {}", true).len(), 1);
+        assert_eq!(
+            messages("n = [1]", "fn f<T>(x: T, n: u32) {}", true).len(),
+            1
+        );
+        assert_eq!(
+            messages("n = [1]", "fn f(n: u32) -> impl Sized {}", true).len(),
+            1
+        );
+        assert_eq!(
+            messages("n = [1]", "fn f(n: u32) -> Self {}", true).len(),
+            1
+        );
+        assert_eq!(
+            messages(
+                "n = [1]",
+                "#[staged::specialize(m = [2])] fn f(n: u32, m: u8) {}",
+                true
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn names_bound_by_patterns_are_explained() {
+        let found = messages("a = [1]", "fn f((a, b): (u32, u32), n: u32) {}", true);
+        assert!(
+            found[0].contains("bound inside the pattern `(a, b)`"),
+            "{found:?}"
+        );
+        let found = messages("m = [1]", "fn f(n: u32) {}", true);
+        assert_eq!(
+            found,
+            ["unknown parameter `m`; the function's only parameter is `n`"]
+        );
+    }
 }

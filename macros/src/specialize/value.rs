@@ -1,6 +1,6 @@
 //! The values listed in `#[specialize]`, typed by their parameter.
 
-use proc_macro2::{Literal, Span, TokenStream};
+use proc_macro2::{Delimiter, Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Lit, UnOp};
@@ -28,73 +28,116 @@ pub(crate) enum Value {
 pub(crate) struct Listed {
     pub(crate) value: Value,
     pub(crate) span: Span,
+    /// The user's own tokens for the value (`0xff`, `-3`, `'a'`), when it was
+    /// listed rather than produced by a range.
+    pub(crate) written: Option<TokenStream>,
+}
+
+impl Listed {
+    /// A pattern matching the value in the dispatcher's `match`: the user's
+    /// tokens where they wrote the value, so that errors and lints see their
+    /// text; floats by their bits.
+    pub(crate) fn pattern(&self) -> TokenStream {
+        match (&self.value, &self.written) {
+            (Value::F32(_) | Value::F64(_), _) | (_, None) => self.value.pattern(Span::call_site()),
+            (_, Some(tokens)) => tokens.clone(),
+        }
+    }
+
+    /// An expression of the parameter's type, bound in each variant.
+    pub(crate) fn expr(&self) -> TokenStream {
+        match self.value {
+            Value::F32(bits) => {
+                let bits = Literal::u32_suffixed(bits);
+                quote::quote!(::core::primitive::f32::from_bits(#bits))
+            }
+            Value::F64(bits) => {
+                let bits = Literal::u64_suffixed(bits);
+                quote::quote!(::core::primitive::f64::from_bits(#bits))
+            }
+            _ => self.pattern(),
+        }
+    }
 }
 
 impl Value {
     /// Reads `expr` as a literal of type `scalar` for parameter `param`.
     pub(crate) fn parse(expr: &Expr, scalar: Scalar, param: &syn::Ident) -> syn::Result<Listed> {
         let span = expr.span();
+        let ty = scalar.describe();
+        // On the whole expression, so that `-129` is underlined, not `-`.
+        let error = |message: String| syn::Error::new_spanned(expr, message);
         let (negative, lit) = literal(expr).ok_or_else(|| {
-            syn::Error::new(
-                span,
-                format_args!(
-                    "expected a literal for `{param}`: values in `#[specialize]` are written as literals, such as `{}`",
-                    example(scalar)
-                ),
-            )
+            error(format!(
+                "expected a literal value for `{param}`, found `{}`; write the value itself, as in `{param} = [{}]`",
+                text(expr),
+                example(scalar)
+            ))
         })?;
+        let sign = if negative { "-" } else { "" };
         let mismatch = |found: &str| {
-            syn::Error::new(
-                span,
-                format_args!(
-                    "expected a `{}` value for `{param}`, found {found}",
-                    scalar.describe()
-                ),
-            )
+            error(format!(
+                "expected {} `{ty}` value for `{param}`, found {found}",
+                article(ty)
+            ))
         };
         let out_of_range = || {
-            syn::Error::new(
-                span,
-                format_args!(
-                    "`{}` does not fit `{}`, the type of `{param}`",
-                    expr.to_token_stream().to_string().replace(' ', ""),
-                    scalar.describe()
+            let holds = match scalar {
+                Scalar::Int(int) => format!(
+                    ", which holds {}{} to {}",
+                    if int.signed { "-" } else { "" },
+                    int.max_magnitude(true),
+                    int.max_magnitude(false)
                 ),
-            )
+                _ => String::new(),
+            };
+            error(format!(
+                "`{}` does not fit `{ty}`, the type of `{param}`{holds}",
+                text(expr)
+            ))
         };
-        let check_suffix = |suffix: &str| {
-            if suffix.is_empty() || suffix == scalar.describe() {
+        let check_suffix = |suffix: &str, digits: &str| {
+            if suffix.is_empty() || suffix == ty {
                 Ok(())
             } else {
-                Err(syn::Error::new(
-                    span,
-                    format_args!(
-                        "the literal has suffix `{suffix}` but `{param}` is `{}`",
-                        scalar.describe()
-                    ),
-                ))
+                let digits = digits.trim_end_matches('_');
+                Err(error(format!(
+                    "`{}` has suffix `{suffix}` but `{param}` is `{ty}`; write `{sign}{digits}` or `{sign}{digits}{ty}`",
+                    text(expr)
+                )))
             }
         };
+        let without_suffix = |token: String, suffix: &str| {
+            token
+                .strip_suffix(suffix)
+                .map_or_else(|| token.clone(), str::to_owned)
+        };
         let value = match (scalar, lit) {
-            (Scalar::Int(ty), Lit::Int(int)) => {
-                check_suffix(int.suffix())?;
+            (Scalar::Int(int_ty), Lit::Int(int)) => {
+                check_suffix(
+                    int.suffix(),
+                    &without_suffix(int.token().to_string(), int.suffix()),
+                )?;
                 let magnitude: u128 = int.base10_digits().parse().map_err(|_| out_of_range())?;
-                if magnitude > ty.max_magnitude(negative) {
+                if magnitude > int_ty.max_magnitude(negative) {
                     return Err(out_of_range());
                 }
                 Value::Int {
                     negative: negative && magnitude != 0,
                     magnitude,
-                    ty,
+                    ty: int_ty,
                 }
             }
-            (Scalar::Int(ty), Lit::Byte(b)) if ty.name == "u8" && !negative => Value::Int {
+            (Scalar::Int(int_ty), Lit::Byte(b)) if int_ty.name == "u8" && !negative => Value::Int {
                 negative: false,
                 magnitude: b.value().into(),
-                ty,
+                ty: int_ty,
             },
             (Scalar::F32, Lit::Float(f)) => {
-                check_suffix(f.suffix())?;
+                check_suffix(
+                    f.suffix(),
+                    &without_suffix(f.token().to_string(), f.suffix()),
+                )?;
                 let v: f32 = f.base10_parse()?;
                 if v.is_infinite() {
                     return Err(out_of_range());
@@ -102,7 +145,10 @@ impl Value {
                 Value::F32(if negative { -v } else { v }.to_bits())
             }
             (Scalar::F64, Lit::Float(f)) => {
-                check_suffix(f.suffix())?;
+                check_suffix(
+                    f.suffix(),
+                    &without_suffix(f.token().to_string(), f.suffix()),
+                )?;
                 let v: f64 = f.base10_parse()?;
                 if v.is_infinite() {
                     return Err(out_of_range());
@@ -110,15 +156,11 @@ impl Value {
                 Value::F64(if negative { -v } else { v }.to_bits())
             }
             (Scalar::F32 | Scalar::F64, Lit::Int(i)) => {
-                return Err(syn::Error::new(
-                    span,
-                    format_args!(
-                        "expected a `{}` value for `{param}`, found an integer; write `{}{}.0`",
-                        scalar.describe(),
-                        if negative { "-" } else { "" },
-                        i.base10_digits()
-                    ),
-                ));
+                return Err(error(format!(
+                    "expected {} `{ty}` value for `{param}`, found an integer; write `{sign}{}.0`",
+                    article(ty),
+                    i.base10_digits()
+                )));
             }
             (_, _) if negative => return Err(mismatch("a negated literal")),
             (Scalar::Bool, Lit::Bool(b)) => Value::Bool(b.value),
@@ -126,27 +168,12 @@ impl Value {
             (Scalar::Str, Lit::Str(s)) => Value::Str(s.value()),
             (_, other) => return Err(mismatch(describe(other))),
         };
-        Ok(Listed { value, span })
+        Ok(Listed { value, span, written: Some(expr.to_token_stream()) })
     }
 
-    /// An expression of the parameter's type, bound in each variant.
-    pub(crate) fn expr(&self, span: Span) -> TokenStream {
-        match self {
-            Self::F32(bits) => {
-                let bits = Literal::u32_suffixed(*bits);
-                quote_spanned!(span=> ::core::primitive::f32::from_bits(#bits))
-            }
-            Self::F64(bits) => {
-                let bits = Literal::u64_suffixed(*bits);
-                quote_spanned!(span=> ::core::primitive::f64::from_bits(#bits))
-            }
-            _ => self.pattern(span),
-        }
-    }
-
-    /// A pattern matching the value in the dispatcher's `match`, where floats
-    /// are matched by their bits.
-    pub(crate) fn pattern(&self, span: Span) -> TokenStream {
+    /// A pattern matching the value, made from the value alone (floats by
+    /// their bits), with `span`.
+    fn pattern(&self, span: Span) -> TokenStream {
         let mut lit = match self {
             // Digits and a known suffix always form a valid literal.
             Self::Int { magnitude, ty, .. } => {
@@ -165,24 +192,6 @@ impl Value {
         match self {
             Self::Int { negative: true, .. } => quote_spanned!(span=> -#lit),
             _ => lit.into_token_stream(),
-        }
-    }
-
-    /// How the value reads in messages.
-    pub(crate) fn display(&self) -> String {
-        match self {
-            Self::Int {
-                negative,
-                magnitude,
-                ..
-            } => {
-                format!("{}{magnitude}", if *negative { "-" } else { "" })
-            }
-            Self::Bool(b) => b.to_string(),
-            Self::Char(c) => format!("{c:?}"),
-            Self::F32(bits) => format!("{:?}", f32::from_bits(*bits)),
-            Self::F64(bits) => format!("{:?}", f64::from_bits(*bits)),
-            Self::Str(s) => format!("{s:?}"),
         }
     }
 }
@@ -214,14 +223,65 @@ fn describe(lit: &Lit) -> &'static str {
     }
 }
 
+/// Values of type `scalar`, as they are listed.
 fn example(scalar: Scalar) -> &'static str {
     match scalar {
-        Scalar::Int(_) => "n = [1, 2, 3]",
-        Scalar::Bool => "flag = [true]",
-        Scalar::Char => "c = ['a', 'b']",
-        Scalar::F32 | Scalar::F64 => "x = [0.5, 2.0]",
-        Scalar::Str => "s = [\"a\", \"b\"]",
+        Scalar::Int(_) => "1, 2, 3",
+        Scalar::Bool => "true, false",
+        Scalar::Char => "'a', 'b'",
+        Scalar::F32 | Scalar::F64 => "0.5, 2.0",
+        Scalar::Str => "\"a\", \"b\"",
     }
+}
+
+/// `an` before a type name read aloud with a vowel (`i32`, `f64`), else `a`.
+fn article(ty: &str) -> &'static str {
+    if ty.starts_with(['i', 'f']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// `tokens` as the user would write them, for messages: `-129`, `0x1`,
+/// `a::B`, `f(1, 2)`. A space separates words and follows commas.
+pub(crate) fn text(tokens: impl ToTokens) -> String {
+    fn push(out: &mut String, tokens: TokenStream, after_word: &mut bool) {
+        for token in tokens {
+            match token {
+                TokenTree::Group(g) => {
+                    let (open, close) = match g.delimiter() {
+                        Delimiter::Parenthesis => ("(", ")"),
+                        Delimiter::Bracket => ("[", "]"),
+                        Delimiter::Brace => ("{ ", " }"),
+                        Delimiter::None => ("", ""),
+                    };
+                    out.push_str(open);
+                    *after_word = false;
+                    push(out, g.stream(), after_word);
+                    out.push_str(close);
+                    *after_word = !close.is_empty();
+                }
+                TokenTree::Punct(p) => {
+                    out.push(p.as_char());
+                    if p.as_char() == ',' {
+                        out.push(' ');
+                    }
+                    *after_word = false;
+                }
+                word => {
+                    if *after_word {
+                        out.push(' ');
+                    }
+                    out.push_str(&word.to_string());
+                    *after_word = true;
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    push(&mut out, tokens.into_token_stream(), &mut false);
+    out.trim_end().to_owned()
 }
 
 #[cfg(test)]
@@ -249,7 +309,24 @@ mod tests {
         assert!(parse("-1", "u32").is_err());
         assert!(parse("0xff_u8", "u8").is_ok());
         assert!(parse("340282366920938463463374607431768211455", "u128").is_ok());
-        assert!(parse("2u8", "u32").unwrap_err().contains("suffix `u8`"));
+        assert_eq!(
+            parse("2u8", "u32").unwrap_err(),
+            "`2u8` has suffix `u8` but `n` is `u32`; write `2` or `2u32`"
+        );
+        assert!(
+            parse("-0x10_i16", "i8")
+                .unwrap_err()
+                .ends_with("write `-0x10` or `-0x10i8`")
+        );
+        assert_eq!(
+            parse("-129", "i8").unwrap_err(),
+            "`-129` does not fit `i8`, the type of `n`, which holds -128 to 127"
+        );
+        assert!(
+            parse("-1", "u32")
+                .unwrap_err()
+                .ends_with("which holds 0 to 4294967295")
+        );
         assert_eq!(parse("-0", "i32"), parse("0", "i32"));
     }
 
@@ -277,5 +354,19 @@ mod tests {
                 .contains("expected a literal")
         );
         assert!(parse("1 + 1", "u32").is_err());
+        assert_eq!(
+            parse("1", "f64").unwrap_err(),
+            "expected an `f64` value for `n`, found an integer; write `1.0`"
+        );
+    }
+
+    #[test]
+    fn text_reads_like_source() {
+        let text_of = |s: &str| text(s.parse::<TokenStream>().unwrap());
+        assert_eq!(text_of("- 129"), "-129");
+        assert_eq!(text_of("a :: B"), "a::B");
+        assert_eq!(text_of("f (1 , 2)"), "f(1, 2)");
+        assert_eq!(text_of("x as u8"), "x as u8");
+        assert_eq!(text_of("\"a b\""), "\"a b\"");
     }
 }

@@ -167,7 +167,7 @@ impl<'a> Parts<'a> {
                 ty,
                 ..
             } = spec;
-            let value = listed.value.expr(listed.span);
+            let value = listed.expr();
             quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
         });
         quote!(#(#lets)*)
@@ -244,7 +244,7 @@ impl<'a> Parts<'a> {
 
     /// The pattern of `combo` in the dispatcher's `match`.
     pub(super) fn pattern(&self, combo: &[Listed]) -> TokenStream {
-        let pats: Vec<TokenStream> = combo.iter().map(|l| l.value.pattern(l.span)).collect();
+        let pats: Vec<TokenStream> = combo.iter().map(|l| l.pattern()).collect();
         match pats.as_slice() {
             [one] => one.clone(),
             many => quote!((#(#many),*)),

@@ -1,0 +1,8 @@
+use staged::specialize;
+
+#[specialize(n = 5)]
+fn power(x: u64, n: u32) -> u64 {
+    x.pow(n)
+}
+
+fn main() {}
