@@ -22,6 +22,7 @@ pub enum Error {
 
 impl Error {
     /// The error of a function declared with `runtime = false`.
+    #[cfg(feature = "runtime")]
     pub(crate) const RUNTIME_FALSE: Self = Self::Unavailable {
         reason: "the function is declared with `runtime = false`",
     };
@@ -58,6 +59,11 @@ impl core::error::Error for Error {
 #[cfg(feature = "runtime")]
 impl From<staged_runtime::Error> for Error {
     fn from(e: staged_runtime::Error) -> Self {
-        Self::Runtime(e)
+        match e {
+            staged_runtime::Error::Off => Self::Unavailable {
+                reason: "run-time specialization is off (STAGED_MODE=off)",
+            },
+            other => Self::Runtime(other),
+        }
     }
 }
