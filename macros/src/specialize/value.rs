@@ -168,7 +168,11 @@ impl Value {
             (Scalar::Str, Lit::Str(s)) => Value::Str(s.value()),
             (_, other) => return Err(mismatch(describe(other))),
         };
-        Ok(Listed { value, span, written: Some(expr.to_token_stream()) })
+        Ok(Listed {
+            value,
+            span,
+            written: Some(expr.to_token_stream()),
+        })
     }
 
     /// A pattern matching the value, made from the value alone (floats by
