@@ -11,3 +11,7 @@
 //! ```
 
 pub mod bake;
+pub mod process;
+pub mod rustc;
+pub mod store;
+pub mod toolchain;
