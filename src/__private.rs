@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use crate::{Error, Origin, SiteStats};
 
 #[cfg(feature = "runtime")]
-pub use staged_runtime::{FnSource, Layout, Param, Variant};
+pub use staged_runtime::{FnSource, Layout, Param, Variant, toolchain};
 
 /// What a `Specialized` handle calls.
 #[derive(Clone, Copy, Debug)]
@@ -100,13 +100,16 @@ impl<K: staged_runtime::Key> Site<K> {
 
     /// The loaded variant for `key`; `None`: run the generic body.
     #[inline]
-    pub fn lookup<B: staged_runtime::Key<Owned = K::Owned>>(&self, key: &B) -> Option<Variant> {
+    pub fn lookup<B: staged_runtime::Key<Owned = K::Owned>>(
+        &'static self,
+        key: &B,
+    ) -> Option<Variant> {
         self.0.lookup(key)
     }
 
     /// The variant for `key`, built now if need be.
     pub fn specialize<B: staged_runtime::Key<Owned = K::Owned>>(
-        &self,
+        &'static self,
         key: &B,
     ) -> Result<Variant, Error> {
         self.0.specialize(key).map_err(Error::from)
@@ -114,7 +117,7 @@ impl<K: staged_runtime::Key> Site<K> {
 
     /// Builds many values in one library.
     pub fn prepare<B: staged_runtime::Key<Owned = K::Owned>>(
-        &self,
+        &'static self,
         keys: impl IntoIterator<Item = B>,
     ) -> Result<(), Error> {
         self.0.prepare(keys).map_err(Error::from)

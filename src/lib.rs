@@ -48,5 +48,18 @@ mod stats;
 pub mod __private;
 
 pub use error::Error;
+
+/// Settings of the run-time stage (feature `runtime`): the same settings as
+/// the `STAGED_*` environment variables, as a typed builder.
+///
+/// ```no_run
+/// use staged::runtime::{Config, Mode};
+///
+/// Config::from_env().mode(Mode::Sync).max_variants(16).install();
+/// ```
+#[cfg(feature = "runtime")]
+pub mod runtime {
+    pub use staged_runtime::{Config, Error, Mode};
+}
 pub use staged_macros::specialize;
 pub use stats::{Origin, SiteStats};

@@ -1,10 +1,65 @@
 //! The error of the run-time stage.
 
-/// Why a run-time variant could not be had.
+use std::path::PathBuf;
+
+use staged_build::process::ProcessError;
+use staged_build::store::StoreError;
+
+/// Why a run-time variant could not be had. Whatever it is, the function
+/// keeps working through its generic body.
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Run-time specialization is switched off (`STAGED_MODE=off`).
     #[error("run-time specialization is off (STAGED_MODE=off)")]
     Off,
+    /// There is no cache directory to build into.
+    #[error("no cache directory: set STAGED_CACHE_DIR (HOME is not set either)")]
+    NoCacheDir,
+    /// The disk cache cannot be used, or an entry in it cannot be trusted.
+    #[error("disk cache: {0}")]
+    Store(#[from] StoreError),
+    /// rustc is missing or does not answer.
+    #[error("rustc is unavailable: {0}")]
+    Rustc(ProcessError),
+    /// The rustc found is not the one that built the program.
+    #[error(
+        "{path} is rustc {found}, but this program was built by rustc {expected}; point STAGED_RUSTC at that toolchain's rustc"
+    )]
+    RustcMismatch {
+        /// The compiler that was found.
+        path: PathBuf,
+        /// Its release.
+        found: String,
+        /// The release that built the program.
+        expected: String,
+    },
+    /// The variant did not compile (or rustc timed out).
+    #[error("the variant did not compile: {0}")]
+    Compile(ProcessError),
+    /// The library could not be loaded.
+    #[error("cannot load {path}: {cause}")]
+    Load {
+        /// The library.
+        path: PathBuf,
+        /// The loader's message.
+        cause: String,
+    },
+    /// The library was not built for this caller: another protocol, another
+    /// toolchain, or other argument or result layouts.
+    #[error("{path} does not match this program: {what}")]
+    Mismatch {
+        /// The library.
+        path: PathBuf,
+        /// What differs.
+        what: String,
+    },
+    /// The function has as many run-time variants as it may load.
+    #[error(
+        "{limit} run-time variants are loaded for this function (STAGED_MAX_VARIANTS); other values run the generic body"
+    )]
+    Cap {
+        /// The limit.
+        limit: usize,
+    },
 }

@@ -20,6 +20,16 @@ pub trait KeyPart {
     fn to_owned_part(&self) -> Self::Owned;
     /// Writes the owned value as a literal of the parameter's type.
     fn bake_owned(owned: &Self::Owned, out: &mut String);
+    /// Mixes the value into `h`, for counting calls per value.
+    fn mix(&self, h: u64) -> u64;
+}
+
+/// One step of FNV-1a over the 8 bytes of `v`.
+#[inline]
+fn fnv(h: u64, v: u64) -> u64 {
+    v.to_le_bytes()
+        .iter()
+        .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 macro_rules! plain_parts {
@@ -35,6 +45,13 @@ macro_rules! plain_parts {
             }
             fn bake_owned(owned: &$t, out: &mut String) {
                 owned.bake(out);
+            }
+            #[inline]
+            fn mix(&self, h: u64) -> u64 {
+                // Wider values fold their high half in.
+                #[allow(clippy::unnecessary_cast)]
+                let v = *self as u128;
+                fnv(fnv(h, v as u64), (v >> 64) as u64)
             }
         }
     )*};
@@ -55,6 +72,10 @@ macro_rules! float_parts {
             fn bake_owned(owned: &$bits, out: &mut String) {
                 $t::from_bits(*owned).bake(out);
             }
+            #[inline]
+            fn mix(&self, h: u64) -> u64 {
+                fnv(h, u64::from(self.to_bits()))
+            }
         }
     )*};
 }
@@ -72,6 +93,10 @@ impl KeyPart for &str {
     fn bake_owned(owned: &Box<str>, out: &mut String) {
         owned.bake(out);
     }
+    fn mix(&self, h: u64) -> u64 {
+        self.bytes()
+            .fold(fnv(h, self.len() as u64), |h, b| fnv(h, u64::from(b)))
+    }
 }
 
 /// The tuple of a call's specialized arguments, in signature order.
@@ -84,6 +109,8 @@ pub trait Key {
     fn to_owned_key(&self) -> Self::Owned;
     /// Appends one literal per part, in order, for source generation.
     fn bake_owned(owned: &Self::Owned, out: &mut Vec<String>);
+    /// A hash of the values, for counting calls per value.
+    fn sketch(&self) -> u64;
 }
 
 macro_rules! tuple_keys {
@@ -103,6 +130,12 @@ macro_rules! tuple_keys {
                     $name::bake_owned(&owned.$idx, &mut s);
                     out.push(s);
                 })+
+            }
+            #[inline]
+            fn sketch(&self) -> u64 {
+                let h = 0xcbf2_9ce4_8422_2325u64;
+                $(let h = self.$idx.mix(h);)+
+                h
             }
         }
     )*};

@@ -1,12 +1,33 @@
 //! A specialization site: the run-time state of one `#[specialize]` function.
+//!
+//! The dispatcher's hit path is [`Site::lookup`]: one atomic load of the last
+//! entry that hit, a compare of the key, and (in the caller) an indirect call.
+//! Everything else is the cold path: a scan of the site's append-only table,
+//! counting a miss, and, by mode, scheduling or running a build.
+//!
+//! Entries are allocated once and never freed (their libraries are never
+//! unloaded either), so a pointer read from the table stays valid forever.
+//! The table holds failed values too, so a value that failed is not rebuilt:
+//! its calls find its entry and run the generic body.
 
+use std::collections::HashSet;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::ptr;
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
-use crate::Error;
+use staged_build::store::Hash32;
+
+use crate::config::{HOT, Mode};
 use crate::key::Key;
 use crate::source::FnSource;
-use crate::variant::Variant;
+use crate::variant::{Source, Variant};
+use crate::{Error, engine, worker};
+
+/// Failed values remembered per function, beyond the variant cap.
+const REMEMBERED_FAILURES: usize = 64;
+/// Slots of the per-value call counters of `Background` mode.
+const SKETCH: usize = 256;
 
 /// The counters of a site, as `stats()` reports them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,8 +50,91 @@ pub struct Stats {
 /// any `&str`.
 pub struct Site<K: Key> {
     source: &'static FnSource,
+    last: AtomicPtr<Entry<K::Owned>>,
+    table: OnceLock<Table<K::Owned>>,
+    fingerprint: OnceLock<Hash32>,
+    compiled: AtomicU64,
+    cached: AtomicU64,
+    failed: AtomicU64,
     generic_calls: AtomicU64,
+    last_error: Mutex<Option<String>>,
     key: PhantomData<fn(K) -> K>,
+}
+
+struct Entry<O> {
+    key: O,
+    outcome: Result<Variant, Error>,
+}
+
+struct Table<O> {
+    /// Append-only; the first `len` are set.
+    slots: Box<[AtomicPtr<Entry<O>>]>,
+    len: AtomicUsize,
+    /// Entries holding a variant.
+    ready: AtomicUsize,
+    sketch: Box<[AtomicU32]>,
+    state: Mutex<State<O>>,
+    /// Signalled whenever a build ends.
+    built: Condvar,
+}
+
+struct State<O> {
+    /// Values being built, by any thread.
+    building: HashSet<O>,
+    /// Values waiting for a background builder.
+    queued: HashSet<O>,
+}
+
+impl<O: Eq + std::hash::Hash> Table<O> {
+    fn new() -> Self {
+        let capacity = HOT.max_variants() + REMEMBERED_FAILURES;
+        Self {
+            slots: (0..capacity)
+                .map(|_| AtomicPtr::new(ptr::null_mut()))
+                .collect(),
+            len: AtomicUsize::new(0),
+            ready: AtomicUsize::new(0),
+            sketch: (0..SKETCH).map(|_| AtomicU32::new(0)).collect(),
+            state: Mutex::new(State {
+                building: HashSet::new(),
+                queued: HashSet::new(),
+            }),
+            built: Condvar::new(),
+        }
+    }
+
+    /// The entry whose key satisfies `matches`.
+    fn find(&self, matches: impl Fn(&O) -> bool) -> Option<&'static Entry<O>> {
+        let len = self.len.load(Ordering::Acquire);
+        self.slots[..len].iter().find_map(|slot| {
+            // SAFETY: slots below `len` were set (before `len` was released)
+            // to leaked entries, which are never freed.
+            let entry = unsafe { &*slot.load(Ordering::Acquire) };
+            matches(&entry.key).then_some(entry)
+        })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State<O>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Appends an entry; `None` when the table is full (the outcome is then
+    /// not remembered).
+    fn push(
+        &self,
+        _state: &MutexGuard<'_, State<O>>,
+        entry: Entry<O>,
+    ) -> Option<&'static Entry<O>> {
+        let len = self.len.load(Ordering::Relaxed);
+        let slot = self.slots.get(len)?;
+        if entry.outcome.is_ok() {
+            self.ready.fetch_add(1, Ordering::Relaxed);
+        }
+        let entry: &'static Entry<O> = Box::leak(Box::new(entry));
+        slot.store(ptr::from_ref(entry).cast_mut(), Ordering::Release);
+        self.len.store(len + 1, Ordering::Release);
+        Some(entry)
+    }
 }
 
 impl<K: Key> Site<K> {
@@ -38,7 +142,14 @@ impl<K: Key> Site<K> {
     pub const fn new(source: &'static FnSource) -> Self {
         Self {
             source,
+            last: AtomicPtr::new(ptr::null_mut()),
+            table: OnceLock::new(),
+            fingerprint: OnceLock::new(),
+            compiled: AtomicU64::new(0),
+            cached: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
             generic_calls: AtomicU64::new(0),
+            last_error: Mutex::new(None),
             key: PhantomData,
         }
     }
@@ -49,50 +160,292 @@ impl<K: Key> Site<K> {
     }
 
     /// The variant for `key`, if one is loaded; `None` means the caller runs
-    /// the generic body (the call is counted).
+    /// the generic body (the call is counted, and by mode the value is
+    /// scheduled or built).
     #[inline]
-    pub fn lookup<B: Key<Owned = K::Owned>>(&self, key: &B) -> Option<Variant> {
-        self.miss(key)
+    pub fn lookup<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
+        let last = self.last.load(Ordering::Acquire);
+        if !last.is_null() {
+            // SAFETY: `last` only ever holds leaked entries, never freed.
+            let entry = unsafe { &*last };
+            if let Ok(variant) = &entry.outcome
+                && key.matches(&entry.key)
+            {
+                return Some(*variant);
+            }
+        }
+        self.lookup_slow(key)
     }
 
     #[cold]
-    fn miss<B: Key<Owned = K::Owned>>(&self, _key: &B) -> Option<Variant> {
-        // Not a locked increment: see `StaticSite::generic_call` in the facade.
-        let calls = self.generic_calls.load(Ordering::Relaxed);
+    #[inline(never)]
+    fn lookup_slow<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
+        if let Some(entry) = self.table.get().and_then(|t| t.find(|o| key.matches(o))) {
+            self.last
+                .store(ptr::from_ref(entry).cast_mut(), Ordering::Release);
+            if let Ok(variant) = &entry.outcome {
+                return Some(*variant);
+            }
+            self.count_generic();
+            return None;
+        }
+        self.count_generic();
+        match HOT.mode() {
+            Mode::Off => None,
+            Mode::Background => {
+                self.count_miss(key);
+                None
+            }
+            Mode::Sync => self.obtain(key.to_owned_key()).ok(),
+        }
+    }
+
+    fn count_generic(&self) {
+        // A load and a store, not a locked add: a generic call should cost
+        // what the generic body costs. Concurrent calls may lose counts.
+        let n = self.generic_calls.load(Ordering::Relaxed);
         self.generic_calls
-            .store(calls.wrapping_add(1), Ordering::Relaxed);
-        None
+            .store(n.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Counts a call of a value without a variant; at the threshold, queues
+    /// the value for a background builder.
+    fn count_miss<B: Key<Owned = K::Owned>>(&'static self, key: &B) {
+        let table = self.table();
+        if table.ready.load(Ordering::Relaxed) >= HOT.max_variants() {
+            return;
+        }
+        let counter = &table.sketch[(key.sketch() % SKETCH as u64) as usize];
+        let calls = counter.load(Ordering::Relaxed).saturating_add(1);
+        if calls < HOT.threshold() {
+            counter.store(calls, Ordering::Relaxed);
+            return;
+        }
+        // Start the slot over, so a value sharing it is counted afresh.
+        counter.store(0, Ordering::Relaxed);
+        let owned = key.to_owned_key();
+        let mut state = table.state();
+        if state.building.contains(&owned) || !state.queued.insert(owned.clone()) {
+            return;
+        }
+        drop(state);
+        worker::submit(move || {
+            table_of(self).state().queued.remove(&owned);
+            let _ = self.obtain(owned);
+        });
+    }
+
+    fn table(&self) -> &Table<K::Owned> {
+        self.table.get_or_init(Table::new)
+    }
+
+    fn fingerprint(&self) -> &Hash32 {
+        self.fingerprint.get_or_init(|| fingerprint(self.source))
     }
 
     /// The variant for `key`, built now if need be.
     ///
     /// # Errors
     ///
-    /// [`Error::Off`]: the run-time stage is not available.
-    pub fn specialize<B: Key<Owned = K::Owned>>(&self, _key: &B) -> Result<Variant, Error> {
-        Err(Error::Off)
+    /// [`Error::Off`] in `Off` mode; otherwise why the value could not be
+    /// built or loaded (a failure is remembered, and returned again).
+    pub fn specialize<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Result<Variant, Error> {
+        if let Some(entry) = self.table.get().and_then(|t| t.find(|o| key.matches(o))) {
+            return entry.outcome.clone();
+        }
+        if HOT.mode() == Mode::Off {
+            return Err(Error::Off);
+        }
+        self.obtain(key.to_owned_key())
     }
 
-    /// Builds the variants of many values at once.
+    /// Builds the variants of many values in one rustc run, into one library.
+    /// Values already loaded, failed or being built are left as they are.
     ///
     /// # Errors
     ///
-    /// [`Error::Off`]: the run-time stage is not available.
+    /// [`Error::Off`] in `Off` mode; [`Error::Cap`] when not all values fit
+    /// under the variant cap; otherwise the first value's failure.
     pub fn prepare<B: Key<Owned = K::Owned>>(
-        &self,
+        &'static self,
         keys: impl IntoIterator<Item = B>,
     ) -> Result<(), Error> {
-        match keys.into_iter().next() {
-            None => Ok(()),
-            Some(_) => Err(Error::Off),
+        let keys: Vec<K::Owned> = keys.into_iter().map(|k| k.to_owned_key()).collect();
+        if keys.is_empty() {
+            return Ok(());
         }
+        if HOT.mode() == Mode::Off {
+            return Err(Error::Off);
+        }
+        let table = self.table();
+        let mut fresh: Vec<K::Owned> = Vec::new();
+        let mut result = Ok(());
+        {
+            let mut state = table.state();
+            let room = HOT
+                .max_variants()
+                .saturating_sub(table.ready.load(Ordering::Relaxed) + state.building.len());
+            for key in keys {
+                if let Some(entry) = table.find(|o| *o == key) {
+                    if let Err(e) = &entry.outcome {
+                        result = result.and(Err(e.clone()));
+                    }
+                } else if !state.building.contains(&key) && !fresh.contains(&key) {
+                    if fresh.len() < room {
+                        state.building.insert(key.clone());
+                        fresh.push(key);
+                    } else {
+                        result = result.and(Err(self.cap_error()));
+                    }
+                }
+            }
+        }
+        let outcomes = self.materialize(&fresh);
+        for (key, outcome) in fresh.into_iter().zip(outcomes) {
+            if let Err(e) = &outcome {
+                result = result.and(Err(e.clone()));
+            }
+            self.publish(key, outcome);
+        }
+        result
+    }
+
+    /// The outcome for `owned`: its entry if it has one, else the outcome of
+    /// a build by another thread (waiting for it), else of a build by this
+    /// one.
+    fn obtain(&'static self, owned: K::Owned) -> Result<Variant, Error> {
+        let table = self.table();
+        let mut state = table.state();
+        loop {
+            if let Some(entry) = table.find(|o| *o == owned) {
+                return entry.outcome.clone();
+            }
+            if !state.building.contains(&owned) {
+                break;
+            }
+            state = table.built.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        if table.ready.load(Ordering::Relaxed) + state.building.len() >= HOT.max_variants() {
+            drop(state);
+            let error = self.cap_error();
+            self.record_failure(&error);
+            return Err(error);
+        }
+        state.building.insert(owned.clone());
+        drop(state);
+        let outcome = self
+            .materialize(std::slice::from_ref(&owned))
+            .pop()
+            .unwrap_or(Err(Error::Off));
+        self.publish(owned, outcome.clone());
+        outcome
+    }
+
+    /// Builds or loads `keys` and updates the counters.
+    fn materialize(&self, keys: &[K::Owned]) -> Vec<Result<Variant, Error>> {
+        if keys.is_empty() {
+            return Vec::new();
+        }
+        let literals: Vec<Vec<String>> = keys
+            .iter()
+            .map(|k| {
+                let mut out = Vec::new();
+                K::bake_owned(k, &mut out);
+                out
+            })
+            .collect();
+        let outcomes = engine::current().materialize(self.source, self.fingerprint(), &literals);
+        for outcome in &outcomes {
+            match outcome {
+                Ok(v) if v.source() == Source::Compiled => {
+                    self.compiled.fetch_add(1, Ordering::Relaxed)
+                }
+                Ok(_) => self.cached.fetch_add(1, Ordering::Relaxed),
+                Err(e) => {
+                    self.record_failure(e);
+                    0
+                }
+            };
+        }
+        outcomes
+    }
+
+    /// Remembers the outcome of `key` and wakes the threads waiting for it.
+    fn publish(&self, key: K::Owned, outcome: Result<Variant, Error>) {
+        let table = self.table();
+        let mut state = table.state();
+        state.building.remove(&key);
+        if table.find(|o| *o == key).is_none()
+            && table.push(&state, Entry { key, outcome }).is_none()
+        {
+            log::warn!(
+                "staged: `{}` remembers no more values; others run the generic body",
+                self.source.name
+            );
+        }
+        drop(state);
+        table.built.notify_all();
+    }
+
+    fn cap_error(&self) -> Error {
+        Error::Cap {
+            limit: HOT.max_variants(),
+        }
+    }
+
+    fn record_failure(&self, error: &Error) {
+        self.failed.fetch_add(1, Ordering::Relaxed);
+        log::warn!(
+            "staged: `{}` runs its generic body: {error}",
+            self.source.name
+        );
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
     }
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
         Stats {
+            compiled: self.compiled.load(Ordering::Relaxed),
+            cached: self.cached.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
             generic_calls: self.generic_calls.load(Ordering::Relaxed),
-            ..Stats::default()
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
         }
     }
+}
+
+fn table_of<K: Key>(site: &'static Site<K>) -> &'static Table<K::Owned> {
+    site.table()
+}
+
+/// Everything about a function's source that its variants depend on.
+fn fingerprint(s: &FnSource) -> Hash32 {
+    let mut parts: Vec<&[u8]> = vec![
+        s.name.as_bytes(),
+        s.generics.as_bytes(),
+        s.output.as_bytes(),
+        s.attrs.as_bytes(),
+        s.body.as_bytes(),
+        s.edition.as_bytes(),
+        if s.is_unsafe { b"unsafe" } else { b"safe" },
+        if s.debug_assertions {
+            b"checked"
+        } else {
+            b"unchecked"
+        },
+    ];
+    for p in s.params {
+        parts.push(p.pat.as_bytes());
+        parts.push(p.ty.as_bytes());
+        parts.push(if p.specialized {
+            b"specialized"
+        } else {
+            b"passed"
+        });
+    }
+    Hash32::of_parts(parts)
 }

@@ -43,6 +43,12 @@ pub struct Variant {
 }
 
 impl Variant {
+    /// A variant whose entry was checked to take the site's argument tuple and
+    /// return its result type.
+    pub(crate) fn new(entry: EntryFn, source: Source) -> Self {
+        Self { entry, source }
+    }
+
     /// Where the variant came from.
     pub fn source(&self) -> Source {
         self.source

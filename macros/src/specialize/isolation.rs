@@ -97,11 +97,13 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
                 if is_macro_call(next(1), next(2)) && !follows_path_sep(&tokens, i) {
                     check_macro(ident, local_macros, errors);
                 }
-                if (ident == "cfg" || ident == "cfg_attr") && mentions_feature(next(1), next(2)) {
+                if (ident == "cfg" || ident == "cfg_attr")
+                    && let Some(option) = foreign_cfg(ident == "cfg_attr", next(1), next(2))
+                {
                     errors.at(
-                        ident,
+                        &option,
                         format_args!(
-                            "the crate's features are not known to the run-time build, so this `{ident}` would select different code there; {HINT}"
+                            "`{option}` is set for this crate's build but not for the run-time build, so this `{ident}` would select different code there; {HINT}"
                         ),
                     );
                 }
@@ -179,21 +181,56 @@ fn is_macro_call(bang: Option<&TokenTree>, args: Option<&TokenTree>) -> bool {
         && matches!(args, Some(TokenTree::Group(g)) if g.delimiter() != Delimiter::None)
 }
 
-/// `cfg(...)` / `cfg!(...)` whose predicate names `feature`.
-fn mentions_feature(a: Option<&TokenTree>, b: Option<&TokenTree>) -> bool {
+/// Configuration options that are the same in the run-time build: it
+/// targets the same platform and gets the crate's debug assertions.
+const SHARED_CFGS: &[&str] = &[
+    "target_arch",
+    "target_os",
+    "target_family",
+    "target_env",
+    "target_abi",
+    "target_vendor",
+    "target_endian",
+    "target_pointer_width",
+    "target_feature",
+    "target_has_atomic",
+    "unix",
+    "windows",
+    "debug_assertions",
+    "panic",
+    "true",
+    "false",
+];
+
+/// The first option of a `cfg(...)`, `cfg!(...)` or `cfg_attr(..., ...)`
+/// predicate that the run-time build may not share, such as `feature` or
+/// `test`.
+fn foreign_cfg(attr: bool, a: Option<&TokenTree>, b: Option<&TokenTree>) -> Option<Ident> {
     let group = match (a, b) {
         (Some(TokenTree::Group(g)), _) => g,
         (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) if p.as_char() == '!' => g,
-        _ => return false,
+        _ => return None,
     };
-    fn has_feature(tokens: TokenStream) -> bool {
-        tokens.into_iter().any(|t| match t {
-            TokenTree::Ident(i) => i == "feature",
-            TokenTree::Group(g) => has_feature(g.stream()),
-            _ => false,
-        })
+    fn first_foreign(tokens: TokenStream, attr: bool) -> Option<Ident> {
+        for t in tokens {
+            match t {
+                // `cfg_attr(predicate, attributes)`: only the predicate counts.
+                TokenTree::Punct(p) if attr && p.as_char() == ',' => return None,
+                TokenTree::Ident(i) if ["all", "any", "not"].contains(&i.to_string().as_str()) => {}
+                TokenTree::Ident(i) if !SHARED_CFGS.contains(&i.to_string().as_str()) => {
+                    return Some(i);
+                }
+                TokenTree::Group(g) => {
+                    if let Some(i) = first_foreign(g.stream(), false) {
+                        return Some(i);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
     }
-    has_feature(group.stream())
+    first_foreign(group.stream(), attr)
 }
 
 /// Names defined by `macro_rules! name` anywhere in `tokens`.
@@ -268,6 +305,22 @@ mod tests {
         assert_eq!(found.len(), 3, "{found:?}");
         assert!(found[0].contains("macro `info!`"));
         assert!(found[1].contains("`include_str!`"));
-        assert!(found[2].contains("features"));
+        assert!(
+            found[2].contains("`feature` is set for this crate's build"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn only_cfgs_shared_with_the_run_time_build_pass() {
+        let ok = r#"#[cfg(all(unix, not(target_os = "macos"), target_pointer_width = "64"))] let a = 1;
+            #[cfg_attr(debug_assertions, allow(unused))] let b = cfg!(target_feature = "avx2");"#;
+        assert_eq!(messages(ok), Vec::<String>::new());
+        let found = messages(
+            "#[cfg(test)] let a = 1; let b = cfg!(any(unix, my_flag)); #[cfg_attr(not(test), inline)] fn f() {}",
+        );
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(found[0].starts_with("`test` is set"), "{found:?}");
+        assert!(found[1].starts_with("`my_flag` is set"), "{found:?}");
     }
 }

@@ -253,6 +253,51 @@ pub(crate) fn erase_lifetimes(ty: &Type, with: &Lifetime) -> Type {
     ty
 }
 
+/// How many lifetime positions `ty` has: named ones and those elision fills
+/// (`&T` without a lifetime, `'_`).
+pub(crate) fn lifetime_positions(ty: &Type) -> (usize, usize) {
+    struct Count(usize, usize);
+    impl<'ast> syn::visit::Visit<'ast> for Count {
+        fn visit_lifetime(&mut self, l: &'ast Lifetime) {
+            if l.ident == "_" {
+                self.1 += 1;
+            } else {
+                self.0 += 1;
+            }
+        }
+        fn visit_type_reference(&mut self, r: &'ast syn::TypeReference) {
+            if r.lifetime.is_none() {
+                self.1 += 1;
+            }
+            syn::visit::visit_type_reference(self, r);
+        }
+    }
+    let mut count = Count(0, 0);
+    syn::visit::Visit::visit_type(&mut count, ty);
+    (count.0, count.1)
+}
+
+/// `ty` with the lifetimes elision would fill written as `lifetime`.
+pub(crate) fn name_elided(ty: &Type, lifetime: &Lifetime) -> Type {
+    struct Namer<'a>(&'a Lifetime);
+    impl VisitMut for Namer<'_> {
+        fn visit_lifetime_mut(&mut self, l: &mut Lifetime) {
+            if l.ident == "_" {
+                *l = self.0.clone();
+            }
+        }
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(self.0.clone());
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    let mut ty = ty.clone();
+    Namer(lifetime).visit_type_mut(&mut ty);
+    ty
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,11 @@
 //! the runtime builds for other values. Without stage 3 it imports the user's
 //! module, and relative paths are moved down to keep their meaning.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
+use syn::{FnArg, ReturnType};
 
+use super::super::types::{lifetime_positions, name_elided};
 use super::parts::Parts;
 use super::reroot::reroot;
 use super::source;
@@ -225,10 +227,9 @@ fn generic_item(p: &Parts, call: TokenStream) -> TokenStream {
 
 fn handle_item(p: &Parts, call_body: TokenStream) -> TokenStream {
     let sig = &p.func.sig;
-    let (asyncness, safety, generics, output) =
-        (&sig.asyncness, &sig.safety, &sig.generics, &sig.output);
+    let (asyncness, safety) = (&sig.asyncness, &sig.safety);
+    let (generics, inputs, output) = call_signature(p);
     let where_clause = &generics.where_clause;
-    let inputs = p.rest_inputs();
     quote! {
         /// A variant for one value, from `specialized`: calling it runs the
         /// specialized code directly, with no lookup.
@@ -250,6 +251,55 @@ fn handle_item(p: &Parts, call_body: TokenStream) -> TokenStream {
             }
         }
     }
+}
+
+/// The signature of `Specialized::call`: the function's, without the
+/// specialized parameters, and with the lifetime elision would have given the
+/// result written out, since behind `&self` elision would pick `self`'s.
+fn call_signature(p: &Parts) -> (syn::Generics, Vec<FnArg>, ReturnType) {
+    let sig = &p.func.sig;
+    let mut generics = sig.generics.clone();
+    let mut inputs: Vec<FnArg> = p.rest_inputs().into_iter().cloned().collect();
+    let mut output = sig.output.clone();
+    let ReturnType::Type(arrow, ty) = &sig.output else {
+        return (generics, inputs, output);
+    };
+    if lifetime_positions(ty).1 == 0 {
+        return (generics, inputs, output);
+    }
+    let typed = |arg: &FnArg| match arg {
+        FnArg::Typed(t) => lifetime_positions(&t.ty),
+        FnArg::Receiver(_) => (0, 0),
+    };
+    let all: usize = sig
+        .inputs
+        .iter()
+        .map(|a| {
+            let (n, e) = typed(a);
+            n + e
+        })
+        .sum();
+    if all != 1 {
+        // The function itself did not compile under elision's rules.
+        return (generics, inputs, output);
+    }
+    let from_rest = inputs.iter_mut().find(|a| typed(a).1 == 1);
+    let lifetime = match from_rest {
+        Some(FnArg::Typed(t)) => {
+            let named = syn::Lifetime::new("'__staged_r", Span::call_site());
+            *t.ty = name_elided(&t.ty, &named);
+            generics.params.insert(
+                0,
+                syn::GenericParam::Lifetime(syn::LifetimeParam::new(named.clone())),
+            );
+            named
+        }
+        // The result borrows a specialized `&str`, which is a literal in
+        // every variant.
+        _ => syn::Lifetime::new("'static", Span::call_site()),
+    };
+    output = ReturnType::Type(*arrow, Box::new(name_elided(ty, &lifetime)));
+    (generics, inputs, output)
 }
 
 fn specialized_item(p: &Parts, not_static: TokenStream) -> TokenStream {

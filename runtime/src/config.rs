@@ -1,0 +1,283 @@
+//! Settings of the run-time stage: read once from the environment
+//! (`STAGED_*`), or set in code with the [`Config`] builder. This is the only
+//! module of the runtime that reads the environment.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+
+/// When values without a variant get one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Mode {
+    /// A value without a variant runs the generic body; after
+    /// [`Config::threshold`] calls a worker builds it, and calls switch to it.
+    Background,
+    /// A value without a variant is built on first sight; the caller waits.
+    Sync,
+    /// Nothing is built or loaded at run time.
+    Off,
+}
+
+impl Mode {
+    fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "background" => Some(Self::Background),
+            "sync" => Some(Self::Sync),
+            "off" => Some(Self::Off),
+            _ => None,
+        }
+    }
+}
+
+/// The settings of the run-time stage.
+///
+/// ```no_run
+/// use staged_runtime::{Config, Mode};
+///
+/// Config::from_env().mode(Mode::Sync).threshold(8).install();
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    pub(crate) mode: Mode,
+    pub(crate) cache_dir: Option<PathBuf>,
+    pub(crate) rustc: Option<PathBuf>,
+    pub(crate) target_cpu: String,
+    pub(crate) threshold: u32,
+    pub(crate) max_variants: usize,
+    pub(crate) build_timeout: Duration,
+    pub(crate) cache_max_bytes: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            mode: Mode::Background,
+            cache_dir: default_cache_dir(),
+            rustc: None,
+            target_cpu: "native".to_owned(),
+            threshold: 32,
+            max_variants: 64,
+            build_timeout: Duration::from_secs(120),
+            cache_max_bytes: 1 << 30,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults, overridden by `STAGED_MODE`, `STAGED_CACHE_DIR`,
+    /// `STAGED_RUSTC`, `STAGED_TARGET_CPU`, `STAGED_THRESHOLD` and
+    /// `STAGED_MAX_VARIANTS`. A value that cannot be read is ignored with a
+    /// warning in the log.
+    pub fn from_env() -> Self {
+        let mut c = Self::default();
+        if let Some(v) = var("STAGED_MODE") {
+            match Mode::parse(&v) {
+                Some(mode) => c.mode = mode,
+                None => log::warn!(
+                    "STAGED_MODE={v:?} is not background, sync or off; using {:?}",
+                    c.mode
+                ),
+            }
+        }
+        if let Some(v) = var("STAGED_CACHE_DIR") {
+            c.cache_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("STAGED_RUSTC") {
+            c.rustc = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("STAGED_TARGET_CPU") {
+            c.target_cpu = v;
+        }
+        if let Some(n) = number("STAGED_THRESHOLD") {
+            c.threshold = n;
+        }
+        if let Some(n) = number("STAGED_MAX_VARIANTS") {
+            c.max_variants = n;
+        }
+        c
+    }
+
+    /// Sets the [`Mode`].
+    pub fn mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Sets the disk cache's directory.
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Sets the rustc to run; by default the one that built the program.
+    pub fn rustc(mut self, rustc: impl Into<PathBuf>) -> Self {
+        self.rustc = Some(rustc.into());
+        self
+    }
+
+    /// Sets `-C target-cpu` for run-time builds (`native` by default).
+    pub fn target_cpu(mut self, cpu: impl Into<String>) -> Self {
+        self.target_cpu = cpu.into();
+        self
+    }
+
+    /// Sets how many calls with one value `Background` mode waits before it
+    /// builds the value (at least 1).
+    pub fn threshold(mut self, calls: u32) -> Self {
+        self.threshold = calls.max(1);
+        self
+    }
+
+    /// Sets how many run-time variants one function may load; past it,
+    /// values run the generic body.
+    pub fn max_variants(mut self, n: usize) -> Self {
+        self.max_variants = n;
+        self
+    }
+
+    /// Sets how long one rustc run may take.
+    pub fn build_timeout(mut self, limit: Duration) -> Self {
+        self.build_timeout = limit;
+        self
+    }
+
+    /// Sets the size past which the disk cache drops its oldest libraries.
+    pub fn cache_max_bytes(mut self, bytes: u64) -> Self {
+        self.cache_max_bytes = bytes;
+        self
+    }
+
+    /// The mode.
+    pub fn get_mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Makes this the configuration of the process, for every build and load
+    /// from now on. Variants already loaded stay.
+    pub fn install(self) {
+        let config = Arc::new(self);
+        let mut current = slot().write().unwrap_or_else(|e| e.into_inner());
+        HOT.store(&config);
+        *current = config;
+    }
+
+    /// The configuration in effect: the installed one, else the environment.
+    pub fn current() -> Arc<Config> {
+        slot().read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+fn slot() -> &'static RwLock<Arc<Config>> {
+    static SLOT: OnceLock<RwLock<Arc<Config>>> = OnceLock::new();
+    SLOT.get_or_init(|| {
+        let config = Arc::new(Config::from_env());
+        HOT.store(&config);
+        RwLock::new(config)
+    })
+}
+
+/// The settings the dispatcher's miss path reads, as atomics, so a miss
+/// never takes a lock to learn the mode.
+pub(crate) struct Hot {
+    mode: AtomicU8,
+    threshold: AtomicU32,
+    max_variants: AtomicUsize,
+}
+
+pub(crate) static HOT: Hot = Hot {
+    mode: AtomicU8::new(u8::MAX),
+    threshold: AtomicU32::new(32),
+    max_variants: AtomicUsize::new(64),
+};
+
+impl Hot {
+    fn store(&self, c: &Config) {
+        self.threshold.store(c.threshold.max(1), Ordering::Relaxed);
+        self.max_variants.store(c.max_variants, Ordering::Relaxed);
+        let mode = match c.mode {
+            Mode::Background => 0,
+            Mode::Sync => 1,
+            Mode::Off => 2,
+        };
+        self.mode.store(mode, Ordering::Release);
+    }
+
+    /// The current mode.
+    pub(crate) fn mode(&self) -> Mode {
+        match self.mode.load(Ordering::Acquire) {
+            0 => Mode::Background,
+            1 => Mode::Sync,
+            2 => Mode::Off,
+            _ => {
+                slot();
+                self.mode()
+            }
+        }
+    }
+
+    pub(crate) fn threshold(&self) -> u32 {
+        self.threshold.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn max_variants(&self) -> usize {
+        self.max_variants.load(Ordering::Relaxed)
+    }
+}
+
+#[allow(clippy::disallowed_methods)] // this module is where the environment is read
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn number<T: std::str::FromStr>(name: &str) -> Option<T> {
+    let v = var(name)?;
+    let parsed = v.trim().parse().ok();
+    if parsed.is_none() {
+        log::warn!("{name}={v:?} is not a number; using the default");
+    }
+    parsed
+}
+
+/// `$XDG_CACHE_HOME/staged`, else `~/.cache/staged` (`~/Library/Caches` on
+/// macOS).
+fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(xdg) = var("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(xdg).join("staged"));
+    }
+    let home = PathBuf::from(var("HOME")?);
+    let base = if cfg!(target_os = "macos") {
+        home.join("Library/Caches")
+    } else {
+        home.join(".cache")
+    };
+    Some(base.join("staged"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_parse_loosely() {
+        assert_eq!(Mode::parse(" Sync "), Some(Mode::Sync));
+        assert_eq!(Mode::parse("OFF"), Some(Mode::Off));
+        assert_eq!(Mode::parse("later"), None);
+    }
+
+    #[test]
+    fn the_builder_sets_every_field() {
+        let c = Config::default()
+            .mode(Mode::Off)
+            .cache_dir("/tmp/x")
+            .rustc("/bin/rustc")
+            .target_cpu("x86-64-v3")
+            .threshold(0)
+            .max_variants(3);
+        assert_eq!(c.mode, Mode::Off);
+        assert_eq!(c.cache_dir.as_deref(), Some(std::path::Path::new("/tmp/x")));
+        assert_eq!(c.threshold, 1);
+        assert_eq!((c.target_cpu.as_str(), c.max_variants), ("x86-64-v3", 3));
+    }
+}
