@@ -393,3 +393,64 @@ fn the_dispatcher_uses_runtime_variants() {
     );
     assert_runtime(power::specialized(n).unwrap().origin());
 }
+
+mod broken {
+    //! A function whose body does not compile in the run-time build, driven
+    //! through the site the macro would emit. (The isolation rule makes such
+    //! a body fail at compile time when it comes through `#[specialize]`, so
+    //! the site is written out by hand here.)
+    use staged::__private::{FnSource, Layout, Param, Site};
+
+    pub static SOURCE: FnSource = FnSource {
+        name: "broken",
+        generics: "",
+        params: &[
+            Param {
+                pat: "x",
+                ty: "u32",
+                ty_erased: "u32",
+                specialized: false,
+            },
+            Param {
+                pat: "n",
+                ty: "u32",
+                ty_erased: "u32",
+                specialized: true,
+            },
+        ],
+        output: "u32",
+        output_erased: "u32",
+        attrs: "",
+        body: "let y: u32 = \"not a number\"; x + y + n",
+        is_unsafe: false,
+        edition: "2021",
+        debug_assertions: false,
+        args_layout: Layout::of::<(u32,)>(),
+        ret_layout: Layout::of::<u32>(),
+    };
+    pub static SITE: Site<(u32,)> = Site::new(&SOURCE);
+}
+
+#[test]
+fn a_body_that_does_not_compile_fails_once_and_is_remembered() {
+    setup();
+    let err = broken::SITE.specialize(&(5u32,)).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("did not compile") && text.contains("mismatched types"),
+        "{text}"
+    );
+    assert!(
+        broken::SITE.lookup(&(5u32,)).is_none(),
+        "the caller runs the generic body"
+    );
+    let stats = broken::SITE.stats();
+    assert_eq!((stats.compiled, stats.failed), (0, 1), "{stats:?}");
+    assert!(stats.last_error.unwrap().contains("mismatched types"));
+    // Asked again, the remembered failure answers: no second build.
+    assert!(broken::SITE.specialize(&(5u32,)).is_err());
+    for _ in 0..10 {
+        assert!(broken::SITE.lookup(&(5u32,)).is_none());
+    }
+    assert_eq!(broken::SITE.stats().failed, 1);
+}

@@ -157,6 +157,9 @@ pub struct Store {
 
 const SUBDIRS: [&str; 4] = ["obj", "idx", "lock", "tmp"];
 const INDEX_MAGIC: &str = "staged-index v1";
+/// Age after which a leftover in `tmp/` belongs to a build that died: far
+/// beyond any build's time limit.
+const STALE: std::time::Duration = std::time::Duration::from_secs(6 * 3600);
 
 impl Store {
     /// Opens (creating if need be, mode 0700) the store at `root`.
@@ -185,9 +188,30 @@ impl Store {
             }
             check_private_dir(&dir)?;
         }
-        Ok(Self {
+        let store = Self {
             root: root.to_owned(),
-        })
+        };
+        store.clean_tmp(STALE);
+        Ok(store)
+    }
+
+    /// Removes what builds that died (killed, crashed) left in `tmp/`: it
+    /// never got a final name, so nothing refers to it.
+    fn clean_tmp(&self, older_than: std::time::Duration) {
+        let Ok(dir) = fs::read_dir(self.root.join("tmp")) else {
+            return;
+        };
+        let now = SystemTime::now();
+        for entry in dir.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| now.duration_since(t).is_ok_and(|age| age > older_than));
+            if stale {
+                let path = entry.path();
+                let _ = fs::remove_dir_all(&path).or_else(|_| fs::remove_file(&path));
+            }
+        }
     }
 
     /// The root directory.
@@ -613,6 +637,20 @@ mod tests {
         assert_eq!(store.prune(150), 1);
         assert!(store.open_object(&first).is_err());
         assert!(store.open_object(&second).is_ok());
+    }
+
+    #[test]
+    fn leftovers_of_dead_builds_are_cleaned() {
+        let (_dir, store) = store();
+        let old = store.root().join("tmp").join("build-dead");
+        fs::create_dir(&old).unwrap();
+        fs::write(old.join("libvariant.so"), b"partial").unwrap();
+        let fresh = store.root().join("tmp").join("build-running");
+        fs::create_dir(&fresh).unwrap();
+        store.clean_tmp(std::time::Duration::from_secs(3600));
+        assert!(old.exists() && fresh.exists(), "young leftovers stay");
+        store.clean_tmp(std::time::Duration::ZERO);
+        assert!(!old.exists() && !fresh.exists());
     }
 
     #[test]
