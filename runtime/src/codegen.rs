@@ -13,7 +13,7 @@ use crate::source::FnSource;
 
 /// Version of the entry protocol: bumped when `EntryFn`, `PanicSlot` or the
 /// exported statics change.
-pub(crate) const ABI_VERSION: usize = 1;
+pub(crate) const ABI_VERSION: usize = 2;
 
 /// Name of the exported static `[usize; 5]`: ABI version, then size and
 /// alignment of the argument tuple and of the result.
@@ -21,6 +21,10 @@ pub(crate) const ABI_SYMBOL: &str = "__STAGED_ABI";
 /// Name of the exported static `[u8; 32]`: the toolchain fingerprint the
 /// library was built for.
 pub(crate) const BUILT_FOR_SYMBOL: &str = "__STAGED_BUILT_FOR";
+/// Name of the exported `extern "C" fn()` the loader calls once, before any
+/// entry: it silences the library's own panic hook, since the host raises
+/// every panic again with its message.
+pub(crate) const INIT_SYMBOL: &str = "__staged_init";
 
 /// The symbol of the entry for the `i`-th value of a library.
 pub(crate) fn entry_symbol(i: usize) -> String {
@@ -128,9 +132,9 @@ pub struct __StagedPanicSlot {
     write: unsafe extern \"C\" fn(*mut ::core::ffi::c_void, *const u8, usize),
 }
 
-fn __staged_quiet() {
-    static QUIET: ::std::sync::Once = ::std::sync::Once::new();
-    QUIET.call_once(|| ::std::panic::set_hook(::std::boxed::Box::new(|_| {})));
+#[unsafe(no_mangle)]
+pub extern \"C\" fn __staged_init() {
+    ::std::panic::set_hook(::std::boxed::Box::new(|_| {}));
 }
 
 fn __staged_message(payload: &(dyn ::core::any::Any + ::core::marker::Send)) -> &str {
@@ -163,7 +167,6 @@ fn entry(src: &FnSource, i: usize, args_erased: &str, out: &mut String) {
         out,
         "#[unsafe(no_mangle)]
 pub unsafe extern \"C\" fn {symbol}(args: *mut u8, out: *mut u8, slot: *const __StagedPanicSlot) -> u32 {{
-    __staged_quiet();
     let __a: {args_erased} = unsafe {{ ::core::ptr::read(args.cast()) }};
     match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(move || {call})) {{
         ::core::result::Result::Ok(r) => {{

@@ -21,7 +21,8 @@ pub mod toolchain {
     include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
 }
 
-/// Changes whenever generated code or build flags change meaning.
+/// Changes whenever the build flags change meaning (the entry protocol has
+/// its own version, `codegen::ABI_VERSION`).
 const FORMAT: &str = "staged-variant-1";
 
 /// The engine of the current configuration.
@@ -66,6 +67,7 @@ impl Engine {
         };
         let built_for = Hash32::of_parts([
             FORMAT.as_bytes(),
+            &codegen::ABI_VERSION.to_le_bytes(),
             env!("CARGO_PKG_VERSION").as_bytes(),
             toolchain::RUSTC_VERSION.as_bytes(),
             toolchain::TARGET.as_bytes(),

@@ -63,7 +63,33 @@ pub struct Site<K: Key> {
 
 struct Entry<O> {
     key: O,
-    outcome: Result<Variant, Error>,
+    /// The variant, or `None` for a value whose build failed.
+    variant: Option<Variant>,
+    error: Option<Error>,
+}
+
+impl<O> Entry<O> {
+    fn new(key: O, outcome: Result<Variant, Error>) -> Self {
+        match outcome {
+            Ok(variant) => Self {
+                key,
+                variant: Some(variant),
+                error: None,
+            },
+            Err(error) => Self {
+                key,
+                variant: None,
+                error: Some(error),
+            },
+        }
+    }
+
+    fn outcome(&self) -> Result<Variant, Error> {
+        match (self.variant, &self.error) {
+            (Some(variant), _) => Ok(variant),
+            (None, error) => Err(error.clone().unwrap_or(Error::Off)),
+        }
+    }
 }
 
 struct Table<O> {
@@ -127,7 +153,7 @@ impl<O: Eq + std::hash::Hash> Table<O> {
     ) -> Option<&'static Entry<O>> {
         let len = self.len.load(Ordering::Relaxed);
         let slot = self.slots.get(len)?;
-        if entry.outcome.is_ok() {
+        if entry.variant.is_some() {
             self.ready.fetch_add(1, Ordering::Relaxed);
         }
         let entry: &'static Entry<O> = Box::leak(Box::new(entry));
@@ -168,10 +194,10 @@ impl<K: Key> Site<K> {
         if !last.is_null() {
             // SAFETY: `last` only ever holds leaked entries, never freed.
             let entry = unsafe { &*last };
-            if let Ok(variant) = &entry.outcome
+            if let Some(variant) = entry.variant
                 && key.matches(&entry.key)
             {
-                return Some(*variant);
+                return Some(variant);
             }
         }
         self.lookup_slow(key)
@@ -183,8 +209,8 @@ impl<K: Key> Site<K> {
         if let Some(entry) = self.table.get().and_then(|t| t.find(|o| key.matches(o))) {
             self.last
                 .store(ptr::from_ref(entry).cast_mut(), Ordering::Release);
-            if let Ok(variant) = &entry.outcome {
-                return Some(*variant);
+            if let Some(variant) = entry.variant {
+                return Some(variant);
             }
             self.count_generic();
             return None;
@@ -251,7 +277,7 @@ impl<K: Key> Site<K> {
     /// built or loaded (a failure is remembered, and returned again).
     pub fn specialize<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Result<Variant, Error> {
         if let Some(entry) = self.table.get().and_then(|t| t.find(|o| key.matches(o))) {
-            return entry.outcome.clone();
+            return entry.outcome();
         }
         if HOT.mode() == Mode::Off {
             return Err(Error::Off);
@@ -287,7 +313,7 @@ impl<K: Key> Site<K> {
                 .saturating_sub(table.ready.load(Ordering::Relaxed) + state.building.len());
             for key in keys {
                 if let Some(entry) = table.find(|o| *o == key) {
-                    if let Err(e) = &entry.outcome {
+                    if let Some(e) = &entry.error {
                         result = result.and(Err(e.clone()));
                     }
                 } else if !state.building.contains(&key) && !fresh.contains(&key) {
@@ -318,7 +344,7 @@ impl<K: Key> Site<K> {
         let mut state = table.state();
         loop {
             if let Some(entry) = table.find(|o| *o == owned) {
-                return entry.outcome.clone();
+                return entry.outcome();
             }
             if !state.building.contains(&owned) {
                 break;
@@ -376,7 +402,7 @@ impl<K: Key> Site<K> {
         let mut state = table.state();
         state.building.remove(&key);
         if table.find(|o| *o == key).is_none()
-            && table.push(&state, Entry { key, outcome }).is_none()
+            && table.push(&state, Entry::new(key, outcome)).is_none()
         {
             log::warn!(
                 "staged: `{}` remembers no more values; others run the generic body",

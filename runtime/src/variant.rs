@@ -69,9 +69,11 @@ impl Variant {
     pub unsafe fn call<A, R>(self, args: A) -> R {
         let mut args = ManuallyDrop::new(args);
         let mut out = MaybeUninit::<R>::uninit();
-        let mut message = String::new();
+        // Set only on a panic, so the call itself costs one store here and
+        // nothing to drop.
+        let mut message = ManuallyDrop::new(None::<String>);
         let slot = PanicSlot {
-            ctx: (&raw mut message).cast(),
+            ctx: (&raw mut *message).cast(),
             write: write_panic,
         };
         // SAFETY: the entry was built from the same signature (the caller's
@@ -80,26 +82,33 @@ impl Variant {
         let status =
             unsafe { (self.entry)((&raw mut *args).cast(), out.as_mut_ptr().cast(), &slot) };
         if status != 0 {
-            panic!("{message}");
+            panicked(ManuallyDrop::into_inner(message));
         }
         // SAFETY: status 0 means the entry wrote the result.
         unsafe { out.assume_init() }
     }
 }
 
-/// Copies a panic message from a library into the host's `String`.
+/// Raises the panic of a variant again, on the caller's side.
+#[cold]
+#[inline(never)]
+fn panicked(message: Option<String>) -> ! {
+    panic!("{}", message.unwrap_or_default());
+}
+
+/// Copies a panic message from a library into the host's `Option<String>`.
 ///
 /// # Safety
 ///
-/// `ctx` must be the `String` set up by [`Variant::call`] and `msg` must point
-/// to `len` readable bytes.
+/// `ctx` must be the `Option<String>` set up by [`Variant::call`] and `msg`
+/// must point to `len` readable bytes.
 unsafe extern "C" fn write_panic(ctx: *mut c_void, msg: *const u8, len: usize) {
     // SAFETY: the caller's contract.
     let (target, bytes) = unsafe {
         (
-            &mut *ctx.cast::<String>(),
+            &mut *ctx.cast::<Option<String>>(),
             std::slice::from_raw_parts(msg, len),
         )
     };
-    target.push_str(&String::from_utf8_lossy(bytes));
+    *target = Some(String::from_utf8_lossy(bytes).into_owned());
 }

@@ -1,0 +1,252 @@
+//! Stage 3 latency and speed, each figure next to its baseline:
+//!
+//! - `cold_build`: a new value of a small function, from `specialized` to a
+//!   callable handle, with an empty store (rustc run, publish, verify, load);
+//! - `cache_load_new_process`: the same, in a fresh process that finds the
+//!   library in the disk cache (timed inside the child, from the call to the
+//!   handle, so process start-up is not counted);
+//! - `hit`: the dispatcher on a loaded run-time variant vs the handle (one
+//!   indirect call) vs a direct call of a static variant with the same body;
+//! - `prepare`: 1, 8 and 32 new values in one rustc run;
+//! - `sum_div`: sum of `x / d` over 1M `u64` with `d` known only at run time:
+//!   generic body vs run-time variant vs static variant.
+//!
+//! `cargo bench --bench runtime`; quote medians and their ratios.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group};
+use staged::runtime::{Config, Mode};
+use staged::specialize;
+
+/// `x` to the power `n`.
+#[specialize(n = [13])]
+fn power(x: u64, n: u32) -> u64 {
+    let mut p = 1u64;
+    for _ in 0..n {
+        p = p.wrapping_mul(x);
+    }
+    p
+}
+
+/// The same body, specialized only at run time.
+#[specialize(n)]
+fn power_rt(x: u64, n: u32) -> u64 {
+    let mut p = 1u64;
+    for _ in 0..n {
+        p = p.wrapping_mul(x);
+    }
+    p
+}
+
+/// A small function for build latency.
+#[specialize(k)]
+fn small(x: u64, k: u32) -> u64 {
+    x.rotate_left(k) ^ u64::from(k)
+}
+
+/// Sum of `x / d`, with a static variant for 7.
+#[specialize(d = [7])]
+fn sum_div(xs: &[u64], d: u64) -> u64 {
+    xs.iter().fold(0u64, |acc, x| acc.wrapping_add(x / d))
+}
+
+/// The same body, specialized only at run time.
+#[specialize(d)]
+fn sum_div_rt(xs: &[u64], d: u64) -> u64 {
+    xs.iter().fold(0u64, |acc, x| acc.wrapping_add(x / d))
+}
+
+/// A store of its own for this run.
+fn store(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("staged-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = Command::new("chmod").arg("700").arg(&dir).status();
+    dir.join(name)
+}
+
+fn install(store: PathBuf) {
+    Config::from_env()
+        .mode(Mode::Sync)
+        .cache_dir(store)
+        .max_variants(100_000)
+        .install();
+}
+
+/// Values never built before by this process: a counter that also differs
+/// between runs.
+fn fresh() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let base = (std::process::id() % 1000) * 1_000_000;
+    base + NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn cold_build(c: &mut Criterion) {
+    let mut g = c.benchmark_group("stage3");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(10));
+    g.bench_function("cold_build", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                install(store(&format!("cold-{}", fresh())));
+                let k = fresh();
+                let start = Instant::now();
+                let h = small::specialized(k).unwrap();
+                total += start.elapsed();
+                assert_eq!(h.call(3), small::generic(3, k));
+            }
+            total
+        });
+    });
+    g.finish();
+}
+
+const CHILD: &str = "STAGED_BENCH_CHILD";
+
+/// In the child: loads `power_rt` for the value the parent built, and prints
+/// how long `specialized` took, in nanoseconds.
+fn child(value: u32) {
+    let start = Instant::now();
+    let h = power_rt::specialized(value).unwrap();
+    let elapsed = start.elapsed();
+    assert_eq!(h.origin(), staged::Origin::Cached);
+    assert_eq!(h.call(3), power_rt::generic(3, value));
+    println!("{}", elapsed.as_nanos());
+}
+
+fn cache_load(c: &mut Criterion) {
+    let store = store("cache-load");
+    install(store.clone());
+    let value = fresh();
+    power_rt::specialized(value).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    let mut g = c.benchmark_group("stage3");
+    g.sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(10));
+    g.bench_function("cache_load_new_process", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| {
+                    let out = Command::new(&exe)
+                        .env(CHILD, value.to_string())
+                        .env("STAGED_CACHE_DIR", &store)
+                        .env("STAGED_MODE", "sync")
+                        .env("STAGED_RUSTC", "/nonexistent/rustc")
+                        .output()
+                        .unwrap();
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    let nanos: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+                    Duration::from_nanos(nanos)
+                })
+                .sum()
+        });
+    });
+    g.finish();
+}
+
+/// The variant's code written by hand, called directly.
+#[inline(never)]
+fn power13_direct(x: u64) -> u64 {
+    let mut p = 1u64;
+    for _ in 0..13 {
+        p = p.wrapping_mul(x);
+    }
+    p
+}
+
+fn hit(c: &mut Criterion) {
+    install(store("hit"));
+    let n = black_box(13u32);
+    let handle = power_rt::specialized(n).unwrap();
+    assert_eq!(power_rt(3, n), power::generic(3, 13));
+    let mut g = c.benchmark_group("hit");
+    g.bench_function("dispatcher_runtime_variant", |b| {
+        b.iter(|| power_rt(black_box(3), black_box(n)))
+    });
+    g.bench_function("handle_runtime_variant", |b| {
+        b.iter(|| handle.call(black_box(3)))
+    });
+    g.bench_function("direct_hand_written", |b| {
+        b.iter(|| power13_direct(black_box(3)))
+    });
+    g.bench_function("generic", |b| b.iter(|| power::generic(black_box(3), n)));
+    g.finish();
+}
+
+fn prepare(c: &mut Criterion) {
+    let mut g = c.benchmark_group("prepare");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(20));
+    for count in [1usize, 8, 32] {
+        g.bench_function(format!("{count}"), |b| {
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    install(store(&format!("prepare-{}", fresh())));
+                    let values: Vec<u32> = (0..count).map(|_| fresh()).collect();
+                    let start = Instant::now();
+                    small::prepare(values.iter().copied()).unwrap();
+                    total += start.elapsed();
+                }
+                total
+            });
+        });
+    }
+    g.finish();
+}
+
+fn sum_div_kernel(c: &mut Criterion) {
+    install(store("sum-div"));
+    let xs: Vec<u64> = (0..1_000_000u64)
+        .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        .collect();
+    let d = black_box(7u64);
+    let runtime = sum_div_rt::specialized(d).unwrap();
+    let fixed = sum_div::specialized(7).unwrap();
+    assert_eq!(runtime.call(&xs), sum_div::generic(&xs, d));
+    let mut g = c.benchmark_group("sum_div_1M");
+    g.sample_size(30);
+    g.bench_function("generic", |b| {
+        b.iter(|| sum_div::generic(black_box(&xs), d))
+    });
+    g.bench_function("runtime_variant", |b| {
+        b.iter(|| runtime.call(black_box(&xs)))
+    });
+    g.bench_function("static_variant", |b| b.iter(|| fixed.call(black_box(&xs))));
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    hit,
+    sum_div_kernel,
+    cold_build,
+    cache_load,
+    prepare
+);
+
+fn main() {
+    if let Some(value) = std::env::args().next().and(read_child()) {
+        child(value);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
+
+#[allow(clippy::disallowed_methods)] // the parent passes the value through the environment
+fn read_child() -> Option<u32> {
+    std::env::var(CHILD).ok()?.parse().ok()
+}
