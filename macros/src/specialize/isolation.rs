@@ -305,10 +305,7 @@ mod tests {
         assert_eq!(found.len(), 3, "{found:?}");
         assert!(found[0].contains("macro `info!`"));
         assert!(found[1].contains("`include_str!`"));
-        assert!(
-            found[2].contains("`feature` can differ"),
-            "{found:?}"
-        );
+        assert!(found[2].contains("`feature` can differ"), "{found:?}");
     }
 
     #[test]
