@@ -44,6 +44,7 @@ pub struct Config {
     pub(crate) cache_dir: Option<PathBuf>,
     pub(crate) rustc: Option<PathBuf>,
     pub(crate) target_cpu: String,
+    pub(crate) rustflags: Vec<String>,
     pub(crate) threshold: u32,
     pub(crate) max_variants: usize,
     pub(crate) build_timeout: Duration,
@@ -57,6 +58,7 @@ impl Default for Config {
             cache_dir: default_cache_dir(),
             rustc: None,
             target_cpu: "native".to_owned(),
+            rustflags: Vec::new(),
             threshold: 32,
             max_variants: 64,
             build_timeout: Duration::from_secs(120),
@@ -67,9 +69,9 @@ impl Default for Config {
 
 impl Config {
     /// The defaults, overridden by `STAGED_MODE`, `STAGED_CACHE_DIR`,
-    /// `STAGED_RUSTC`, `STAGED_TARGET_CPU`, `STAGED_THRESHOLD` and
-    /// `STAGED_MAX_VARIANTS`. A value that cannot be read is ignored with a
-    /// warning in the log.
+    /// `STAGED_RUSTC`, `STAGED_TARGET_CPU`, `STAGED_RUSTFLAGS`,
+    /// `STAGED_THRESHOLD` and `STAGED_MAX_VARIANTS`. A value that cannot be
+    /// read is ignored with a warning in the log.
     pub fn from_env() -> Self {
         let mut c = Self::default();
         if let Some(v) = var("STAGED_MODE") {
@@ -89,6 +91,9 @@ impl Config {
         }
         if let Some(v) = var("STAGED_TARGET_CPU") {
             c.target_cpu = v;
+        }
+        if let Some(v) = var("STAGED_RUSTFLAGS") {
+            c.rustflags = v.split_whitespace().map(str::to_owned).collect();
         }
         if let Some(n) = number("STAGED_THRESHOLD") {
             c.threshold = n;
@@ -120,6 +125,13 @@ impl Config {
     /// Sets `-C target-cpu` for run-time builds (`native` by default).
     pub fn target_cpu(mut self, cpu: impl Into<String>) -> Self {
         self.target_cpu = cpu.into();
+        self
+    }
+
+    /// Sets extra rustc flags for run-time builds, such as
+    /// `-C llvm-args=-unroll-threshold=1000` (they are part of the cache key).
+    pub fn rustflags<S: Into<String>>(mut self, flags: impl IntoIterator<Item = S>) -> Self {
+        self.rustflags = flags.into_iter().map(Into::into).collect();
         self
     }
 
@@ -274,10 +286,12 @@ mod tests {
             .rustc("/bin/rustc")
             .target_cpu("x86-64-v3")
             .threshold(0)
-            .max_variants(3);
+            .max_variants(3)
+            .rustflags(["-C", "llvm-args=-unroll-threshold=500"]);
         assert_eq!(c.mode, Mode::Off);
         assert_eq!(c.cache_dir.as_deref(), Some(std::path::Path::new("/tmp/x")));
         assert_eq!(c.threshold, 1);
         assert_eq!((c.target_cpu.as_str(), c.max_variants), ("x86-64-v3", 3));
+        assert_eq!(c.rustflags, ["-C", "llvm-args=-unroll-threshold=500"]);
     }
 }

@@ -65,15 +65,19 @@ impl Engine {
         } else {
             String::new()
         };
-        let built_for = Hash32::of_parts([
+        let abi = codegen::ABI_VERSION.to_le_bytes();
+        let mut parts: Vec<&[u8]> = vec![
             FORMAT.as_bytes(),
-            &codegen::ABI_VERSION.to_le_bytes(),
+            &abi,
             env!("CARGO_PKG_VERSION").as_bytes(),
             toolchain::RUSTC_VERSION.as_bytes(),
             toolchain::TARGET.as_bytes(),
             config.target_cpu.as_bytes(),
             cpu.as_bytes(),
-        ]);
+        ];
+        // Extra flags change the code, so they are part of every key.
+        parts.extend(config.rustflags.iter().map(String::as_bytes));
+        let built_for = Hash32::of_parts(parts);
         Self {
             config,
             store,
@@ -259,6 +263,7 @@ impl Engine {
         if !toolchain::TARGET.is_empty() && toolchain::TARGET != rustc.host {
             cmd.args(["--target", toolchain::TARGET]);
         }
+        cmd.args(&self.config.rustflags);
         cmd.arg("-o").arg(&lib_path).arg(&src_path);
         let start = Instant::now();
         staged_build::process::run(
