@@ -11,6 +11,9 @@
 //! ```
 
 pub mod bake;
+pub mod baked_file;
+pub mod emit;
+pub mod eval;
 pub mod process;
 pub mod rustc;
 pub mod store;

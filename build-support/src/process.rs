@@ -103,6 +103,65 @@ pub struct Output {
 /// out.
 pub fn run(cmd: &mut Command, limit: Duration, hint: &'static str) -> Result<Output, ProcessError> {
     let command = CommandLine::of(cmd);
+    let ended = run_to_end(cmd, limit, hint)?;
+    let Some(status) = ended.status else {
+        return Err(ProcessError::TimedOut { command, limit });
+    };
+    if !status.success() {
+        return Err(ProcessError::Failed {
+            command,
+            status: describe(status),
+            stderr: head(&ended.stderr),
+        });
+    }
+    Ok(Output {
+        stdout: ended.stdout,
+        stderr: ended.stderr,
+        elapsed: ended.elapsed,
+    })
+}
+
+/// How a run ended, successful or not, with everything it printed: for
+/// programs whose output still matters when they fail or are stopped.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    /// How it exited; `None` when it ran past its limit and was killed.
+    pub status: Option<ExitStatus>,
+    /// Everything written to stdout.
+    pub stdout: Vec<u8>,
+    /// Everything written to stderr.
+    pub stderr: Vec<u8>,
+    /// How long it ran.
+    pub elapsed: Duration,
+}
+
+impl Ended {
+    /// Whether it exited successfully.
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    /// How it ended, for messages: `exit status 3`, `killed by signal 11`,
+    /// `stopped at the time limit`.
+    pub fn describe(&self) -> String {
+        self.status
+            .map_or_else(|| "stopped at the time limit".to_owned(), describe)
+    }
+}
+
+/// Like [`run`], but a failure or a time-out is not an error: the caller
+/// gets the status and the output either way.
+///
+/// # Errors
+///
+/// [`ProcessError::NotFound`] or [`ProcessError::Io`]: the program could
+/// not be started or waited for.
+pub fn run_to_end(
+    cmd: &mut Command,
+    limit: Duration,
+    hint: &'static str,
+) -> Result<Ended, ProcessError> {
+    let command = CommandLine::of(cmd);
     let start = Instant::now();
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -126,21 +185,10 @@ pub fn run(cmd: &mut Command, limit: Duration, hint: &'static str) -> Result<Out
         command: command.clone(),
         cause: e.to_string(),
     })?;
-    let stdout = stdout.recv().unwrap_or_default();
-    let stderr = stderr.recv().unwrap_or_default();
-    let Some(status) = status else {
-        return Err(ProcessError::TimedOut { command, limit });
-    };
-    if !status.success() {
-        return Err(ProcessError::Failed {
-            command,
-            status: describe(status),
-            stderr: head(&stderr),
-        });
-    }
-    Ok(Output {
-        stdout,
-        stderr,
+    Ok(Ended {
+        status,
+        stdout: stdout.recv().unwrap_or_default(),
+        stderr: stderr.recv().unwrap_or_default(),
         elapsed: start.elapsed(),
     })
 }
@@ -262,6 +310,30 @@ mod tests {
         .unwrap_err();
         assert!(matches!(err, ProcessError::TimedOut { .. }), "{err:?}");
         assert!(start.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn run_to_end_keeps_the_output_of_failed_and_stopped_runs() {
+        let failed = run_to_end(
+            Command::new("sh").args(["-c", "echo partial; exit 3"]),
+            Duration::from_secs(10),
+            "",
+        )
+        .unwrap();
+        assert!(!failed.success());
+        assert_eq!(
+            (failed.stdout.as_slice(), failed.describe().as_str()),
+            (&b"partial\n"[..], "exit status 3")
+        );
+        let stopped = run_to_end(
+            Command::new("sh").args(["-c", "echo early; exec sleep 10"]),
+            Duration::from_millis(300),
+            "",
+        )
+        .unwrap();
+        assert_eq!(stopped.status, None);
+        assert_eq!(stopped.stdout, b"early\n");
+        assert_eq!(stopped.describe(), "stopped at the time limit");
     }
 
     #[test]

@@ -417,6 +417,75 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The private folder `<root>/<name>` (mode 0700, created on demand), for
+    /// kinds of entries other than libraries, such as evaluated
+    /// `const_init!` blocks.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when it exists but is not ours alone,
+    /// [`StoreError::Io`] when it cannot be created.
+    pub fn area(&self, name: &str) -> Result<PathBuf, StoreError> {
+        let dir = self.root.join(name);
+        match fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+        {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io_error(&dir)(e)),
+        }
+        check_private_dir(&dir)?;
+        Ok(dir)
+    }
+
+    /// The bytes of the file at `path`, or `None` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when the file is not ours alone (or is a
+    /// symlink), [`StoreError::Io`] when it cannot be read.
+    pub fn read_private(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+        let mut file = match open_private(path) {
+            Ok(f) => f,
+            Err(StoreError::Io { cause, .. }) if cause.kind() == io::ErrorKind::NotFound => {
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(io_error(path))?;
+        Ok(Some(bytes))
+    }
+
+    /// Whether `path` is a regular file that is ours alone, without reading
+    /// it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when it exists but is not ours alone.
+    pub fn private_file_exists(path: &Path) -> Result<bool, StoreError> {
+        match fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_file() => check_owner_and_mode(path, &meta).map(|()| true),
+            Ok(_) => Err(unsafe_because(path, "not a regular file")),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(io_error(path)(e)),
+        }
+    }
+
+    /// Writes `bytes` to `target` (in the store) through a temporary file in
+    /// `tmp/` and a rename, so that `target` is either absent or whole.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when the file cannot be written or moved.
+    pub fn write_file(&self, target: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write_atomically(target, bytes)
+    }
+}
+
 /// Held while building one key; released when dropped (or when the process
 /// dies, so a crashed builder never blocks the others).
 #[derive(Debug)]
@@ -651,6 +720,21 @@ mod tests {
         assert!(old.exists() && fresh.exists(), "young leftovers stay");
         store.clean_tmp(std::time::Duration::ZERO);
         assert!(!old.exists() && !fresh.exists());
+    }
+
+    #[test]
+    fn areas_hold_private_files() {
+        let (_dir, store) = store();
+        let area = store.area("eval").unwrap();
+        let file = area.join("entry");
+        assert_eq!(Store::read_private(&file).unwrap(), None);
+        assert!(!Store::private_file_exists(&file).unwrap());
+        store.write_file(&file, b"entry").unwrap();
+        assert_eq!(Store::read_private(&file).unwrap().unwrap(), b"entry");
+        assert!(Store::private_file_exists(&file).unwrap());
+        fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(Store::read_private(&file).is_err());
+        assert!(Store::private_file_exists(&file).is_err());
     }
 
     #[test]

@@ -1,0 +1,392 @@
+//! The evaluator program's own code: compiled into every program that
+//! evaluates a `const_init!` block (as source, next to `bake.rs`), and into
+//! staged-build for its tests. It turns each initializer's result into the
+//! declared type, renders it, and reports on stdout, one record per item:
+//!
+//! ```text
+//! start <item>
+//! baked <item> <text-len> <blobs> <usize-max> <isize-min> <isize-max>
+//! <text>(blob <kind> <type-len> <len>\n<type><bytes>)*
+//! panic <item> <line> <column> <message-len>
+//! <message>
+//! skip <item>
+//! done
+//! ```
+//!
+//! Records are flushed as they are written, so that when the program is
+//! killed (a time-out) or dies (a stack overflow, an abort) the engine still
+//! knows which items were done and which one was running.
+//!
+//! Like `bake.rs`, this file depends on nothing but `std`.
+
+use std::io::Write;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Mutex;
+
+use super::bake::{Bake, Baker, BlobKind};
+
+/// The name of the program's source file, as panic locations report it.
+pub const SOURCE_FILE: &str = "main.rs";
+
+/// Stack of the thread that runs the initializers: deep recursion on the
+/// build host should not fail where the same code at run time would not.
+const STACK_BYTES: usize = 256 << 20;
+
+/// Turns what an initializer returns into its item's declared type:
+/// `Vec<T>` becomes `&'static [T]` (leaked: the program ends right after),
+/// `String` becomes `&'static str`, and arrays, tuples and `Option`s convert
+/// element-wise.
+#[diagnostic::on_unimplemented(
+    message = "an initializer of type `{Self}` cannot be baked as `{T}`",
+    label = "this produces `{Self}`",
+    note = "a `&'static [T]` item takes a `Vec<T>`, an array or a `&'static [T]`; a `&'static str` item takes a `String` or a `&'static str`"
+)]
+pub trait BakeAs<T> {
+    /// The value as a `T`.
+    fn bake_as(self) -> T;
+}
+
+macro_rules! identity {
+    ($($t:ty),*) => {$(
+        impl BakeAs<$t> for $t {
+            fn bake_as(self) -> $t {
+                self
+            }
+        }
+    )*};
+}
+identity!(
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    f32,
+    f64,
+    bool,
+    char,
+    (),
+    &'static str
+);
+
+fn leak<A: BakeAs<B>, B: 'static>(items: impl Iterator<Item = A>) -> &'static [B] {
+    Box::leak(
+        items
+            .map(BakeAs::bake_as)
+            .collect::<Vec<B>>()
+            .into_boxed_slice(),
+    )
+}
+
+impl<A: BakeAs<B>, B, const N: usize> BakeAs<[B; N]> for [A; N] {
+    fn bake_as(self) -> [B; N] {
+        self.map(BakeAs::bake_as)
+    }
+}
+
+impl<A: BakeAs<B>, B> BakeAs<Option<B>> for Option<A> {
+    fn bake_as(self) -> Option<B> {
+        self.map(BakeAs::bake_as)
+    }
+}
+
+impl<A: BakeAs<B>, B: 'static> BakeAs<&'static [B]> for Vec<A> {
+    fn bake_as(self) -> &'static [B] {
+        leak(self.into_iter())
+    }
+}
+
+impl<A: BakeAs<B>, B: 'static> BakeAs<&'static [B]> for Box<[A]> {
+    fn bake_as(self) -> &'static [B] {
+        leak(self.into_vec().into_iter())
+    }
+}
+
+impl<A: BakeAs<B>, B: 'static, const N: usize> BakeAs<&'static [B]> for [A; N] {
+    fn bake_as(self) -> &'static [B] {
+        leak(self.into_iter())
+    }
+}
+
+impl<A: BakeAs<B> + Copy, B: 'static> BakeAs<&'static [B]> for &'static [A] {
+    fn bake_as(self) -> &'static [B] {
+        leak(self.iter().copied())
+    }
+}
+
+impl<A: BakeAs<B> + Copy, B: 'static, const N: usize> BakeAs<&'static [B]> for &'static [A; N] {
+    fn bake_as(self) -> &'static [B] {
+        leak(self.iter().copied())
+    }
+}
+
+impl<A: BakeAs<B>, B, const N: usize> BakeAs<[B; N]> for Vec<A> {
+    fn bake_as(self) -> [B; N] {
+        let len = self.len();
+        let items: Vec<B> = self.into_iter().map(BakeAs::bake_as).collect();
+        match items.try_into() {
+            Ok(array) => array,
+            Err(_) => panic!("the initializer produced {len} elements for an array of {N}"),
+        }
+    }
+}
+
+impl BakeAs<&'static str> for String {
+    fn bake_as(self) -> &'static str {
+        Box::leak(self.into_boxed_str())
+    }
+}
+
+impl BakeAs<&'static str> for Box<str> {
+    fn bake_as(self) -> &'static str {
+        Box::leak(self)
+    }
+}
+
+macro_rules! tuples {
+    ($(($($a:ident $b:ident $i:tt),*))*) => {$(
+        impl<$($a: BakeAs<$b>, $b),*> BakeAs<($($b,)*)> for ($($a,)*) {
+            fn bake_as(self) -> ($($b,)*) {
+                ($(self.$i.bake_as(),)*)
+            }
+        }
+    )*};
+}
+tuples! {
+    (A1 B1 0)
+    (A1 B1 0, A2 B2 1)
+    (A1 B1 0, A2 B2 1, A3 B3 2)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3, A5 B5 4)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3, A5 B5 4, A6 B6 5)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3, A5 B5 4, A6 B6 5, A7 B7 6)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3, A5 B5 4, A6 B6 5, A7 B7 6, A8 B8 7)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3, A5 B5 4, A6 B6 5, A7 B7 6, A8 B8 7, A9 B9 8)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3, A5 B5 4, A6 B6 5, A7 B7 6, A8 B8 7, A9 B9 8, A10 B10 9)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3, A5 B5 4, A6 B6 5, A7 B7 6, A8 B8 7, A9 B9 8, A10 B10 9, A11 B11 10)
+    (A1 B1 0, A2 B2 1, A3 B3 2, A4 B4 3, A5 B5 4, A6 B6 5, A7 B7 6, A8 B8 7, A9 B9 8, A10 B10 9, A11 B11 10, A12 B12 11)
+}
+
+/// What a later initializer sees of an item marked `#[fallback(lazy)]`:
+/// the crate gives it the type `staged::Staged<T>`, so the build host does
+/// too, and an initializer that type-checks here type-checks there.
+pub struct Staged<T: 'static>(&'static T);
+
+impl<T: 'static> Clone for Staged<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: 'static> Copy for Staged<T> {}
+
+impl<T: 'static> Staged<T> {
+    /// Always true on the build host.
+    pub fn is_baked(&self) -> bool {
+        true
+    }
+
+    /// The value.
+    pub fn get(&self) -> &T {
+        self.0
+    }
+}
+
+impl<T: 'static> std::ops::Deref for Staged<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0
+    }
+}
+
+impl<T: std::fmt::Debug + 'static> std::fmt::Debug for Staged<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The value of the earlier item `name`, for a later initializer.
+#[track_caller]
+pub fn dep<T>(value: Option<T>, name: &str) -> T {
+    match value {
+        Some(v) => v,
+        None => panic!("uses `{name}`, which could not be evaluated"),
+    }
+}
+
+/// The value of the earlier `#[fallback(lazy)]` item `name`.
+#[track_caller]
+pub fn dep_staged<T: 'static>(value: Option<T>, name: &str) -> Staged<T> {
+    Staged(Box::leak(Box::new(dep(value, name))))
+}
+
+/// The last panic's message and place (line and column in
+/// [`SOURCE_FILE`], 0 when elsewhere).
+static LAST_PANIC: Mutex<Option<(String, u32, u32)>> = Mutex::new(None);
+
+fn record_panics() {
+    panic::set_hook(Box::new(|info| {
+        let message = match info.payload().downcast_ref::<&str>() {
+            Some(s) => (*s).to_owned(),
+            None => match info.payload().downcast_ref::<String>() {
+                Some(s) => s.clone(),
+                None => "a panic without a message".to_owned(),
+            },
+        };
+        let (line, column) = match info.location() {
+            Some(l) if l.file().ends_with(SOURCE_FILE) => (l.line(), l.column()),
+            _ => (0, 0),
+        };
+        if let Ok(mut last) = LAST_PANIC.lock() {
+            *last = Some((message, line, column));
+        }
+    }));
+}
+
+/// Evaluates the items `items` asks for and reports them on stdout. The
+/// program's arguments are the indices of items to skip (they timed out or
+/// crashed in an earlier run).
+pub fn run(items: fn(&mut Session)) {
+    record_panics();
+    let skip = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let mut session = Session { skip };
+    let worker = std::thread::Builder::new()
+        .stack_size(STACK_BYTES)
+        .spawn(move || items(&mut session));
+    let finished = match worker {
+        Ok(handle) => handle.join().is_ok(),
+        Err(_) => false,
+    };
+    if finished {
+        emit(b"done\n");
+    }
+}
+
+/// The state of one run.
+pub struct Session {
+    skip: Vec<usize>,
+}
+
+impl Session {
+    /// Evaluates item `index` with `init`, reports it, and returns its value
+    /// for later initializers (`None` if it failed or was skipped).
+    pub fn item<T: Bake + Copy + 'static>(
+        &mut self,
+        index: usize,
+        init: impl FnOnce() -> T,
+    ) -> Option<T> {
+        if self.skip.contains(&index) {
+            emit(format!("skip {index}\n").as_bytes());
+            return None;
+        }
+        emit(format!("start {index}\n").as_bytes());
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            let value = init();
+            let mut baker = Baker::new();
+            value.bake_into(&mut baker);
+            (value, baker)
+        }));
+        match result {
+            Ok((value, baker)) => {
+                emit(&baked_record(index, &baker));
+                Some(value)
+            }
+            Err(_) => {
+                let (message, line, column) = LAST_PANIC
+                    .lock()
+                    .ok()
+                    .and_then(|mut p| p.take())
+                    .unwrap_or_else(|| ("a panic without a message".to_owned(), 0, 0));
+                let mut record =
+                    format!("panic {index} {line} {column} {}\n", message.len()).into_bytes();
+                record.extend_from_slice(message.as_bytes());
+                emit(&record);
+                None
+            }
+        }
+    }
+}
+
+/// The `baked` record of item `index`.
+pub fn baked_record(index: usize, baker: &Baker) -> Vec<u8> {
+    let mut out = format!(
+        "baked {index} {} {} {} {} {}\n",
+        baker.text.len(),
+        baker.blobs.len(),
+        baker.usize_max,
+        baker.isize_min,
+        baker.isize_max
+    )
+    .into_bytes();
+    out.extend_from_slice(baker.text.as_bytes());
+    for blob in &baker.blobs {
+        let (kind, ty) = match &blob.kind {
+            BlobKind::Plain { scalar, ty } => (scalar.name(), ty.as_str()),
+            BlobKind::Str => ("str", ""),
+        };
+        out.extend_from_slice(
+            format!("blob {kind} {} {}\n", ty.len(), blob.bytes.len()).as_bytes(),
+        );
+        out.extend_from_slice(ty.as_bytes());
+        out.extend_from_slice(&blob.bytes);
+    }
+    out
+}
+
+fn emit(record: &[u8]) {
+    let mut out = std::io::stdout().lock();
+    // If stdout is gone the engine is gone too; there is no one to tell.
+    let _ = out.write_all(record);
+    let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owned_results_become_declared_types() {
+        let names: &'static [&'static str] = vec!["a".to_string()].bake_as();
+        assert_eq!(names, ["a"]);
+        let nested: (Option<[u8; 2]>, &'static [&'static [u16]]) =
+            (Some([1u8, 2]), vec![vec![3u16]]).bake_as();
+        assert_eq!(nested.1[0], [3]);
+        let array: [u32; 2] = vec![1u32, 2].bake_as();
+        assert_eq!(array, [1, 2]);
+        let slice: &'static [u8] = [1u8, 2, 3].bake_as();
+        assert_eq!(slice.len(), 3);
+    }
+
+    #[test]
+    fn a_vector_of_the_wrong_length_is_a_panic_with_both_lengths() {
+        let err = panic::catch_unwind(|| {
+            let _: [u8; 3] = vec![1u8].bake_as();
+        })
+        .unwrap_err();
+        let message = err.downcast_ref::<String>().unwrap();
+        assert_eq!(
+            message,
+            "the initializer produced 1 elements for an array of 3"
+        );
+    }
+
+    #[test]
+    fn a_failed_dependency_names_the_item() {
+        let err = panic::catch_unwind(|| dep::<u8>(None, "TABLE")).unwrap_err();
+        assert_eq!(
+            err.downcast_ref::<String>().unwrap(),
+            "uses `TABLE`, which could not be evaluated"
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! The evaluator with the real rustc, without the macro: blocks written as
+//! text, one token per word.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::rustc::Rustc;
+
+fn toolchain() -> Toolchain {
+    let rustc = Rustc::probe(Path::new("rustc"), None, Duration::from_secs(60)).unwrap();
+    Toolchain {
+        rustc: PathBuf::from("rustc"),
+        version: rustc.version,
+    }
+}
+
+fn config(dir: &Path) -> EvalConfig {
+    let mut config = EvalConfig::from_env();
+    config.cache_dir = Some(dir.to_owned());
+    config
+}
+
+fn fragment(text: &str) -> Fragment {
+    let mut marks = Vec::new();
+    let mut at = 0;
+    for (i, word) in text.split(' ').enumerate() {
+        marks.push((at, 1000 + i));
+        at += word.len() + 1;
+    }
+    Fragment {
+        text: text.to_owned(),
+        marks,
+    }
+}
+
+fn item(name: &str, ty: &str, init: &str) -> Item {
+    Item {
+        name: name.to_owned(),
+        eval_type: ty.to_owned(),
+        init: fragment(init),
+        convert: ty.contains('&'),
+        ..Item::default()
+    }
+}
+
+fn block(key: &str, items: Vec<Item>) -> Block {
+    Block {
+        key_text: key.to_owned(),
+        edition: "2021".to_owned(),
+        helpers: vec![fragment("fn double ( x : u32 ) -> u32 { x * 2 }")],
+        items,
+        ..Block::default()
+    }
+}
+
+#[test]
+fn a_block_is_evaluated_once_then_read_from_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut uses = item(
+        "B",
+        "[u32; _]",
+        "std::array::from_fn::<u32, 3, _>(|i| double(A + i as u32))",
+    );
+    uses.uses = vec![0];
+    let block = block(
+        "cache test",
+        vec![
+            item("A", "u32", "20 + 1"),
+            uses,
+            item("C", "&'static [&'static str]", "vec![String::from(\"x\")]"),
+        ],
+    );
+    let first = evaluate(&block, &toolchain(), &config(dir.path())).unwrap();
+    assert!(!first.cached);
+    assert_eq!(
+        first.items,
+        [
+            ItemOutcome::Baked("21u32".into()),
+            ItemOutcome::Baked("[42u32, 44u32, 46u32]".into()),
+            ItemOutcome::Baked("&[\"x\"]".into()),
+        ]
+    );
+    let start = Instant::now();
+    let second = evaluate(&block, &toolchain_cached(), &config(dir.path())).unwrap();
+    let hit = start.elapsed();
+    assert!(second.cached);
+    assert_eq!(second.items, first.items);
+    // The target is 10 ms; the bound leaves room for a loaded machine.
+    assert!(hit < Duration::from_millis(200), "a hit took {hit:?}");
+}
+
+/// The same compiler, known without running it again.
+fn toolchain_cached() -> Toolchain {
+    static TOOLCHAIN: std::sync::OnceLock<Toolchain> = std::sync::OnceLock::new();
+    TOOLCHAIN.get_or_init(toolchain).clone()
+}
+
+#[test]
+fn failures_are_per_item_and_time_outs_are_not_cached() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut block = block(
+        "failure test",
+        vec![
+            item("P", "u8", "panic! ( \"no {}\" , 1 )"),
+            item("T", "u8", "loop { std::hint::black_box ( 0 ) ; }"),
+            item("A", "u8", "std::process::abort ( )"),
+            item("OK", "u8", "7"),
+        ],
+    );
+    block.timeout = Some(Duration::from_millis(500));
+    let outcome = evaluate(&block, &toolchain_cached(), &config(dir.path())).unwrap();
+    let ItemOutcome::Failed(Failure::Panicked { message, token }) = &outcome.items[0] else {
+        panic!("{:?}", outcome.items[0])
+    };
+    assert_eq!(message, "no 1");
+    assert_eq!(*token, Some(1000), "the panic is at `panic!`");
+    assert_eq!(
+        outcome.items[1],
+        ItemOutcome::Failed(Failure::TimedOut {
+            limit: Duration::from_millis(500)
+        })
+    );
+    assert!(
+        matches!(&outcome.items[2], ItemOutcome::Failed(Failure::Crashed { status, .. }) if status.contains("signal 6")),
+        "{:?}",
+        outcome.items[2]
+    );
+    assert_eq!(outcome.items[3], ItemOutcome::Baked("7u8".into()));
+    let again = evaluate(&block, &toolchain_cached(), &config(dir.path())).unwrap();
+    assert!(!again.cached, "a time-out may not happen next time");
+}
+
+#[test]
+fn compile_errors_map_to_tokens_and_spare_fallback_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = item("F", "u8", "undefined_name + 1");
+    bad.fallback = true;
+    let mut dependent = item("G", "u8", "* F + 1");
+    dependent.uses = vec![0];
+    dependent.fallback = true;
+    let block_ok = block(
+        "fallback test",
+        vec![bad.clone(), dependent, item("H", "u8", "3")],
+    );
+    let outcome = evaluate(&block_ok, &toolchain_cached(), &config(dir.path())).unwrap();
+    assert!(outcome.errors.is_empty());
+    let ItemOutcome::Failed(Failure::DoesNotCompile { errors }) = &outcome.items[0] else {
+        panic!("{:?}", outcome.items[0])
+    };
+    assert!(
+        errors[0]
+            .message
+            .starts_with("cannot find value `undefined_name`")
+    );
+    assert_eq!(errors[0].tokens, Some((1000, 1000)));
+    assert!(
+        matches!(&outcome.items[1], ItemOutcome::Failed(Failure::Panicked { message, .. }) if message.contains("uses `F`"))
+    );
+    assert_eq!(outcome.items[2], ItemOutcome::Baked("3u8".into()));
+
+    bad.fallback = false;
+    let block_bad = block("error test", vec![bad, item("H", "u8", "3")]);
+    let outcome = evaluate(&block_bad, &toolchain_cached(), &config(dir.path())).unwrap();
+    assert_eq!(outcome.errors.len(), 1);
+    assert_eq!(outcome.errors[0].item, Some(0));
+    assert_eq!(outcome.items[1], ItemOutcome::Failed(Failure::NotRun));
+}
