@@ -1,6 +1,7 @@
 //! Procedural macros of staged. Use them through the `staged` crate, which
 //! documents them: `#[staged::specialize]`.
 
+mod const_init;
 mod edition;
 mod errors;
 mod specialize;
@@ -15,4 +16,11 @@ pub fn specialize(args: TokenStream, item: TokenStream) -> TokenStream {
     specialize::expand(args.into(), item.clone())
         .unwrap_or_else(|error| specialize::fallback(item, error))
         .into()
+}
+
+/// Evaluates `static` and `const` initializers on the build host and emits
+/// their values as literals; see the `staged` crate.
+#[proc_macro]
+pub fn const_init(input: TokenStream) -> TokenStream {
+    const_init::expand(input.into()).into()
 }

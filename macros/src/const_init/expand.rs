@@ -1,0 +1,152 @@
+//! The tokens `const_init!` emits: each item with its baked value, its
+//! run-time fallback, or (next to an error) a placeholder of its type, plus
+//! a dependency on every file the block includes. Uses `core` and
+//! `::staged` only, so it builds in `#![no_std]` crates.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+
+use super::evaluate::{Evaluated, Result};
+use super::parse::{Helper, Kind};
+use super::types;
+use super::valid::{Plan, Planned};
+
+/// The expansion of a block.
+pub(crate) fn expand(plan: &Plan, evaluated: &Evaluated) -> TokenStream {
+    let items = plan
+        .items
+        .iter()
+        .zip(&evaluated.results)
+        .map(|(planned, result)| item(planned, result, &plan.helpers));
+    let files = evaluated.files.iter().map(|path| {
+        let path = path.to_string_lossy();
+        quote!(
+            const _: &[u8] = ::core::include_bytes!(#path);
+        )
+    });
+    let settings = staged_build::eval::EvalConfig::problems()
+        .into_iter()
+        .map(|problem| settings_warning(&problem));
+    quote! {
+        #(#items)*
+        #(#files)*
+        #(#settings)*
+    }
+}
+
+/// A warning at the macro call about a setting that cannot be used.
+fn settings_warning(problem: &str) -> TokenStream {
+    let note = format!("const_init!: {problem}");
+    quote_spanned! {Span::call_site()=>
+        const _: () = {
+            #[deprecated(note = #note)]
+            #[allow(non_upper_case_globals)]
+            const staged_setting_ignored: () = ();
+            staged_setting_ignored
+        };
+    }
+}
+
+/// The expansion of items whose evaluation never happened (the block has
+/// errors): each with a placeholder value, so uses elsewhere still
+/// type-check.
+pub(crate) fn placeholders(plan: &Plan) -> TokenStream {
+    let items = plan.items.iter().map(|p| item(p, &Result::Failed, &[]));
+    quote!(#(#items)*)
+}
+
+fn item(planned: &Planned, result: &Result, helpers: &[Helper]) -> TokenStream {
+    let item = &planned.item;
+    let attrs = &planned.attrs;
+    let vis = &item.vis;
+    let ident = &item.ident;
+    let keyword = match item.kind {
+        Kind::Static => quote_spanned!(item.keyword=> static),
+        Kind::Const => quote_spanned!(item.keyword=> const),
+    };
+    if !planned.fallback {
+        let ty = &item.ty;
+        let value = match result {
+            Result::Baked(value) => value.clone(),
+            _ => types::placeholder(&planned.shape, ty),
+        };
+        return quote_spanned! {ident.span()=>
+            #(#attrs)*
+            #vis #keyword #ident: #ty = #value;
+        };
+    }
+    let ty = types::with_static_lifetimes(&planned.ty);
+    let staged = quote_spanned!(item.ident.span()=> ::staged::Staged<#ty>);
+    let value = match result {
+        Result::Baked(value) => baked(&ty, value),
+        Result::Failed => baked(&ty, &types::placeholder(&planned.shape, &planned.ty)),
+        Result::Lazy(reason) => {
+            let init = lazy(planned, &ty, helpers);
+            let warning = warning(planned, reason);
+            quote!({ #warning #init })
+        }
+    };
+    quote_spanned! {ident.span()=>
+        #(#attrs)*
+        #vis #keyword #ident: #staged = #value;
+    }
+}
+
+/// A `Staged` holding a value in read-only data.
+fn baked(ty: &syn::Type, value: &TokenStream) -> TokenStream {
+    quote! {{
+        static __STAGED_VALUE: #ty = #value;
+        ::staged::Staged::baked(&__STAGED_VALUE)
+    }}
+}
+
+/// A `Staged` computed on first access, with the block's helpers in scope.
+fn lazy(planned: &Planned, ty: &syn::Type, helpers: &[Helper]) -> TokenStream {
+    let helpers = helpers.iter().map(|h| h.tokens.stream());
+    let init = planned.item.init.stream();
+    let convert = if planned.shape.needs_conversion() {
+        quote_spanned! {planned.item.ident.span()=>
+            <_ as ::staged::__const_init::BakeAs<#ty>>::bake_as
+        }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        static __STAGED_CELL: ::staged::__const_init::Lazy<#ty> =
+            ::staged::__const_init::Lazy::new({
+                #[allow(unused)]
+                fn __staged_init() -> #ty {
+                    #(#helpers)*
+                    #convert(#init)
+                }
+                __staged_init
+            });
+        ::staged::Staged::lazy(&__STAGED_CELL)
+    }
+}
+
+/// A warning at the item saying that, and why, it is initialized at run
+/// time: a use of a deprecated constant is the one warning a macro can
+/// raise on stable Rust.
+fn warning(planned: &Planned, reason: &str) -> TokenStream {
+    let ident = &planned.item.ident;
+    let note = format!("`{ident}` is initialized at run time: {reason}");
+    let flag = format_ident!(
+        "{}_is_initialized_at_run_time",
+        ident.to_string().trim_start_matches("r#")
+    );
+    let flag_use = {
+        let mut f = flag.clone();
+        f.set_span(ident.span());
+        f
+    };
+    let definition = Span::mixed_site().located_at(ident.span());
+    quote_spanned! {definition=>
+        const _: () = {
+            #[deprecated(note = #note)]
+            #[allow(non_upper_case_globals)]
+            const #flag: () = ();
+            #flag_use
+        };
+    }
+}
