@@ -25,6 +25,10 @@
 //! - **Stage 1, compile time**: `#[specialize(n = [2, 3, 4])]` emits one
 //!   variant per listed value and a dispatcher that keeps the function's
 //!   signature; a constant argument folds to a direct call.
+//! - **Stage 2, build time**: [`const_init!`] runs `static` and `const`
+//!   initializers on the build host, as native code with `std`, and emits
+//!   their values as literals: tables land in read-only data, with no
+//!   start-up cost, also in `#![no_std]` crates.
 //! - **Stage 3, run time** (feature `runtime`, on by default): other values are
 //!   built by rustc into a library at run time, cached on disk and loaded; until
 //!   then, and whenever that fails, the generic body runs.
@@ -42,10 +46,15 @@ extern crate alloc;
 extern crate std;
 
 mod error;
+mod staged;
 mod stats;
 
 #[doc(hidden)]
 pub mod __private;
+
+/// What the expansion of `const_init!` calls; not a public API.
+#[doc(hidden)]
+pub use staged::support as __const_init;
 
 pub use error::Error;
 
@@ -61,5 +70,78 @@ pub use error::Error;
 pub mod runtime {
     pub use staged_runtime::{Config, Error, Mode};
 }
+pub use staged::Staged;
 pub use staged_macros::specialize;
+
+/// Evaluates `static` and `const` initializers on the build host and emits
+/// their values as literals of the declared types.
+///
+/// ```
+/// staged::const_init! {
+///     // Helpers: visible to every initializer, not emitted.
+///     fn crc_entry(i: u32) -> u32 {
+///         let mut c = i;
+///         for _ in 0..8 {
+///             c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+///         }
+///         c
+///     }
+///
+///     /// CRC-32 lookup table, in read-only data.
+///     pub static CRC32: [u32; 256] = std::array::from_fn(|i| crc_entry(i as u32));
+///
+///     /// A `Vec` on the build host, a `&'static [u32]` in the crate.
+///     pub static PRIMES: &[u32] = (2u32..100)
+///         .filter(|&n| (2..n).all(|d| n % d != 0))
+///         .collect::<Vec<_>>();
+///
+///     /// Later initializers see earlier values.
+///     pub const PRIME_SUM: u32 = PRIMES.iter().sum();
+///
+///     /// Needs the environment, which the build sandbox hides: computed on
+///     /// first access at run time instead (and the build says so in a
+///     /// warning), with the same type either way.
+///     #[fallback(lazy)]
+///     pub static HOME: &str = std::env::var("HOME").unwrap_or_default();
+/// }
+///
+/// assert_eq!(CRC32[1], 0x7707_3096);
+/// assert_eq!(PRIMES[..4], [2, 3, 5, 7]);
+/// assert_eq!(PRIME_SUM, 1060);
+/// let _: &staged::Staged<&str> = &HOME;
+/// ```
+///
+/// - **Items**: `static` and `const` items are evaluated and emitted with
+///   their attributes, docs and visibility; `fn`, `struct`, `enum`, `impl`,
+///   `use`, `type`, `trait`, `mod` and `macro_rules!` items are helpers for
+///   the initializers and are not emitted. Helpers do not see the items;
+///   an initializer sees the items above it.
+/// - **Types**: integers (with 128-bit; `usize`/`isize` values are checked
+///   per `target_pointer_width`), `bool`, `char`, `f32`/`f64` (bit-exact),
+///   arrays, tuples, `Option`, `&'static [T]` (from a `Vec<T>`, an array or
+///   a slice) and `&'static str` (from a `String`), nested. Numeric arrays of
+///   more than 256 numbers are emitted as one byte string per target
+///   endianness, and outputs over 64 KiB go through a cache file and
+///   `include_bytes!`, so a million-entry table compiles in well under a
+///   second.
+/// - **Files**: `include_bytes!`, `include_str!` and `include!` resolve next
+///   to the invoking file, and the crate rebuilds when the file changes.
+/// - **Sandbox**: each block is one program, built once by the crate's own
+///   rustc and run in an empty directory with no environment, stdin closed,
+///   and a time limit: `STAGED_EVAL_TIMEOUT` seconds (120 by default), or
+///   `#![eval_timeout = <seconds>]` at the top of the block.
+/// - **Errors**: a panic, a compile error of the host program or a time-out
+///   is a compile error on the initializer (or on the exact token rustc
+///   points at), unless the item is marked `#[fallback(lazy)]`: its type is
+///   then [`Staged<T>`] either way, baked when evaluation succeeds, else
+///   initialized on first access at run time.
+/// - **Cache**: results are stored by content (the block's tokens, the
+///   included files, the rustc version) under `STAGED_CACHE_DIR` (default
+///   `~/.cache/staged`), so re-expanding an unchanged block takes
+///   milliseconds.
+///
+/// For data that needs other crates (a parser among build-dependencies),
+/// compute it in `build.rs` and write it with `staged_build::baked_file`,
+/// which uses the same renderer.
+pub use staged_macros::const_init;
 pub use stats::{Origin, SiteStats};
