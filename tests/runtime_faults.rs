@@ -372,10 +372,17 @@ fn background_mode_swaps_the_variant_in_after_the_threshold() {
 #[test]
 fn extra_rustflags_are_part_of_the_cache_key() {
     let store = fresh_store("rustflags");
-    let flags = ("STAGED_RUSTFLAGS", "-C llvm-args=-unroll-threshold=1000".to_owned());
+    let flags = (
+        "STAGED_RUSTFLAGS",
+        "-C llvm-args=-unroll-threshold=1000".to_owned(),
+    );
     assert_eq!(run("specialize", &store, &[])["origin"], "Compiled");
     let r = run("specialize", &store, std::slice::from_ref(&flags));
-    assert_eq!((r["origin"].as_str(), r["correct"].as_str()), ("Compiled", "true"), "{r:?}");
+    assert_eq!(
+        (r["origin"].as_str(), r["correct"].as_str()),
+        ("Compiled", "true"),
+        "{r:?}"
+    );
     assert_eq!(run("specialize", &store, &[flags])["origin"], "Cached");
 }
 

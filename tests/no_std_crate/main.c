@@ -1,12 +1,27 @@
-/* Links the no_std staticlib and checks what it computes. */
+/* Links the no_std staticlib and checks what it computes and the tables it
+ * holds: read straight from the library's data, with no Rust code run. */
+#include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 uint64_t nostd_power(uint64_t x, uint32_t n);
 uint64_t nostd_power_generic(uint64_t x, uint32_t n);
 uint64_t nostd_power_handle(uint64_t x, uint32_t n);
 uint32_t nostd_low_bits(uint32_t x, uint32_t bits);
 uint64_t nostd_generic_calls(void);
+
+struct slice { const void *ptr; size_t len; };
+extern const uint32_t NOSTD_CRC32[256];
+extern const uint64_t NOSTD_SQUARES[100000];
+extern const float NOSTD_SIN[1024];
+struct slice nostd_primes(void);
+struct slice nostd_greeting(void);
+uint16_t nostd_staged(size_t i);
+uint32_t nostd_lazy_answer(void);
+extern const uint32_t NOSTD_FIB[20000];
+struct slice nostd_build_note(void);
 
 static int failures;
 
@@ -15,6 +30,16 @@ static void check(const char *what, uint64_t got, uint64_t want) {
         printf("FAIL %s: got %llu, want %llu\n", what, (unsigned long long)got, (unsigned long long)want);
         failures++;
     }
+}
+
+static uint32_t crc_entry(uint32_t c) {
+    for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+    return c;
+}
+
+static int is_prime(uint32_t n) {
+    for (uint32_t d = 2; d * d <= n; d++) if (n % d == 0) return 0;
+    return 1;
 }
 
 int main(void) {
@@ -30,6 +55,42 @@ int main(void) {
     check("low_bits 20", nostd_low_bits(0xfffff, 20), 0xfffff);
     /* n = 0, 1, 5..9 and bits = 20 ran the generic bodies. */
     check("generic calls", nostd_generic_calls(), 8);
+
+    /* const_init! tables. */
+    for (uint32_t i = 0; i < 256; i++) check("crc32", NOSTD_CRC32[i], crc_entry(i));
+    for (uint64_t i = 0; i < 100000; i++) check("squares", NOSTD_SQUARES[i], i * i);
+    for (int i = 0; i < 1024; i++) {
+        float want = sinf((float)i / 100.0f);
+        uint32_t got_bits, want_bits;
+        memcpy(&got_bits, &NOSTD_SIN[i], 4);
+        memcpy(&want_bits, &want, 4);
+        check("sin bits", got_bits, want_bits);
+    }
+    struct slice primes = nostd_primes();
+    const uint32_t *prime = primes.ptr;
+    size_t count = 0;
+    for (uint32_t n = 2; n < 10000; n++) {
+        if (!is_prime(n)) continue;
+        if (count < primes.len) check("prime", prime[count], n);
+        count++;
+    }
+    check("prime count", primes.len, count);
+    struct slice greeting = nostd_greeting();
+    const char *want = "h\xc3\xa9llo from 1229 primes";
+    check("greeting length", greeting.len, strlen(want));
+    check("greeting", memcmp(greeting.ptr, want, strlen(want)), 0);
+    for (size_t i = 0; i < 8; i++) check("staged", nostd_staged(i), 1u << i);
+    check("lazy answer", nostd_lazy_answer(), crc_entry(1) >> 24);
+    /* build.rs tables. */
+    uint32_t a = 0, b = 1;
+    for (int i = 0; i < 20000; i++) {
+        check("fib", NOSTD_FIB[i], a);
+        uint32_t next = a + b;
+        a = b;
+        b = next;
+    }
+    struct slice note = nostd_build_note();
+    check("build note", note.len == strlen("baked by build.rs") && memcmp(note.ptr, "baked by build.rs", note.len) == 0, 1);
     if (failures == 0) printf("ok\n");
     return failures != 0;
 }

@@ -2,11 +2,110 @@
 //! firmware would. It defines its own panic handler: if anything pulled in
 //! `std`, the build would fail with a duplicate `panic_impl` lang item.
 //!
-//! The exported functions are called from a C program (`main.c`) that checks
-//! their results, so nothing here needs a Rust runtime.
+//! The exported functions and tables are used by a C program (`main.c`)
+//! that checks them, so nothing here needs a Rust runtime. The tables come
+//! from `const_init!`: computed on the build host with `std`, emitted as
+//! `core`-only literals, so they sit in read-only data (`tests/no_std.rs`
+//! reads the object file to check).
 #![no_std]
 
 use staged::specialize;
+
+staged::const_init! {
+    fn crc_entry(i: u32) -> u32 {
+        let mut c = i;
+        for _ in 0..8 {
+            c = if c & 1 != 0 { 0xEDB8_8320 ^ (c >> 1) } else { c >> 1 };
+        }
+        c
+    }
+
+    /// The CRC-32 lookup table.
+    #[unsafe(no_mangle)]
+    pub static NOSTD_CRC32: [u32; 256] = std::array::from_fn(|i| crc_entry(i as u32));
+
+    /// `i * i`: large enough to be emitted as one byte string per endianness.
+    #[unsafe(no_mangle)]
+    pub static NOSTD_SQUARES: [u64; 100_000] = std::array::from_fn(|i| (i as u64) * (i as u64));
+
+    /// `sin(i / 100)` with the build host's libm.
+    #[unsafe(no_mangle)]
+    pub static NOSTD_SIN: [f32; 1024] = std::array::from_fn(|i| (i as f32 / 100.0).sin());
+
+    /// Primes below 10 000, collected into a `Vec` on the host.
+    pub static PRIMES: &[u32] = (2u32..10_000)
+        .filter(|&n| (2..n).take_while(|d| d * d <= n).all(|d| n % d != 0))
+        .collect::<Vec<_>>();
+
+    /// A string built with `format!` on the host.
+    pub static GREETING: &str = format!("h\u{e9}llo from {} primes", PRIMES.len());
+
+    /// Baked, behind the same type a fallback would have.
+    #[fallback(lazy)]
+    #[unsafe(no_mangle)]
+    pub static NOSTD_STAGED: staged::Staged<[u16; 8]> = std::array::from_fn(|i| 1u16 << i);
+
+    /// Panics on the build host (which unwinds) but not on this target
+    /// (which aborts), so it is initialized at run time, by the `no_std`
+    /// once cell.
+    #[fallback(lazy)]
+    pub static LAZY_ANSWER: u32 = {
+        #[cfg(panic = "unwind")]
+        panic!("computed on the target only");
+        crc_entry(1) >> 24
+    };
+}
+
+// Tables baked by build.rs with `staged_build::baked_file`.
+include!(concat!(env!("OUT_DIR"), "/tables.rs"));
+
+/// `BUILD_NOTE` for C.
+#[unsafe(no_mangle)]
+pub extern "C" fn nostd_build_note() -> Slice {
+    Slice {
+        ptr: BUILD_NOTE.as_ptr(),
+        len: BUILD_NOTE.len(),
+    }
+}
+
+/// A pointer and a length, for C.
+#[repr(C)]
+pub struct Slice {
+    /// The first element.
+    pub ptr: *const u8,
+    /// How many elements.
+    pub len: usize,
+}
+
+/// `PRIMES` for C.
+#[unsafe(no_mangle)]
+pub extern "C" fn nostd_primes() -> Slice {
+    Slice {
+        ptr: PRIMES.as_ptr().cast(),
+        len: PRIMES.len(),
+    }
+}
+
+/// `GREETING` for C, as UTF-8 bytes.
+#[unsafe(no_mangle)]
+pub extern "C" fn nostd_greeting() -> Slice {
+    Slice {
+        ptr: GREETING.as_ptr(),
+        len: GREETING.len(),
+    }
+}
+
+/// `NOSTD_STAGED[i]`, through `Deref`.
+#[unsafe(no_mangle)]
+pub extern "C" fn nostd_staged(i: usize) -> u16 {
+    NOSTD_STAGED[i % 8]
+}
+
+/// `*LAZY_ANSWER`, computed on first access; 0 if it was baked.
+#[unsafe(no_mangle)]
+pub extern "C" fn nostd_lazy_answer() -> u32 {
+    if LAZY_ANSWER.is_baked() { 0 } else { *LAZY_ANSWER }
+}
 
 /// `x` to the power `n`; 2, 3 and 4 are specialized at compile time.
 #[specialize(n = [2, 3, 4], runtime = false)]

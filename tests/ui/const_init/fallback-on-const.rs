@@ -1,0 +1,6 @@
+staged::const_init! {
+    #[fallback(lazy)]
+    const HOME: &str = std::env::var("HOME").unwrap();
+}
+
+fn main() {}

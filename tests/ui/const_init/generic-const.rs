@@ -1,0 +1,5 @@
+staged::const_init! {
+    const ZERO<T>: u32 = 0;
+}
+
+fn main() {}

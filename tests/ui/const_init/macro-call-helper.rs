@@ -1,0 +1,11 @@
+macro_rules! tables {
+    () => {};
+}
+
+staged::const_init! {
+    tables!();
+
+    static N: u32 = 1;
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+staged::const_init! {
+    static ANSWER: &'static u32 = &42;
+}
+
+fn main() {}

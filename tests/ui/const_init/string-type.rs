@@ -1,0 +1,5 @@
+staged::const_init! {
+    static GREETING: String = format!("hello, {}", "world");
+}
+
+fn main() {}
