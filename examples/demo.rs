@@ -1,15 +1,23 @@
-//! The README's demo: a power function whose exponent arrives at run time.
+//! The README's demo: values that arrive at run time, specialized then.
 //!
 //! `cargo run --release --example demo -- 13` (the exponent defaults to 13).
 //!
-//! It times the generic loop, builds the variant for that exponent (or loads
-//! it from the disk cache: run the demo twice), and times the variant, the
-//! way a user checks that specializing pays.
+//! 1. The original experiment: a power function whose exponent arrives at
+//!    run time. The generic loop, the build of the variant (or its load from
+//!    the disk cache: run the demo twice), the variant, and a second process
+//!    loading it from the disk cache.
+//! 2. A divisor read at run time: division becomes multiply-and-shift.
+//! 3. A query parsed at run time: its operators and constants fold into the
+//!    filter, which then vectorizes.
+#![allow(clippy::disallowed_methods)] // the child process is told so through the environment
+
+#[path = "../benches/kernels/mod.rs"]
+mod kernels;
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use staged::specialize;
+use staged::{Origin, specialize};
 
 /// `x` to the power `n`, by repeated multiplication. Exponents 2, 3 and 4
 /// get variants at compile time; any other one at run time.
@@ -22,11 +30,12 @@ fn power(x: u64, n: u32) -> u64 {
     p
 }
 
-const CALLS: u64 = 20_000_000;
+const CHILD: &str = "STAGED_DEMO_CHILD";
 
-/// Nanoseconds per call of `f` over `CALLS` inputs, each depending on the
-/// last result so that calls cannot overlap.
-fn time(f: impl Fn(u64) -> u64) -> f64 {
+/// Nanoseconds per call of `f`, each call depending on the last result so
+/// that calls cannot overlap.
+fn per_call(f: impl Fn(u64) -> u64) -> f64 {
+    const CALLS: u64 = 10_000_000;
     let start = Instant::now();
     let mut acc = 0u64;
     for x in 0..CALLS {
@@ -34,6 +43,28 @@ fn time(f: impl Fn(u64) -> u64) -> f64 {
     }
     black_box(acc);
     start.elapsed().as_secs_f64() * 1e9 / CALLS as f64
+}
+
+/// Median milliseconds of `f` over 11 runs.
+fn ms<T>(mut f: impl FnMut() -> T) -> f64 {
+    let mut runs: Vec<f64> = (0..11)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(f());
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    runs.sort_by(f64::total_cmp);
+    runs[5]
+}
+
+fn origin(o: Origin) -> &'static str {
+    match o {
+        Origin::Static => "a static variant, compiled in",
+        Origin::Compiled => "built by rustc just now",
+        Origin::Cached => "loaded from the disk cache",
+        _ => "",
+    }
 }
 
 fn main() {
@@ -45,52 +76,97 @@ fn main() {
             std::process::exit(2);
         }
     };
-    println!("power(x, n) with n = {n}, known only now\n");
+    if std::env::var(CHILD).is_ok() {
+        let start = Instant::now();
+        let h = power::specialized(n);
+        let took = start.elapsed().as_secs_f64() * 1e3;
+        match h {
+            Ok(h) => println!("{took:.2} ms ({:?}): {}", h.origin(), origin(h.origin())),
+            Err(e) => println!("no variant: {e}"),
+        }
+        return;
+    }
 
-    let generic = time(|x| power::generic(x, black_box(n)));
-    println!("  generic body                {generic:>6.2} ns per call");
-
+    println!("1. power(x, n) with n = {n}, known only now");
+    let generic = per_call(|x| power::generic(x, black_box(n)));
+    println!("   generic loop                  {generic:>7.2} ns per call");
     let start = Instant::now();
-    let variant = power::specialized(n);
-    let latency = start.elapsed();
-    let handle = match variant {
+    let handle = match power::specialized(n) {
         Ok(h) => h,
         Err(e) => {
             println!(
-                "  no variant ({e});\n  every call ran the generic body, with the same answers"
+                "   no variant ({e})\n   every call ran the generic body, with the same answers"
             );
             return;
         }
     };
-    let how = match handle.origin() {
-        staged::Origin::Static => "a static variant, compiled in",
-        staged::Origin::Compiled => "built by rustc now",
-        staged::Origin::Cached => "loaded from the disk cache",
-        _ => "other",
-    };
+    let latency = start.elapsed().as_secs_f64() * 1e3;
     println!(
-        "  specialized({n})             {:>6.1} ms    {:?}: {how}",
-        latency.as_secs_f64() * 1e3,
-        handle.origin()
+        "   specialized({n})              {latency:>7.1} ms     {}",
+        origin(handle.origin())
     );
-
-    let specialized = time(|x| handle.call(x));
+    let variant = per_call(|x| handle.call(x));
+    let dispatched = per_call(|x| power(x, black_box(n)));
     println!(
-        "  variant, through the handle {specialized:>6.2} ns per call  {:.1}x the generic body",
-        generic / specialized
+        "   the variant                   {variant:>7.2} ns per call  {:.1}x",
+        generic / variant
     );
-    let dispatched = time(|x| power(x, black_box(n)));
     println!(
-        "  power(x, {n}), the dispatcher {dispatched:>6.2} ns per call  {:.1}x",
+        "   power(x, {n}), dispatched       {dispatched:>7.2} ns per call  {:.1}x",
         generic / dispatched
     );
-    let calls_to_pay = latency.as_secs_f64() * 1e9 / (generic - specialized).max(1e-3);
-    println!("\n  the build pays for itself after {calls_to_pay:.0} calls");
-    for x in [0, 1, 3, u64::MAX] {
-        assert_eq!(power(x, n), power::generic(x, n));
-    }
-    println!("  stats: {:?}", power::stats());
-    if handle.origin() == staged::Origin::Compiled {
-        println!("\n  run it again: the next process loads the variant from the disk cache");
-    }
+    let second = std::process::Command::new(std::env::current_exe().expect("this program"))
+        .arg(n.to_string())
+        .env(CHILD, "1")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|e| format!("could not start: {e}"));
+    println!("   a second process:             {second}");
+
+    let xs = kernels::data(1 << 20);
+    let d: u64 = black_box(7);
+    println!("\n2. sum of x / d over 1M u64, d = {d} read at run time");
+    let h = kernels::div_sum_rt::specialized(d).expect("a variant");
+    assert_eq!(h.call(&xs), kernels::div_sum_rt::generic(&xs, d));
+    let (generic, variant) = (
+        ms(|| kernels::div_sum_rt::generic(&xs, d)),
+        ms(|| h.call(&xs)),
+    );
+    println!("   generic (a divide per element)  {generic:>6.2} ms");
+    println!(
+        "   the variant (multiply-and-shift) {variant:>5.2} ms  {:.1}x",
+        generic / variant
+    );
+
+    let query = "a > 500000000 and b < 3000000000";
+    let ((op_a, k_a), (op_b, k_b)) = parse(query);
+    println!("\n3. count the rows of 1M where `{query}`, parsed at run time");
+    let a: Vec<u32> = xs.iter().map(|&x| x as u32).collect();
+    let b: Vec<u32> = xs.iter().map(|&x| (x >> 32) as u32).collect();
+    let h = kernels::count_where_rt::specialized(op_a, k_a, op_b, k_b).expect("a variant");
+    let matches = kernels::count_where_rt::generic(&a, &b, op_a, k_a, op_b, k_b);
+    assert_eq!(h.call(&a, &b), matches);
+    let generic = ms(|| kernels::count_where_rt::generic(&a, &b, op_a, k_a, op_b, k_b));
+    let variant = ms(|| h.call(&a, &b));
+    println!("   generic (interprets the operators) {generic:>6.3} ms");
+    println!(
+        "   the variant (operators folded)     {variant:>6.3} ms  {:.1}x, {matches} rows",
+        generic / variant
+    );
+    println!("\nstats of power: {:?}", power::stats());
+}
+
+/// `a OP k and b OP k`, with `<`, `>` or `==`.
+fn parse(query: &str) -> ((u8, u32), (u8, u32)) {
+    let term = |t: &str| {
+        let parts: Vec<&str> = t.split_whitespace().collect();
+        let op = match parts[1] {
+            "<" => kernels::LT,
+            ">" => kernels::GT,
+            _ => kernels::EQ,
+        };
+        (op, parts[2].parse().expect("a number"))
+    };
+    let (left, right) = query.split_once(" and ").expect("two terms");
+    (term(left), term(right))
 }

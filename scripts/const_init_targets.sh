@@ -164,5 +164,53 @@ for c in table_const_fn table_const_fn_4m; do
     echo "$c, rustc says:"
     grep -E '^(error|warning)' "$work/$c.log" | sort -u | head -3 || true
 done
+
+# Binary size and start-up: a program printing one entry of the 1M table,
+# with the table baked by const_init! or computed at first access
+# (LazyLock), as the program would otherwise do.
+bin_crate() { # name, then main.rs on stdin
+    mkdir -p "$work/$1/src"
+    cat > "$work/$1/Cargo.toml" <<TOML
+[package]
+name = "$1"
+version = "0.0.0"
+edition = "2024"
+[dependencies]
+staged = { path = "$repo", default-features = false }
+[profile.release]
+strip = true
+[workspace]
+TOML
+    cat > "$work/$1/src/main.rs"
+}
+bin_crate size_baked <<RS
+staged::const_init! {
+    static TABLE: [u32; $N] = {
+        let mut x = 0x9E37_79B9u32;
+        std::array::from_fn(|_| { x ^= x << 13; x ^= x >> 17; x ^= x << 5; x })
+    };
+}
+fn main() { println!("{}", TABLE[std::env::args().count() * 7919 % $N]); }
+RS
+bin_crate size_lazy <<RS
+static TABLE: std::sync::LazyLock<Vec<u32>> = std::sync::LazyLock::new(|| {
+    let mut x = 0x9E37_79B9u32;
+    (0..$N).map(|_| { x ^= x << 13; x ^= x >> 17; x ^= x << 5; x }).collect()
+});
+fn main() { println!("{}", TABLE[std::env::args().count() * 7919 % $N]); }
+RS
+echo
+echo "a program printing one entry of the 1,000,000-entry table (stripped release binary):"
+for c in size_baked size_lazy; do
+    STAGED_CACHE_DIR="$work/cache-warm" cargo build --release --quiet --manifest-path "$work/$c/Cargo.toml" 2>"$work/$c.log"
+    bin="$work/target/release/$c"
+    rss="$(/usr/bin/time -f '%M' "$bin" 2>&1 >/dev/null | tail -1)"
+    start=$EPOCHREALTIME
+    for i in $(seq 50); do "$bin" >/dev/null; done
+    ms="$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { print (b - a) * 1000 / 50 }')"
+    printf '  %-12s %9s bytes, whole run %5.2f ms (mean of 50), peak RSS %6s KB, prints %s\n' \
+        "$c" "$(stat -c %s "$bin")" "$ms" "$rss" "$("$bin")"
+done
+
 echo
 echo "logs and crates in $work"
