@@ -42,25 +42,29 @@ impl Rustc {
         cmd.arg("-vV");
         let out = process::run(&mut cmd, limit, MISSING_HINT)?;
         let version = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        Self::known(path, wrapper, &version).ok_or_else(|| ProcessError::Failed {
+            command: process::CommandLine::of(&cmd),
+            status: "answered, but not like rustc -vV".into(),
+            stderr: process::head(&out.stdout),
+        })
+    }
+
+    /// The compiler at `path` whose `rustc -vV` is already known to be
+    /// `version`; `None` if `version` does not read like one.
+    pub fn known(path: &Path, wrapper: Option<&Path>, version: &str) -> Option<Self> {
+        let version = version.trim();
         let field = |name: &str| {
             version
                 .lines()
                 .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
         };
-        match (field("release:"), field("host:")) {
-            (Some(release), Some(host)) => Ok(Self {
-                path: path.to_owned(),
-                wrapper: wrapper.map(Path::to_owned),
-                version,
-                release,
-                host,
-            }),
-            _ => Err(ProcessError::Failed {
-                command: process::CommandLine::of(&cmd),
-                status: "answered, but not like rustc -vV".into(),
-                stderr: process::head(&out.stdout),
-            }),
-        }
+        Some(Self {
+            path: path.to_owned(),
+            wrapper: wrapper.map(Path::to_owned),
+            version: version.to_owned(),
+            release: field("release:")?,
+            host: field("host:")?,
+        })
     }
 
     /// A command that runs this compiler.
@@ -78,6 +82,21 @@ fn command(path: &Path, wrapper: Option<&Path>) -> Command {
         }
         None => Command::new(path),
     }
+}
+
+/// What identifies one installed compiler binary without running it: size,
+/// modification time and inode. A toolchain update replaces the file, so a
+/// matching stamp means the binary whose `-vV` was recorded with it.
+pub fn stamp(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some(format!(
+        "{}:{}.{}:{}",
+        meta.len(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.ino()
+    ))
 }
 
 /// Whether a `RUSTC_WRAPPER` can serve a cdylib build. Caching wrappers
@@ -115,6 +134,20 @@ mod tests {
     fn something_else_is_not_a_rustc() {
         let err = Rustc::probe(Path::new("echo"), None, Duration::from_secs(5)).unwrap_err();
         assert!(err.to_string().contains("not like rustc"), "{err}");
+    }
+
+    #[test]
+    fn a_known_version_needs_no_run() {
+        let vv = "rustc 1.95.0 (x 2026-04-14)\nhost: x86_64-unknown-linux-gnu\nrelease: 1.95.0\n";
+        let rustc = Rustc::known(Path::new("/r/rustc"), None, vv).unwrap();
+        assert_eq!(
+            (rustc.release.as_str(), rustc.host.as_str()),
+            ("1.95.0", "x86_64-unknown-linux-gnu")
+        );
+        assert!(Rustc::known(Path::new("/r/rustc"), None, "not a version").is_none());
+        assert!(stamp(Path::new("/nonexistent/rustc")).is_none());
+        let here = stamp(Path::new("/bin/sh")).unwrap();
+        assert_eq!(stamp(Path::new("/bin/sh")).unwrap(), here);
     }
 
     #[test]

@@ -53,9 +53,15 @@ pub fn record() {
         .try_get_compiler()
         .map(|c| c.path().to_string_lossy().into_owned())
         .unwrap_or_default();
+    let stamp = crate::rustc::stamp(std::path::Path::new(&rustc)).unwrap_or_default();
     let consts = [
         ("RUSTC", "the rustc that built this crate", rustc),
         ("RUSTC_VERSION", "its `rustc -vV`", version),
+        (
+            "RUSTC_STAMP",
+            "its binary's `rustc::stamp`, to know it again without running it",
+            stamp,
+        ),
         ("TARGET", "the target triple", env("TARGET")),
         (
             "RUSTC_WRAPPER",

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
-use staged_build::rustc::{Rustc, wrapper_serves_cdylib};
+use staged_build::rustc::{Rustc, stamp, wrapper_serves_cdylib};
 use staged_build::store::{Hash32, IndexEntry, Store};
 
 use crate::codegen::{self, entry_symbol};
@@ -294,6 +294,15 @@ impl Engine {
             };
             let wrapper = Some(Path::new(toolchain::RUSTC_WRAPPER))
                 .filter(|w| w.is_file() && wrapper_serves_cdylib(w));
+            // The recorded binary, untouched since it built this program,
+            // answers `-vV` as it did then: skip the ~15 ms of asking.
+            let unchanged = path == Path::new(toolchain::RUSTC)
+                && !toolchain::RUSTC_STAMP.is_empty()
+                && stamp(&path).as_deref() == Some(toolchain::RUSTC_STAMP);
+            if unchanged && let Some(rustc) = Rustc::known(&path, wrapper, toolchain::RUSTC_VERSION)
+            {
+                return Ok(rustc);
+            }
             let rustc =
                 Rustc::probe(&path, wrapper, self.config.build_timeout).map_err(Error::Rustc)?;
             if !toolchain::RUSTC_VERSION.is_empty()
