@@ -81,7 +81,7 @@ fn main() {
         let h = power::specialized(n);
         let took = start.elapsed().as_secs_f64() * 1e3;
         match h {
-            Ok(h) => println!("{took:.2} ms ({:?}): {}", h.origin(), origin(h.origin())),
+            Ok(h) => println!("{took:>7.2} ms     {}", origin(h.origin())),
             Err(e) => println!("no variant: {e}"),
         }
         return;
@@ -121,9 +121,20 @@ fn main() {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_else(|e| format!("could not start: {e}"));
-    println!("   a second process:             {second}");
+    println!("   in a second process           {second}");
 
     let xs = kernels::data(1 << 20);
+    let h = kernels::power_sum_rt::specialized(n).expect("a variant");
+    assert_eq!(h.call(&xs), kernels::power_sum_rt::generic(&xs, n));
+    let (generic, variant) = (
+        ms(|| kernels::power_sum_rt::generic(&xs, n)),
+        ms(|| h.call(&xs)),
+    );
+    println!(
+        "   over a slice of 1M (the variant vectorizes): {generic:.2} ms -> {variant:.2} ms, {:.1}x",
+        generic / variant
+    );
+
     let d: u64 = black_box(7);
     println!("\n2. sum of x / d over 1M u64, d = {d} read at run time");
     let h = kernels::div_sum_rt::specialized(d).expect("a variant");
