@@ -71,6 +71,66 @@ pub mod runtime {
     pub use staged_runtime::{Config, Error, Mode};
 }
 pub use staged::Staged;
+/// Specializes a function on the values of some of its parameters, at the
+/// latest stage where each value is known.
+///
+/// ```
+/// use staged::specialize;
+///
+/// /// Sum of `x / d` over `xs`.
+/// #[specialize(d = [1, 10, 1000], runtime = false)]
+/// pub fn sum_div(xs: &[u64], d: u64) -> u64 {
+///     xs.iter().map(|x| x / d).sum()
+/// }
+///
+/// assert_eq!(sum_div(&[20, 30], 10), 5); // the variant for d = 10
+/// assert_eq!(sum_div(&[20, 30], 7), 6); // no variant: the generic body
+/// ```
+///
+/// # Arguments
+///
+/// - `n = [2, 3, 4]`: a variant per value, chosen by a `match` that folds away
+///   when the argument is a constant; `n = 0..=8` / `0..8` for integer ranges;
+///   `a = [..], b = [..]`: the product of the lists (at most 256 variants).
+/// - `n` alone: no static variants, run time only.
+/// - `runtime = false`: no run-time stage; other values run the generic body.
+///   The only choice without the `runtime` feature, which also holds for
+///   every function when that feature is off.
+///
+/// Specializable parameter types: every integer type, `bool`, `char`, `f32`
+/// and `f64` (matched by bit pattern, so `-0.0` and each NaN are their own
+/// values) and `&str`.
+///
+/// # What it emits
+///
+/// The function keeps its signature, visibility, docs and attributes, and
+/// gains a companion module of the same name:
+///
+/// - `name::generic(..)`: the unspecialized body;
+/// - `name::specialized(values) -> Result<name::Specialized, staged::Error>`:
+///   a handle on the static variant, or on a variant built now at run time;
+///   `Specialized::call(&self, rest)` is one indirect call, and
+///   `Specialized::origin()` says where the code came from;
+/// - `name::prepare(values)`: many values built in one rustc run;
+/// - `name::stats() -> staged::SiteStats`.
+///
+/// Methods and associated functions using `Self` (only with `runtime = false`)
+/// get their variants as arms of their own body instead, since an `impl`
+/// block cannot hold a module: they have no companion items.
+///
+/// # Run time
+///
+/// With the `runtime` feature (on by default) a value without a static
+/// variant is built by the rustc that built the program into a library, which
+/// is verified, loaded and kept in the disk cache; see the `STAGED_*`
+/// variables and [`runtime::Config`]. The body is built there on its own, so
+/// it may use its parameters, `core`, `std` and the items it declares: a path
+/// through `crate`, `super` or `self`, another crate's macro, a macro whose
+/// answer depends on the file (`include_str!`, `env!`, `line!`), or a `cfg`
+/// the run-time build does not share (`feature`, `test`) is a compile error
+/// that suggests `runtime = false`. So are generic functions, methods,
+/// `async fn` and parameter or return types other than primitives, arrays,
+/// tuples, references, slices and `&str`.
 pub use staged_macros::specialize;
 
 /// Evaluates `static` and `const` initializers on the build host and emits
