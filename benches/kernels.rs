@@ -208,14 +208,7 @@ fn unpacking(c: &mut Criterion) {
 fn matrices(c: &mut Criterion) {
     setup();
     for n in [4usize, 8, 16] {
-        let a: Vec<f64> = data(n * n)
-            .iter()
-            .map(|&x| (x % 1000) as f64 / 7.0)
-            .collect();
-        let b: Vec<f64> = data(n * n + 1)[1..]
-            .iter()
-            .map(|&x| (x % 1000) as f64 / 3.0)
-            .collect();
+        let (a, b) = kernels::matrices(n);
         let mut out = vec![0.0; n * n];
         let size = black_box(n);
         let (fixed, late) = (

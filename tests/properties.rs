@@ -5,6 +5,9 @@ use proptest::prelude::*;
 use staged::runtime::{Config, Mode};
 use staged::specialize;
 
+mod common;
+use common::tricky_string;
+
 /// Stage 1 only: run-time specialization is off, so `specialized` gives a
 /// handle exactly for the listed values (stage 3 has its own properties in
 /// tests/runtime.rs).
@@ -121,25 +124,6 @@ fn f32_any() -> impl Strategy<Value = f32> {
         Just(3.25f32),
         Just(1e-45f32),
     ]
-}
-
-/// Strings built from the characters that break naive escaping.
-fn tricky_string() -> impl Strategy<Value = String> {
-    prop::collection::vec(
-        prop_oneof![
-            Just("\"".to_owned()),
-            Just("\\".to_owned()),
-            Just("\n".to_owned()),
-            Just("'".to_owned()),
-            Just(",".to_owned()),
-            Just("日本語".to_owned()),
-            Just("\u{0}".to_owned()),
-            any::<char>().prop_map(String::from),
-            "[a-z]{0,3}",
-        ],
-        0..12,
-    )
-    .prop_map(|parts| parts.concat())
 }
 
 proptest! {

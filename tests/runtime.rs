@@ -16,6 +16,9 @@ use staged::Origin;
 use staged::runtime::{Config, Mode};
 use staged::specialize;
 
+mod common;
+use common::tricky_string;
+
 fn setup() {
     static SETUP: Once = Once::new();
     SETUP.call_once(|| {
@@ -206,28 +209,10 @@ fn char_mix(s: &str, c: char) -> (usize, u32, u64) {
     (s.matches(c).count(), c as u32, hash)
 }
 
-fn tricky_string() -> impl Strategy<Value = String> + Clone {
-    prop::collection::vec(
-        prop_oneof![
-            Just("\"".to_owned()),
-            Just("\\".to_owned()),
-            Just("\n".to_owned()),
-            Just("'".to_owned()),
-            Just("日本語".to_owned()),
-            Just("\u{0}".to_owned()),
-            Just("{}".to_owned()),
-            any::<char>().prop_map(String::from),
-            "[a-z]{0,3}",
-        ],
-        0..8,
-    )
-    .prop_map(|parts| parts.concat())
-}
-
 #[test]
 fn chars_escaped() {
     setup();
-    let values = draw(
+    let mut values = draw(
         any::<char>(),
         8,
         &[
@@ -242,6 +227,8 @@ fn chars_escaped() {
             '\u{feff}',
         ],
     );
+    // 'a' has a static variant; this test is about run-time ones.
+    values.retain(|&c| c != 'a');
     char_mix::prepare(values.iter().copied()).unwrap();
     for &c in &values {
         let h = char_mix::specialized(c).unwrap();
@@ -284,7 +271,9 @@ fn strings_escaped_and_never_injected() {
         "a\u{0}b".to_owned(),
         "r#\"raw\"#".to_owned(),
     ];
-    let values = draw(tricky_string(), 6, &evil);
+    let mut values = draw(tricky_string(), 6, &evil);
+    // "," has a static variant; this test is about run-time ones.
+    values.retain(|v| v != ",");
     split_count::prepare(values.iter().map(String::as_str)).unwrap();
     for sep in &values {
         let h = split_count::specialized(sep).unwrap();

@@ -334,6 +334,19 @@ pub fn count_where_by_hand(a: &[u32], b: &[u32]) -> usize {
         .count()
 }
 
+/// Two `n × n` matrices of small values, the same on every run.
+pub fn matrices(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let a = data(n * n)
+        .iter()
+        .map(|&x| (x % 1000) as f64 / 7.0)
+        .collect();
+    let b = data(n * n + 1)[1..]
+        .iter()
+        .map(|&x| (x % 1000) as f64 / 3.0)
+        .collect();
+    (a, b)
+}
+
 /// Pseudo-random `u64`s, the same on every run.
 pub fn data(n: usize) -> Vec<u64> {
     let mut s = 0x9e37_79b9_7f4a_7c15u64;
