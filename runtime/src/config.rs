@@ -161,11 +161,6 @@ impl Config {
         self
     }
 
-    /// The mode.
-    pub fn get_mode(&self) -> Mode {
-        self.mode
-    }
-
     /// Makes this the configuration of the process, for every build and load
     /// from now on. Variants already loaded stay.
     pub fn install(self) {

@@ -54,6 +54,19 @@ pub enum Error {
         /// What differs.
         what: String,
     },
+    /// The function has failed for as many values as it remembers; further
+    /// values are not built.
+    #[error(
+        "{limit} values already failed to build for this function; other values run the generic body"
+    )]
+    TooManyFailures {
+        /// How many failed values a function remembers.
+        limit: usize,
+    },
+    /// Building or loading panicked: a bug in staged, caught so that waiting
+    /// callers go on with the generic body.
+    #[error("building the variant panicked (a bug in staged); the function runs its generic body")]
+    Panicked,
     /// The function has as many run-time variants as it may load.
     #[error(
         "{limit} run-time variants are loaded for this function (STAGED_MAX_VARIANTS); other values run the generic body"

@@ -151,9 +151,6 @@ tuple_keys! {
     (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
 }
 
-/// The most parameters one function can specialize; the macro checks it.
-pub const MAX_PARTS: usize = 8;
-
 #[cfg(test)]
 mod tests {
     use super::Key;

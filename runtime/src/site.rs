@@ -144,6 +144,28 @@ impl<O: Eq + std::hash::Hash> Table<O> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How many more values may start building, with `pending` of them
+    /// already under way: bounded by the variant cap and by the slots left to
+    /// remember outcomes in, and the error that the tighter bound gives.
+    fn room(&self, pending: usize) -> (usize, Error) {
+        let max = HOT.max_variants();
+        let variants = max.saturating_sub(self.ready.load(Ordering::Relaxed) + pending);
+        let slots = self
+            .slots
+            .len()
+            .saturating_sub(self.len.load(Ordering::Relaxed) + pending);
+        if variants <= slots {
+            (variants, Error::Cap { limit: max })
+        } else {
+            (
+                slots,
+                Error::TooManyFailures {
+                    limit: REMEMBERED_FAILURES,
+                },
+            )
+        }
+    }
+
     /// Appends an entry; `None` when the table is full (the outcome is then
     /// not remembered).
     fn push(
@@ -178,11 +200,6 @@ impl<K: Key> Site<K> {
             last_error: Mutex::new(None),
             key: PhantomData,
         }
-    }
-
-    /// The function this site specializes.
-    pub fn source(&self) -> &'static FnSource {
-        self.source
     }
 
     /// The variant for `key`, if one is loaded; `None` means the caller runs
@@ -238,7 +255,7 @@ impl<K: Key> Site<K> {
     /// the value for a background builder.
     fn count_miss<B: Key<Owned = K::Owned>>(&'static self, key: &B) {
         let table = self.table();
-        if table.ready.load(Ordering::Relaxed) >= HOT.max_variants() {
+        if table.room(0).0 == 0 {
             return;
         }
         let counter = &table.sketch[(key.sketch() % SKETCH as u64) as usize];
@@ -256,7 +273,7 @@ impl<K: Key> Site<K> {
         }
         drop(state);
         worker::submit(move || {
-            table_of(self).state().queued.remove(&owned);
+            self.table().state().queued.remove(&owned);
             let _ = self.obtain(owned);
         });
     }
@@ -308,9 +325,8 @@ impl<K: Key> Site<K> {
         let mut result = Ok(());
         {
             let mut state = table.state();
-            let room = HOT
-                .max_variants()
-                .saturating_sub(table.ready.load(Ordering::Relaxed) + state.building.len());
+            let (room, bound) = table.room(state.building.len());
+            let mut refused = false;
             for key in keys {
                 if let Some(entry) = table.find(|o| *o == key) {
                     if let Some(e) = &entry.error {
@@ -321,9 +337,13 @@ impl<K: Key> Site<K> {
                         state.building.insert(key.clone());
                         fresh.push(key);
                     } else {
-                        result = result.and(Err(self.cap_error()));
+                        refused = true;
                     }
                 }
+            }
+            if refused {
+                self.record_failure(&bound);
+                result = result.and(Err(bound));
             }
         }
         let outcomes = self.materialize(&fresh);
@@ -351,18 +371,18 @@ impl<K: Key> Site<K> {
             }
             state = table.built.wait(state).unwrap_or_else(|e| e.into_inner());
         }
-        if table.ready.load(Ordering::Relaxed) + state.building.len() >= HOT.max_variants() {
+        let (room, bound) = table.room(state.building.len());
+        if room == 0 {
             drop(state);
-            let error = self.cap_error();
-            self.record_failure(&error);
-            return Err(error);
+            self.record_failure(&bound);
+            return Err(bound);
         }
         state.building.insert(owned.clone());
         drop(state);
         let outcome = self
             .materialize(std::slice::from_ref(&owned))
             .pop()
-            .unwrap_or(Err(Error::Off));
+            .unwrap_or(Err(Error::Panicked));
         self.publish(owned, outcome.clone());
         outcome
     }
@@ -380,7 +400,12 @@ impl<K: Key> Site<K> {
                 out
             })
             .collect();
-        let outcomes = engine::current().materialize(self.source, self.fingerprint(), &literals);
+        // Waiting callers block until every value of this batch is published:
+        // a bug that panics here must not leave them waiting.
+        let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine::current().materialize(self.source, self.fingerprint(), &literals)
+        }))
+        .unwrap_or_else(|_| keys.iter().map(|_| Err(Error::Panicked)).collect());
         for outcome in &outcomes {
             match outcome {
                 Ok(v) if v.source() == Source::Compiled => {
@@ -413,12 +438,6 @@ impl<K: Key> Site<K> {
         table.built.notify_all();
     }
 
-    fn cap_error(&self) -> Error {
-        Error::Cap {
-            limit: HOT.max_variants(),
-        }
-    }
-
     fn record_failure(&self, error: &Error) {
         self.failed.fetch_add(1, Ordering::Relaxed);
         log::warn!(
@@ -442,10 +461,6 @@ impl<K: Key> Site<K> {
                 .clone(),
         }
     }
-}
-
-fn table_of<K: Key>(site: &'static Site<K>) -> &'static Table<K::Owned> {
-    site.table()
 }
 
 /// Everything about a function's source that its variants depend on.
@@ -474,4 +489,31 @@ fn fingerprint(s: &FnSource) -> Hash32 {
         });
     }
     Hash32::of_parts(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_is_bounded_by_the_cap_and_by_remembered_failures() {
+        let table: Table<u32> = Table::new();
+        let max = HOT.max_variants();
+        let (room, bound) = table.room(0);
+        assert_eq!(room, max);
+        assert!(matches!(bound, Error::Cap { .. }));
+        assert_eq!(table.room(max).0, 0, "values being built count");
+        // Failed values use slots, not variants: past the remembered ones,
+        // nothing more starts.
+        let state = table.state();
+        for key in 0..(max + REMEMBERED_FAILURES) as u32 {
+            assert!(table.push(&state, Entry::new(key, Err(Error::Off))).is_some());
+        }
+        drop(state);
+        let (room, bound) = table.room(0);
+        assert_eq!(room, 0);
+        assert!(matches!(bound, Error::TooManyFailures { .. }), "{bound}");
+        assert!(table.push(&table.state(), Entry::new(u32::MAX, Err(Error::Off))).is_none());
+        assert!(table.find(|&k| k == 3).is_some_and(|e| e.variant.is_none()));
+    }
 }
