@@ -20,7 +20,8 @@ mkdir -p "$work"
 export CARGO_TARGET_DIR="$work/target"
 N=1000000
 
-crate() { # name, then lib.rs on stdin
+crate() { # name [lib.rs|main.rs], then the source on stdin
+    local file="${2:-lib.rs}"
     mkdir -p "$work/$1/src"
     cat > "$work/$1/Cargo.toml" <<TOML
 [package]
@@ -29,9 +30,11 @@ version = "0.0.0"
 edition = "2024"
 [dependencies]
 staged = { path = "$repo", default-features = false }
+[profile.release]
+strip = true
 [workspace]
 TOML
-    cat > "$work/$1/src/lib.rs"
+    cat > "$work/$1/src/$file"
 }
 
 crate table_const_init <<RS
@@ -168,22 +171,7 @@ done
 # Binary size and start-up: a program printing one entry of the 1M table,
 # with the table baked by const_init! or computed at first access
 # (LazyLock), as the program would otherwise do.
-bin_crate() { # name, then main.rs on stdin
-    mkdir -p "$work/$1/src"
-    cat > "$work/$1/Cargo.toml" <<TOML
-[package]
-name = "$1"
-version = "0.0.0"
-edition = "2024"
-[dependencies]
-staged = { path = "$repo", default-features = false }
-[profile.release]
-strip = true
-[workspace]
-TOML
-    cat > "$work/$1/src/main.rs"
-}
-bin_crate size_baked <<RS
+crate size_baked main.rs <<RS
 staged::const_init! {
     static TABLE: [u32; $N] = {
         let mut x = 0x9E37_79B9u32;
@@ -192,7 +180,7 @@ staged::const_init! {
 }
 fn main() { println!("{}", TABLE[std::env::args().count() * 7919 % $N]); }
 RS
-bin_crate size_lazy <<RS
+crate size_lazy main.rs <<RS
 static TABLE: std::sync::LazyLock<Vec<u32>> = std::sync::LazyLock::new(|| {
     let mut x = 0x9E37_79B9u32;
     (0..$N).map(|_| { x ^= x << 13; x ^= x >> 17; x ^= x << 5; x }).collect()

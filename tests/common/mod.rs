@@ -1,4 +1,5 @@
-//! Helpers shared by the property tests.
+//! Helpers shared by the test binaries.
+#![allow(dead_code)] // each test binary uses some of them
 
 use proptest::prelude::*;
 
@@ -21,4 +22,18 @@ pub fn tricky_string() -> impl Strategy<Value = String> + Clone {
         0..10,
     )
     .prop_map(|parts| parts.concat())
+}
+
+/// Entry `i` of the CRC-32 (IEEE) table, computed the plain way, to check
+/// baked tables against.
+pub fn reference_crc(i: u32) -> u32 {
+    let mut c = i;
+    for _ in 0..8 {
+        c = if c & 1 != 0 {
+            0xEDB8_8320 ^ (c >> 1)
+        } else {
+            c >> 1
+        };
+    }
+    c
 }
