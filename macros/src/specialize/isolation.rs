@@ -6,6 +6,7 @@
 
 use proc_macro2::{Delimiter, Ident, Spacing, TokenStream, TokenTree};
 
+use super::paths::{follows_path_sep, is_path_root, is_path_sep};
 use crate::errors::Errors;
 
 const HINT: &str = "add `runtime = false` to `#[specialize]` to specialize at compile time only";
@@ -72,9 +73,7 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
         let next = |k: usize| tokens.get(i + k);
         match token {
             TokenTree::Group(group) => scan(group.stream(), local_macros, errors),
-            TokenTree::Ident(ident)
-                if is_path_sep(next(1), next(2)) && !follows_path_sep(&tokens, i) =>
-            {
+            TokenTree::Ident(ident) if is_path_root(&tokens, i) => {
                 check_path_root(ident, errors);
             }
             TokenTree::Punct(p)
@@ -142,20 +141,6 @@ fn check_macro(ident: &Ident, local_macros: &[String], errors: &mut Errors) {
             ),
         );
     }
-}
-
-/// `a` `b` are `::`.
-fn is_path_sep(a: Option<&TokenTree>, b: Option<&TokenTree>) -> bool {
-    matches!(
-        (a, b),
-        (Some(TokenTree::Punct(x)), Some(TokenTree::Punct(y)))
-            if x.as_char() == ':' && x.spacing() == Spacing::Joint && y.as_char() == ':'
-    )
-}
-
-/// The token at `i` is preceded by `::`, so it is not the root of its path.
-fn follows_path_sep(tokens: &[TokenTree], i: usize) -> bool {
-    i >= 2 && is_path_sep(tokens.get(i - 2), tokens.get(i - 1))
 }
 
 /// The `::` at `i` starts a path (`::name`) rather than separating segments.

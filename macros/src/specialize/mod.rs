@@ -3,6 +3,7 @@
 mod args;
 mod expand;
 mod isolation;
+mod paths;
 mod types;
 mod valid;
 mod value;

@@ -288,8 +288,7 @@ impl<'a> Parts<'a> {
         }
     }
 
-    /// The `#[cfg]` attributes and a marker that rustdoc and lints should treat
-    /// the item as generated.
+    /// The user's `#[cfg]` attributes, for every item the expansion adds.
     pub(super) fn cfgs(&self) -> TokenStream {
         let cfgs = &self.cfg_attrs;
         quote!(#(#cfgs)*)

@@ -3,6 +3,8 @@
 
 use proc_macro2::{Group, Ident, Punct, Spacing, TokenStream, TokenTree};
 
+use super::super::paths::is_path_root;
+
 /// Rewrites `self::x` to `super::x` and `super::x` to `super::super::x`, once
 /// per level of `depth`, everywhere in `tokens` (macro arguments included).
 pub(super) fn reroot(tokens: TokenStream, depth: usize) -> TokenStream {
@@ -19,9 +21,7 @@ pub(super) fn reroot(tokens: TokenStream, depth: usize) -> TokenStream {
                 out.push(TokenTree::Group(group));
             }
             TokenTree::Ident(ident)
-                if (ident == "self" || ident == "super")
-                    && is_path_sep(tokens.get(i + 1), tokens.get(i + 2))
-                    && !(i >= 2 && is_path_sep(tokens.get(i - 2), tokens.get(i - 1))) =>
+                if (ident == "self" || ident == "super") && is_path_root(&tokens, i) =>
             {
                 let extra = if ident == "self" { depth } else { depth + 1 };
                 for k in 0..extra {
@@ -36,14 +36,6 @@ pub(super) fn reroot(tokens: TokenStream, depth: usize) -> TokenStream {
         }
     }
     out.into_iter().collect()
-}
-
-fn is_path_sep(a: Option<&TokenTree>, b: Option<&TokenTree>) -> bool {
-    matches!(
-        (a, b),
-        (Some(TokenTree::Punct(x)), Some(TokenTree::Punct(y)))
-            if x.as_char() == ':' && x.spacing() == Spacing::Joint && y.as_char() == ':'
-    )
 }
 
 #[cfg(test)]
