@@ -507,13 +507,21 @@ mod tests {
         // nothing more starts.
         let state = table.state();
         for key in 0..(max + REMEMBERED_FAILURES) as u32 {
-            assert!(table.push(&state, Entry::new(key, Err(Error::Off))).is_some());
+            assert!(
+                table
+                    .push(&state, Entry::new(key, Err(Error::Off)))
+                    .is_some()
+            );
         }
         drop(state);
         let (room, bound) = table.room(0);
         assert_eq!(room, 0);
         assert!(matches!(bound, Error::TooManyFailures { .. }), "{bound}");
-        assert!(table.push(&table.state(), Entry::new(u32::MAX, Err(Error::Off))).is_none());
+        assert!(
+            table
+                .push(&table.state(), Entry::new(u32::MAX, Err(Error::Off)))
+                .is_none()
+        );
         assert!(table.find(|&k| k == 3).is_some_and(|e| e.variant.is_none()));
     }
 }
