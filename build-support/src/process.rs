@@ -1,16 +1,38 @@
 //! The one place that runs other programs: with a time limit, stdin closed,
-//! stdout and stderr captured, and errors that say what was run and how it
-//! ended.
+//! stdout and stderr captured up to a bound, and errors that say what was run
+//! and how it ended.
+//!
+//! Every program runs in a process group of its own. At the time limit the
+//! whole group is killed, not only the direct child, and when the child ends
+//! whatever it left running in its group is killed too, so a wrapper's
+//! grandchild or an initializer's `sleep` never outlives the run. The parent
+//! waits by blocking on a pidfd (no sleep-polling where the kernel has them),
+//! and reading the output never waits on a grandchild that escaped the group
+//! with the pipe: after the child is gone, the pipes get a short grace period
+//! and are then abandoned.
 
 use std::fmt;
 use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use rustix::process::{Pid, Signal};
+
 /// How many lines of stderr an error carries.
 const STDERR_LINES: usize = 20;
+
+/// How much of each output stream is kept by default; the rest is read and
+/// dropped, so that a program printing without end neither blocks nor fills
+/// memory.
+pub const DEFAULT_CAPTURE: usize = 16 << 20;
+
+/// How long the output pipes may stay open after the child is gone (a
+/// grandchild that left the process group may hold them).
+const PIPE_GRACE: Duration = Duration::from_millis(500);
 
 /// Why a program did not run to a successful end.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -44,7 +66,7 @@ pub enum ProcessError {
         /// The first lines of its stderr.
         stderr: String,
     },
-    /// It ran past its time limit and was killed.
+    /// It ran past its time limit and was killed, with its process group.
     #[error("`{command}` ran longer than {limit:?} and was stopped")]
     TimedOut {
         /// The command line.
@@ -86,39 +108,12 @@ impl fmt::Display for CommandLine {
 /// What a successful run printed.
 #[derive(Debug, Clone)]
 pub struct Output {
-    /// Everything written to stdout.
+    /// What it wrote to stdout (at most the capture limit).
     pub stdout: Vec<u8>,
-    /// Everything written to stderr (warnings, for a compiler).
+    /// What it wrote to stderr (warnings, for a compiler).
     pub stderr: Vec<u8>,
     /// How long it ran.
     pub elapsed: Duration,
-}
-
-/// Runs `cmd` with stdin closed, capturing its output, and kills it if it
-/// runs longer than `limit`. `hint` says what to do if the program is missing.
-///
-/// # Errors
-///
-/// [`ProcessError`]: the program is missing, cannot start, fails, or times
-/// out.
-pub fn run(cmd: &mut Command, limit: Duration, hint: &'static str) -> Result<Output, ProcessError> {
-    let command = CommandLine::of(cmd);
-    let ended = run_to_end(cmd, limit, hint)?;
-    let Some(status) = ended.status else {
-        return Err(ProcessError::TimedOut { command, limit });
-    };
-    if !status.success() {
-        return Err(ProcessError::Failed {
-            command,
-            status: describe(status),
-            stderr: head(&ended.stderr),
-        });
-    }
-    Ok(Output {
-        stdout: ended.stdout,
-        stderr: ended.stderr,
-        elapsed: ended.elapsed,
-    })
 }
 
 /// How a run ended, successful or not, with everything it printed: for
@@ -127,10 +122,15 @@ pub fn run(cmd: &mut Command, limit: Duration, hint: &'static str) -> Result<Out
 pub struct Ended {
     /// How it exited; `None` when it ran past its limit and was killed.
     pub status: Option<ExitStatus>,
-    /// Everything written to stdout.
+    /// What it wrote to stdout (at most the capture limit).
     pub stdout: Vec<u8>,
-    /// Everything written to stderr.
+    /// What it wrote to stderr (at most the capture limit).
     pub stderr: Vec<u8>,
+    /// What it wrote to its record descriptor, if [`Job::records`] asked
+    /// for one (at most the record limit).
+    pub records: Vec<u8>,
+    /// Whether some stream said more than its limit (the rest was dropped).
+    pub truncated: bool,
     /// How long it ran.
     pub elapsed: Duration,
 }
@@ -149,6 +149,153 @@ impl Ended {
     }
 }
 
+/// One run of a program, with its limits.
+pub struct Job<'a> {
+    cmd: &'a mut Command,
+    limit: Duration,
+    hint: &'static str,
+    capture: usize,
+    records: Option<(RawFd, usize)>,
+}
+
+impl<'a> Job<'a> {
+    /// A run of `cmd` that may take `limit`; `hint` says what to do if the
+    /// program is missing.
+    pub fn new(cmd: &'a mut Command, limit: Duration, hint: &'static str) -> Self {
+        Self {
+            cmd,
+            limit,
+            hint,
+            capture: DEFAULT_CAPTURE,
+            records: None,
+        }
+    }
+
+    /// Keeps at most `bytes` of stdout and of stderr.
+    pub fn capture_limit(mut self, bytes: usize) -> Self {
+        self.capture = bytes;
+        self
+    }
+
+    /// Gives the program a pipe as descriptor `fd` (3 or more), whose
+    /// contents (at most `limit` bytes) come back in [`Ended::records`]: a
+    /// channel that the program's stdout and stderr cannot write to.
+    pub fn records(mut self, fd: RawFd, limit: usize) -> Self {
+        self.records = Some((fd, limit));
+        self
+    }
+
+    /// Runs the program to its end or its limit; a failure or a time-out
+    /// is not an error, the caller gets the status and the output either way.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError::NotFound`] or [`ProcessError::Io`]: the program could
+    /// not be started or waited for.
+    pub fn run_to_end(self) -> Result<Ended, ProcessError> {
+        let command = CommandLine::of(self.cmd);
+        let io_error = |e: io::Error| ProcessError::Io {
+            command: command.clone(),
+            cause: e.to_string(),
+        };
+        let start = Instant::now();
+        self.cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let record_pipe = match self.records {
+            Some((fd, limit)) => {
+                let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                    .map_err(|e| io_error(e.into()))?;
+                let source = write.as_raw_fd();
+                // SAFETY: the closure runs in the child between fork and exec
+                // and only calls dup2, which is async-signal-safe; `source`
+                // stays open in the parent until after the spawn.
+                unsafe {
+                    self.cmd.pre_exec(move || {
+                        if libc::dup2(source, fd) < 0 {
+                            return Err(io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+                Some((read, write, limit))
+            }
+            None => None,
+        };
+        let mut child = self.cmd.spawn().map_err(|e| match e.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => ProcessError::NotFound {
+                program: command.0[0].clone(),
+                cause: e.to_string(),
+                hint: self.hint,
+            },
+            _ => io_error(e),
+        })?;
+        // From here on the child runs: every path below ends its group.
+        let group = Group::of(&child);
+        let stdout = Drain::start(child.stdout.take(), self.capture);
+        let stderr = Drain::start(child.stderr.take(), self.capture);
+        let records = record_pipe.map(|(read, write, limit)| {
+            // The child has its copy; ours would keep the pipe open forever.
+            drop(write);
+            Drain::start(Some(std::fs::File::from(read)), limit)
+        });
+        let status = wait(&mut child, &group, self.limit).map_err(io_error)?;
+        let deadline = Instant::now() + PIPE_GRACE;
+        let (stdout, cut_out) = stdout.finish(deadline);
+        let (stderr, cut_err) = stderr.finish(deadline);
+        let (records, cut_records) = records.map_or((Vec::new(), false), |d| d.finish(deadline));
+        Ok(Ended {
+            status,
+            stdout,
+            stderr,
+            records,
+            truncated: cut_out || cut_err || cut_records,
+            elapsed: start.elapsed(),
+        })
+    }
+
+    /// Runs the program, which must succeed.
+    ///
+    /// # Errors
+    ///
+    /// [`ProcessError`]: the program is missing, cannot start, fails, or
+    /// times out.
+    pub fn run(self) -> Result<Output, ProcessError> {
+        let command = CommandLine::of(self.cmd);
+        let limit = self.limit;
+        let ended = self.run_to_end()?;
+        let Some(status) = ended.status else {
+            return Err(ProcessError::TimedOut { command, limit });
+        };
+        if !status.success() {
+            return Err(ProcessError::Failed {
+                command,
+                status: describe(status),
+                stderr: head(&ended.stderr),
+            });
+        }
+        Ok(Output {
+            stdout: ended.stdout,
+            stderr: ended.stderr,
+            elapsed: ended.elapsed,
+        })
+    }
+}
+
+/// Runs `cmd` with stdin closed, capturing its output, and kills its process
+/// group if it runs longer than `limit`. `hint` says what to do if the
+/// program is missing.
+///
+/// # Errors
+///
+/// [`ProcessError`]: the program is missing, cannot start, fails, or times
+/// out.
+pub fn run(cmd: &mut Command, limit: Duration, hint: &'static str) -> Result<Output, ProcessError> {
+    Job::new(cmd, limit, hint).run()
+}
+
 /// Like [`run`], but a failure or a time-out is not an error: the caller
 /// gets the status and the output either way.
 ///
@@ -161,78 +308,147 @@ pub fn run_to_end(
     limit: Duration,
     hint: &'static str,
 ) -> Result<Ended, ProcessError> {
-    let command = CommandLine::of(cmd);
-    let start = Instant::now();
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => ProcessError::NotFound {
-            program: command.0[0].clone(),
-            cause: e.to_string(),
-            hint,
-        },
-        _ => ProcessError::Io {
-            command: command.clone(),
-            cause: e.to_string(),
-        },
-    })?;
-    // Both pipes are drained on their own threads, so that a child filling
-    // one of them never blocks while we wait on the other.
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
-    let status = wait(&mut child, limit).map_err(|e| ProcessError::Io {
-        command: command.clone(),
-        cause: e.to_string(),
-    })?;
-    Ok(Ended {
-        status,
-        stdout: stdout.recv().unwrap_or_default(),
-        stderr: stderr.recv().unwrap_or_default(),
-        elapsed: start.elapsed(),
-    })
+    Job::new(cmd, limit, hint).run_to_end()
 }
 
-fn drain(pipe: Option<impl Read + Send + 'static>) -> mpsc::Receiver<Vec<u8>> {
-    let (tx, rx) = mpsc::channel();
-    if let Some(mut pipe) = pipe {
-        thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            let _ = tx.send(buf);
-        });
-    } else {
-        let _ = tx.send(Vec::new());
+/// The child's process group (its id is the child's pid, since it was
+/// spawned with `process_group(0)`).
+struct Group {
+    pid: Option<Pid>,
+}
+
+impl Group {
+    fn of(child: &Child) -> Self {
+        Self {
+            pid: i32::try_from(child.id()).ok().and_then(Pid::from_raw),
+        }
     }
-    rx
+
+    /// Kills every process of the group. Called only while the leader is
+    /// not yet reaped, so the id cannot have been given to anyone else.
+    fn kill(&self) {
+        if let Some(pid) = self.pid {
+            // ESRCH (the group is already empty) is the good case.
+            let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+        }
+    }
 }
 
-/// Waits for `child` up to `limit`; `None` when it had to be killed.
-fn wait(child: &mut Child, limit: Duration) -> io::Result<Option<ExitStatus>> {
+/// Waits for `child` up to `limit`; `None` when it had to be killed. Either
+/// way the whole group is killed before the child is reaped.
+fn wait(child: &mut Child, group: &Group, limit: Duration) -> io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + limit;
+    let exited = match pidfd(child) {
+        Some(fd) => wait_pidfd(&fd, deadline)?,
+        None => wait_polling(child, deadline)?,
+    };
+    // The leader is a zombie (or still running at the limit): its pid, which
+    // is the group's id, is still reserved, so this kills only our group.
+    group.kill();
+    let status = child.wait()?;
+    Ok(exited.then_some(status))
+}
+
+fn pidfd(child: &Child) -> Option<OwnedFd> {
+    let pid = Pid::from_raw(i32::try_from(child.id()).ok()?)?;
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+
+/// Blocks until the process behind `fd` exits (`true`) or `deadline` passes
+/// (`false`), without reaping it.
+fn wait_pidfd(fd: &OwnedFd, deadline: Instant) -> io::Result<bool> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = Timespec {
+            tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        let mut fds = [PollFd::new(fd, PollFlags::IN)];
+        match poll(&mut fds, Some(&timeout)) {
+            Ok(0) if left.is_zero() => return Ok(false),
+            Ok(0) => continue,
+            Ok(_) => return Ok(true),
+            Err(rustix::io::Errno::INTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// For kernels without pidfds: polls without reaping, backing off to 5 ms.
+fn wait_polling(child: &Child, deadline: Instant) -> io::Result<bool> {
+    use rustix::process::{WaitIdOptions, waitid};
+    let pid = i32::try_from(child.id())
+        .ok()
+        .and_then(Pid::from_raw)
+        .ok_or_else(|| io::Error::other("the child has no pid"))?;
     let mut pause = Duration::from_micros(200);
     loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(Some(status));
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | WaitIdOptions::NOHANG;
+        if waitid(rustix::process::WaitId::Pid(pid), options)?.is_some() {
+            return Ok(true);
         }
         let now = Instant::now();
         if now >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(None);
+            return Ok(false);
         }
         thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(5));
     }
 }
 
-fn describe(status: ExitStatus) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return format!("killed by signal {signal}");
+/// Reads one pipe on a thread of its own, keeping at most `limit` bytes.
+struct Drain {
+    buffer: Arc<Mutex<(Vec<u8>, bool)>>,
+    done: std::sync::mpsc::Receiver<()>,
+}
+
+impl Drain {
+    fn start(pipe: Option<impl Read + Send + 'static>, limit: usize) -> Self {
+        let buffer = Arc::new(Mutex::new((Vec::new(), false)));
+        let (tx, done) = std::sync::mpsc::channel();
+        match pipe {
+            Some(mut pipe) => {
+                let shared = buffer.clone();
+                thread::spawn(move || {
+                    let mut chunk = vec![0u8; 64 << 10];
+                    loop {
+                        match pipe.read(&mut chunk) {
+                            Ok(0) => break,
+                            Ok(n) => {
+                                let mut b = shared.lock().unwrap_or_else(|e| e.into_inner());
+                                let room = limit.saturating_sub(b.0.len());
+                                b.0.extend_from_slice(&chunk[..n.min(room)]);
+                                b.1 |= n > room;
+                            }
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(_) => break,
+                        }
+                    }
+                    let _ = tx.send(());
+                });
+            }
+            None => {
+                let _ = tx.send(());
+            }
         }
+        Self { buffer, done }
+    }
+
+    /// What was read, once the pipe closed or `deadline` passed, and
+    /// whether some was dropped.
+    fn finish(self, deadline: Instant) -> (Vec<u8>, bool) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let _ = self.done.recv_timeout(left);
+        let mut b = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
+        (std::mem::take(&mut b.0), b.1)
+    }
+}
+
+fn describe(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    if let Some(signal) = status.signal() {
+        return format!("killed by signal {signal}");
     }
     match status.code() {
         Some(code) => format!("exit status {code}"),
@@ -334,6 +550,84 @@ mod tests {
         assert_eq!(stopped.status, None);
         assert_eq!(stopped.stdout, b"early\n");
         assert_eq!(stopped.describe(), "stopped at the time limit");
+    }
+
+    /// A wrapper whose child holds the pipes: the limit ends them both, and
+    /// the run returns at the limit, not when the grandchild would.
+    #[test]
+    fn the_limit_ends_grandchildren_holding_the_pipes() {
+        let start = Instant::now();
+        let ended = run_to_end(
+            Command::new("sh").args(["-c", "sleep 30 & sleep 30; wait"]),
+            Duration::from_millis(300),
+            "",
+        )
+        .unwrap();
+        assert_eq!(ended.status, None);
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    }
+
+    /// A child that exits at once but leaves a grandchild behind: the
+    /// grandchild is killed with the group when the run ends.
+    #[test]
+    fn what_a_child_leaves_running_is_killed_when_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let start = Instant::now();
+        let out = run(
+            Command::new("sh").args([
+                "-c",
+                &format!("sleep 30 & echo $! > '{}'", pidfile.display()),
+            ]),
+            Duration::from_secs(10),
+            "",
+        )
+        .unwrap();
+        assert!(out.stdout.is_empty());
+        assert!(start.elapsed() < Duration::from_secs(5));
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The grandchild was killed; it may linger as a zombie of init for a
+        // moment, never as a running `sleep`.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let running = state
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| matches!(rest.trim_start().chars().next(), Some('S' | 'R')));
+        assert!(!running, "the grandchild still runs: {state}");
+    }
+
+    #[test]
+    fn endless_output_is_bounded() {
+        let ended = Job::new(
+            Command::new("sh").args(["-c", "head -c 3000000 /dev/zero"]),
+            Duration::from_secs(20),
+            "",
+        )
+        .capture_limit(1000)
+        .run_to_end()
+        .unwrap();
+        assert!(ended.success());
+        assert_eq!(ended.stdout.len(), 1000);
+        assert!(ended.truncated);
+    }
+
+    #[test]
+    fn records_travel_apart_from_stdout() {
+        let ended = Job::new(
+            Command::new("sh").args(["-c", "echo noise; echo record >&3"]),
+            Duration::from_secs(10),
+            "",
+        )
+        .records(3, 1 << 20)
+        .run_to_end()
+        .unwrap();
+        assert!(ended.success(), "{}", String::from_utf8_lossy(&ended.stderr));
+        assert_eq!(ended.stdout, b"noise\n");
+        assert_eq!(ended.records, b"record\n");
     }
 
     #[test]
