@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use crate::{Error, Origin, SiteStats};
 
 #[cfg(feature = "runtime")]
-pub use staged_runtime::{FnSource, Layout, Param, Variant, toolchain};
+pub use staged_runtime::{FnSource, Piece, Variant, toolchain};
 
 /// What a `Specialized` handle calls.
 #[derive(Clone, Copy, Debug)]
@@ -132,6 +132,7 @@ impl<K: staged_runtime::Key> Site<K> {
             failed: s.failed,
             generic_calls: s.generic_calls,
             last_error: s.last_error,
+            warnings: s.warnings,
         }
     }
 }

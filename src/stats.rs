@@ -30,6 +30,11 @@ pub struct SiteStats {
     /// Without the `alloc` feature this is an `Option<&'static str>` and is
     /// always `None`: nothing can fail when there is no run-time stage.
     pub last_error: Option<ErrorText>,
+    /// What is wrong with the run-time settings in effect (a value out of
+    /// range and clamped, one that cannot be read, such as
+    /// `STAGED_MODE=synch`), if anything: the same text is logged as a
+    /// warning.
+    pub warnings: Option<ErrorText>,
 }
 
 /// The text of [`SiteStats::last_error`]: a `String` with the `alloc` feature.

@@ -388,34 +388,25 @@ mod broken {
     //! through the site the macro would emit. (The isolation rule makes such
     //! a body fail at compile time when it comes through `#[specialize]`, so
     //! the site is written out by hand here.)
-    use staged::__private::{FnSource, Layout, Param, Site};
+    use staged::__private::{FnSource, Piece, Site};
 
     pub static SOURCE: FnSource = FnSource {
         name: "broken",
-        generics: "",
-        params: &[
-            Param {
-                pat: "x",
-                ty: "u32",
-                ty_erased: "u32",
-                specialized: false,
-            },
-            Param {
-                pat: "n",
-                ty: "u32",
-                ty_erased: "u32",
-                specialized: true,
-            },
+        path: "runtime::broken::broken",
+        module: "pub const __LAYOUT: [usize; 0] = [];",
+        variant: &[
+            Piece::Text("pub fn "),
+            Piece::Name,
+            Piece::Text("(x: u32) -> u32 { let n: u32 = "),
+            Piece::Value(0),
+            Piece::Text("; let y: u32 = \"not a number\"; x + y + n }"),
         ],
-        output: "u32",
-        output_erased: "u32",
-        attrs: "",
-        body: "let y: u32 = \"not a number\"; x + y + n",
-        is_unsafe: false,
+        entry: &[],
+        layout: &[],
         edition: "2021",
         debug_assertions: false,
-        args_layout: Layout::of::<(u32,)>(),
-        ret_layout: Layout::of::<u32>(),
+        overflow_checks: false,
+        fingerprint: "broken",
     };
     pub static SITE: Site<(u32,)> = Site::new(&SOURCE);
 }

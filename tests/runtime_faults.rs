@@ -472,22 +472,34 @@ fn fault_stored_library_truncated_or_replaced() {
         assert_eq!(run("specialize", &store, &[])["origin"], "Compiled");
         let object = the_object(&store);
         let bytes = fs::read(&object).unwrap();
-        fs::set_permissions(&object, fs::Permissions::from_mode(0o600)).unwrap();
-        match damage {
-            "truncate" => fs::write(&object, &bytes[..bytes.len() / 2]).unwrap(),
-            _ => fs::write(&object, vec![0x5a; bytes.len()]).unwrap(),
-        }
-        fs::set_permissions(&object, fs::Permissions::from_mode(0o500)).unwrap();
+        let spoil = || {
+            fs::set_permissions(&object, fs::Permissions::from_mode(0o600)).unwrap();
+            match damage {
+                "truncate" => fs::write(&object, &bytes[..bytes.len() / 2]).unwrap(),
+                _ => fs::write(&object, vec![0x5a; bytes.len()]).unwrap(),
+            }
+            fs::set_permissions(&object, fs::Permissions::from_mode(0o500)).unwrap();
+        };
+        // Without a compiler: never loaded, and the generic body answers.
+        spoil();
         let r = run(
             "specialize",
             &store,
             &[("STAGED_RUSTC", "/nonexistent/rustc".into())],
         );
         assert_generic_answers(&r);
-        assert!(r["last_error"].contains("corrupt"), "{damage}: {r:?}");
-        // The bad entry is gone, so the next process builds afresh.
+        // The entry was dropped: the next process builds afresh. With a
+        // compiler, damage found is reported, and the entry replaced.
+        assert_eq!(run("specialize", &store, &[])["origin"], "Compiled");
+        spoil();
         let r = run("specialize", &store, &[]);
-        assert_eq!(r["origin"], "Compiled", "{damage}: {r:?}");
+        assert_eq!(
+            (r["origin"].as_str(), r["correct"].as_str()),
+            ("Compiled", "true"),
+            "{damage}: {r:?}"
+        );
+        assert!(r["last_error"].contains("corrupt"), "{damage}: {r:?}");
+        assert_eq!(fs::read(the_object(&store)).unwrap(), bytes, "{damage}");
     }
 }
 

@@ -564,7 +564,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ended.status, None);
-        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     /// A child that exits at once but leaves a grandchild behind: the
@@ -625,7 +629,11 @@ mod tests {
         .records(3, 1 << 20)
         .run_to_end()
         .unwrap();
-        assert!(ended.success(), "{}", String::from_utf8_lossy(&ended.stderr));
+        assert!(
+            ended.success(),
+            "{}",
+            String::from_utf8_lossy(&ended.stderr)
+        );
         assert_eq!(ended.stdout, b"noise\n");
         assert_eq!(ended.records, b"record\n");
     }

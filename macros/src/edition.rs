@@ -15,7 +15,10 @@ const KNOWN: [&str; 4] = ["2015", "2018", "2021", "2024"];
 /// The current crate's edition, `"2015"` to `"2024"`.
 pub(crate) fn current() -> &'static str {
     static EDITION: OnceLock<&'static str> = OnceLock::new();
-    EDITION.get_or_init(|| detect().unwrap_or(FALLBACK))
+    EDITION.get_or_init(|| {
+        let given = crate::build_flags::current().edition.as_deref();
+        given.and_then(known).or_else(detect).unwrap_or(FALLBACK)
+    })
 }
 
 #[allow(clippy::disallowed_methods)] // cargo's variable, not a STAGED_ setting

@@ -1,6 +1,7 @@
 //! Procedural macros of staged. Use them through the `staged` crate, which
 //! documents them: `#[staged::specialize]`.
 
+mod build_flags;
 mod const_init;
 mod edition;
 mod errors;

@@ -49,7 +49,19 @@ pub struct Config {
     pub(crate) max_variants: usize,
     pub(crate) build_timeout: Duration,
     pub(crate) cache_max_bytes: u64,
+    /// What was wrong with the settings (unreadable, out of range), as
+    /// `stats()` reports it.
+    pub(crate) warnings: Vec<String>,
 }
+
+/// The most run-time variants one function may load: each is a library
+/// mapped for good, and the table has a slot per variant.
+pub const MAX_VARIANTS_LIMIT: usize = 4096;
+/// The largest threshold taken.
+pub const THRESHOLD_LIMIT: u32 = 1_000_000_000;
+/// The shortest and longest build time limits taken.
+pub const BUILD_TIMEOUT_RANGE: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(24 * 3600));
 
 impl Default for Config {
     fn default() -> Self {
@@ -63,6 +75,7 @@ impl Default for Config {
             max_variants: 64,
             build_timeout: Duration::from_secs(120),
             cache_max_bytes: 1 << 30,
+            warnings: Vec::new(),
         }
     }
 }
@@ -71,16 +84,17 @@ impl Config {
     /// The defaults, overridden by `STAGED_MODE`, `STAGED_CACHE_DIR`,
     /// `STAGED_RUSTC`, `STAGED_TARGET_CPU`, `STAGED_RUSTFLAGS`,
     /// `STAGED_THRESHOLD` and `STAGED_MAX_VARIANTS`. A value that cannot be
-    /// read is ignored with a warning in the log.
+    /// read is ignored, and one out of range is clamped, with a warning in
+    /// the log and in every function's `stats()`.
     pub fn from_env() -> Self {
         let mut c = Self::default();
         if let Some(v) = var("STAGED_MODE") {
             match Mode::parse(&v) {
                 Some(mode) => c.mode = mode,
-                None => log::warn!(
+                None => c.warn(format!(
                     "STAGED_MODE={v:?} is not background, sync or off; using {:?}",
                     c.mode
-                ),
+                )),
             }
         }
         if let Some(v) = var("STAGED_CACHE_DIR") {
@@ -95,13 +109,40 @@ impl Config {
         if let Some(v) = var("STAGED_RUSTFLAGS") {
             c.rustflags = v.split_whitespace().map(str::to_owned).collect();
         }
-        if let Some(n) = number("STAGED_THRESHOLD") {
-            c.threshold = n;
+        if let Some(n) = c.number("STAGED_THRESHOLD") {
+            c = c.threshold(u32::try_from(n).unwrap_or(u32::MAX));
         }
-        if let Some(n) = number("STAGED_MAX_VARIANTS") {
-            c.max_variants = n;
+        if let Some(n) = c.number("STAGED_MAX_VARIANTS") {
+            c = c.max_variants(usize::try_from(n).unwrap_or(usize::MAX));
         }
         c
+    }
+
+    fn warn(&mut self, warning: String) {
+        log::warn!("staged: {warning}");
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+
+    /// The whole number in `name`, if it is one (negative ones and ones too
+    /// large for any setting read as 0 and `u128::MAX`, to be clamped).
+    fn number(&mut self, name: &str) -> Option<u128> {
+        let v = var(name)?;
+        let t = v.trim();
+        if let Ok(n) = t.parse::<u128>() {
+            return Some(n);
+        }
+        if t.strip_prefix('-')
+            .is_some_and(|d| d.parse::<u128>().is_ok())
+        {
+            return Some(0);
+        }
+        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+            return Some(u128::MAX);
+        }
+        self.warn(format!("{name}={v:?} is not a number; using the default"));
+        None
     }
 
     /// Sets the [`Mode`].
@@ -136,22 +177,44 @@ impl Config {
     }
 
     /// Sets how many calls with one value `Background` mode waits before it
-    /// builds the value (at least 1).
+    /// builds the value (1 to [`THRESHOLD_LIMIT`]; others are clamped, with
+    /// a warning).
     pub fn threshold(mut self, calls: u32) -> Self {
-        self.threshold = calls.max(1);
+        let clamped = calls.clamp(1, THRESHOLD_LIMIT);
+        if clamped != calls {
+            self.warn(format!(
+                "a threshold of {calls} calls is out of range; using {clamped}"
+            ));
+        }
+        self.threshold = clamped;
         self
     }
 
-    /// Sets how many run-time variants one function may load; past it,
+    /// Sets how many run-time variants one function may load (at most
+    /// [`MAX_VARIANTS_LIMIT`]; more is clamped, with a warning); past it,
     /// values run the generic body.
     pub fn max_variants(mut self, n: usize) -> Self {
-        self.max_variants = n;
+        let clamped = n.min(MAX_VARIANTS_LIMIT);
+        if clamped != n {
+            self.warn(format!(
+                "STAGED_MAX_VARIANTS={n} is more than {MAX_VARIANTS_LIMIT}; using {clamped}"
+            ));
+        }
+        self.max_variants = clamped;
         self
     }
 
-    /// Sets how long one rustc run may take.
+    /// Sets how long one rustc run may take (from 100 ms to 24 hours;
+    /// others are clamped, with a warning).
     pub fn build_timeout(mut self, limit: Duration) -> Self {
-        self.build_timeout = limit;
+        let (low, high) = BUILD_TIMEOUT_RANGE;
+        let clamped = limit.clamp(low, high);
+        if clamped != limit {
+            self.warn(format!(
+                "a build time limit of {limit:?} is out of range; using {clamped:?}"
+            ));
+        }
+        self.build_timeout = clamped;
         self
     }
 
@@ -238,15 +301,6 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn number<T: std::str::FromStr>(name: &str) -> Option<T> {
-    let v = var(name)?;
-    let parsed = v.trim().parse().ok();
-    if parsed.is_none() {
-        log::warn!("{name}={v:?} is not a number; using the default");
-    }
-    parsed
-}
-
 /// `$XDG_CACHE_HOME/staged`, else `~/.cache/staged` (`~/Library/Caches` on
 /// macOS).
 fn default_cache_dir() -> Option<PathBuf> {
@@ -288,5 +342,21 @@ mod tests {
         assert_eq!(c.threshold, 1);
         assert_eq!((c.target_cpu.as_str(), c.max_variants), ("x86-64-v3", 3));
         assert_eq!(c.rustflags, ["-C", "llvm-args=-unroll-threshold=500"]);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    }
+
+    /// `STAGED_MAX_VARIANTS=99999999999` used to allocate a table of that
+    /// many slots (800 GB) and abort; `u64::MAX` overflowed.
+    #[test]
+    fn settings_out_of_range_are_clamped_with_a_warning() {
+        let c = Config::default()
+            .max_variants(99_999_999_999)
+            .threshold(u32::MAX)
+            .build_timeout(Duration::ZERO);
+        assert_eq!(c.max_variants, MAX_VARIANTS_LIMIT);
+        assert_eq!(c.threshold, THRESHOLD_LIMIT);
+        assert_eq!(c.build_timeout, BUILD_TIMEOUT_RANGE.0);
+        assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
+        assert!(c.warnings[0].contains("99999999999"), "{:?}", c.warnings);
     }
 }

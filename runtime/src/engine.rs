@@ -4,17 +4,21 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use staged_build::rustc::{Rustc, stamp, wrapper_serves_cdylib};
-use staged_build::store::{Hash32, IndexEntry, Store};
+use staged_build::store::{Hash32, IndexEntry, Store, StoreError, VerifiedObject};
 
 use crate::codegen::{self, entry_symbol};
 use crate::config::Config;
 use crate::loader::{self, Expect};
 use crate::source::FnSource;
 use crate::variant::{Source, Variant};
-use crate::{Error, permits};
+use crate::{Error, cpu, permits, rustflags};
+
+/// The generated source and the library, in the build directory.
+const SOURCE: &str = "variant.rs";
+const OUTPUT: &str = "libvariant.so";
 
 /// The toolchain that built this crate, recorded by `build.rs`.
 pub mod toolchain {
@@ -23,7 +27,7 @@ pub mod toolchain {
 
 /// Changes whenever the build flags change meaning (the entry protocol has
 /// its own version, `codegen::ABI_VERSION`).
-const FORMAT: &str = "staged-variant-1";
+const FORMAT: &str = "staged-variant-2";
 
 /// The engine of the current configuration.
 pub(crate) fn current() -> Arc<Engine> {
@@ -43,13 +47,28 @@ pub(crate) fn current() -> Arc<Engine> {
 pub(crate) struct Engine {
     config: Arc<Config>,
     store: Result<Store, Error>,
+    /// The extra flags, or why they are refused.
+    flags: Result<(), Error>,
     rustc: OnceLock<Result<Rustc, Error>>,
-    /// Everything about the toolchain and CPU that a library depends on.
+    /// Everything about the toolchain, CPU and flags that a library
+    /// depends on.
     built_for: Hash32,
 }
 
 /// What one value turned into.
 pub(crate) type Outcome = Result<Variant, Error>;
+
+/// The outcomes of a batch of values, in order, and the problems met and
+/// mended on the way (a damaged cache entry, removed and built again), for
+/// `stats()` to report.
+pub(crate) struct Materialized {
+    pub(crate) outcomes: Vec<Outcome>,
+    pub(crate) repaired: Vec<Error>,
+}
+
+/// How much longer than a build's own limit a process waits for another
+/// one building the same values.
+const LOCK_SLACK: Duration = Duration::from_secs(10);
 
 impl Engine {
     fn new(config: Arc<Config>) -> Self {
@@ -60,8 +79,12 @@ impl Engine {
         if let Err(e) = &store {
             log::warn!("staged: run-time variants are disabled: {e}");
         }
+        let flags = rustflags::check(&config.rustflags);
+        if let Err(e) = &flags {
+            log::warn!("staged: run-time variants are disabled: {e}");
+        }
         let cpu = if config.target_cpu == "native" {
-            cpu_fingerprint()
+            cpu::fingerprint()
         } else {
             String::new()
         };
@@ -81,6 +104,7 @@ impl Engine {
         Self {
             config,
             store,
+            flags,
             rustc: OnceLock::new(),
             built_for,
         }
@@ -95,26 +119,38 @@ impl Engine {
 
     /// Variants for `values` (the literals of each), loaded from the disk
     /// cache where possible, the rest built by one rustc run. The outcome of
-    /// each value, in order, with whether it was built or loaded.
+    /// each value, in order.
     pub(crate) fn materialize(
         &self,
         source: &FnSource,
         site: &Hash32,
         values: &[Vec<String>],
+    ) -> Materialized {
+        let mut repaired = Vec::new();
+        let outcomes = self.outcomes(source, site, values, &mut repaired);
+        Materialized { outcomes, repaired }
+    }
+
+    fn outcomes(
+        &self,
+        source: &FnSource,
+        site: &Hash32,
+        values: &[Vec<String>],
+        repaired: &mut Vec<Error>,
     ) -> Vec<Outcome> {
-        let store = match &self.store {
-            Ok(store) => store,
-            Err(e) => return values.iter().map(|_| Err(e.clone())).collect(),
+        let fail_all = |e: &Error| values.iter().map(|_| Err(e.clone())).collect();
+        let store = match (&self.store, &self.flags) {
+            (Ok(store), Ok(())) => store,
+            (Err(e), _) | (_, Err(e)) => return fail_all(e),
         };
         let expect = Expect {
-            args: source.args_layout,
-            ret: source.ret_layout,
+            layout: source.layout,
             built_for: self.built_for,
         };
         let keys: Vec<Hash32> = values.iter().map(|v| self.value_key(site, v)).collect();
         let mut outcomes: Vec<Option<Outcome>> = keys
             .iter()
-            .map(|k| self.cached(store, k, &expect))
+            .map(|k| self.cached(store, k, &expect, repaired))
             .collect();
         if outcomes.iter().all(Option::is_some) {
             return outcomes.into_iter().flatten().collect();
@@ -122,37 +158,44 @@ impl Engine {
         let _permit = permits::acquire();
         let missing: Vec<usize> = (0..keys.len()).filter(|&i| outcomes[i].is_none()).collect();
         let lock_key = Hash32::of_parts(missing.iter().map(|&i| keys[i].0.as_slice()));
-        let lock = store.lock(&lock_key);
-        if let Err(e) = lock {
-            let e = Error::from(e);
-            return outcomes
-                .into_iter()
-                .map(|o| o.unwrap_or_else(|| Err(e.clone())))
-                .collect();
+        let lock = match store.lock(&lock_key, self.config.build_timeout + LOCK_SLACK) {
+            Ok(lock) => lock,
+            Err(e) => {
+                let e = Error::from(e);
+                return outcomes
+                    .into_iter()
+                    .map(|o| o.unwrap_or_else(|| Err(e.clone())))
+                    .collect();
+            }
+        };
+        if let Some(what) = &lock.repaired {
+            log::warn!("staged: {what}");
         }
         // Another process may have built them while we waited for the lock.
         for &i in &missing {
-            outcomes[i] = self.cached(store, &keys[i], &expect);
+            outcomes[i] = self.cached(store, &keys[i], &expect, repaired);
         }
         let missing: Vec<usize> = (0..keys.len()).filter(|&i| outcomes[i].is_none()).collect();
         if !missing.is_empty() {
-            let built = self.build(
-                store,
-                source,
-                &missing
-                    .iter()
-                    .map(|&i| values[i].clone())
-                    .collect::<Vec<_>>(),
-            );
+            let values: Vec<Vec<String>> = missing.iter().map(|&i| values[i].clone()).collect();
+            let wanted: Vec<Hash32> = missing.iter().map(|&i| keys[i]).collect();
+            let built = self
+                .build(store, source, &values, &wanted)
+                .and_then(|object| {
+                    // The entries are right whether or not this process can use
+                    // the library (another CPU sharing the cache may).
+                    for (n, key) in wanted.iter().enumerate() {
+                        let entry = IndexEntry {
+                            object: object.digest,
+                            symbol: entry_symbol(n),
+                        };
+                        store.publish_index(key, &entry)?;
+                    }
+                    loader::load(object, &expect)
+                });
             for (n, &i) in missing.iter().enumerate() {
-                outcomes[i] = Some(built.clone().and_then(|digest| {
-                    let entry = IndexEntry {
-                        object: digest,
-                        symbol: entry_symbol(n),
-                    };
-                    store.publish_index(&keys[i], &entry)?;
-                    let library = loader::open(store, &digest)?;
-                    let entry_fn = library.entry(store, &entry.symbol, &expect)?;
+                outcomes[i] = Some(built.clone().and_then(|library| {
+                    let entry_fn = library.entry(&entry_symbol(n), &keys[i])?;
                     Ok(Variant::new(entry_fn, Source::Compiled))
                 }));
             }
@@ -164,107 +207,125 @@ impl Engine {
                 );
             }
         }
+        drop(lock);
         outcomes
             .into_iter()
-            .map(|o| o.unwrap_or(Err(Error::Off)))
+            .map(|o| o.unwrap_or(Err(Error::Panicked)))
             .collect()
     }
 
     /// The variant stored for `key`: `None` on a miss, an error when the
     /// entry exists but cannot be used (it is then forgotten, so that the
     /// next process builds it again).
-    fn cached(&self, store: &Store, key: &Hash32, expect: &Expect) -> Option<Outcome> {
+    fn cached(
+        &self,
+        store: &Store,
+        key: &Hash32,
+        expect: &Expect,
+        repaired: &mut Vec<Error>,
+    ) -> Option<Outcome> {
         let entry = match store.lookup(key) {
             Ok(Some(entry)) => entry,
             Ok(None) => return None,
             Err(e) => {
+                log::warn!("staged: dropping a cache entry that cannot be used: {e}");
                 store.forget(key);
-                return Some(Err(e.into()));
+                return match e {
+                    // Removed (or not a file): a miss, built again now.
+                    StoreError::Corrupt { .. } | StoreError::Unsafe { .. } => {
+                        repaired.push(e.into());
+                        None
+                    }
+                    e => Some(Err(e.into())),
+                };
             }
         };
-        let result = loader::open(store, &entry.object)
-            .and_then(|lib| lib.entry(store, &entry.symbol, expect));
+        let result = loader::open(store, &entry.object, expect)
+            .and_then(|library| library.entry(&entry.symbol, key));
         match result {
-            Ok(entry_fn) => Some(Ok(Variant::new(entry_fn, Source::Cached))),
-            Err(Error::Store(staged_build::store::StoreError::Io { cause, .. }))
-                if cause.kind() == std::io::ErrorKind::NotFound =>
-            {
-                // The object was pruned: a plain miss.
-                store.forget(key);
-                None
+            Ok(entry_fn) => {
+                log::info!("staged: loaded a variant from {}", store.root().display());
+                Some(Ok(Variant::new(entry_fn, Source::Cached)))
             }
+            // Fits another CPU sharing the cache: left for it.
+            Err(e @ Error::MissingFeatures { .. }) => Some(Err(e)),
             Err(e) => {
                 log::warn!("staged: dropping a cache entry that cannot be used: {e}");
                 store.forget(key);
-                if matches!(
-                    e,
-                    Error::Store(staged_build::store::StoreError::Corrupt { .. })
-                ) {
-                    store.remove_object(&entry.object);
+                match e {
+                    // Pruned, damaged, not ours alone, or serving another
+                    // value: a miss, and the value is built again now.
+                    Error::Store(e) if e.is_not_found() => None,
+                    Error::Store(StoreError::Corrupt { .. } | StoreError::Unsafe { .. }) => {
+                        store.remove_object(&entry.object);
+                        repaired.push(e);
+                        None
+                    }
+                    Error::Mismatch { .. } => {
+                        repaired.push(e);
+                        None
+                    }
+                    e => Some(Err(e)),
                 }
-                Some(Err(e))
             }
         }
     }
 
-    /// Builds one library holding `values` and publishes it; returns its
-    /// digest.
+    /// Builds one library holding `values` (whose entries serve `keys`) and
+    /// publishes its object.
     fn build(
         &self,
         store: &Store,
         source: &FnSource,
         values: &[Vec<String>],
-    ) -> Result<Hash32, Error> {
+        keys: &[Hash32],
+    ) -> Result<VerifiedObject, Error> {
         let rustc = self.rustc().clone()?;
         let dir = store.build_dir()?;
-        let src_path = dir.path().join("variant.rs");
-        let lib_path = dir.path().join("libvariant.so");
-        let text = codegen::library(source, values, &self.built_for);
-        std::fs::write(&src_path, &text).map_err(|e| {
-            Error::Store(staged_build::store::StoreError::Io {
-                path: src_path.clone(),
-                cause: Arc::new(e),
-            })
-        })?;
+        let text = codegen::library(source, values, keys, &self.built_for);
+        dir.write(SOURCE, text.as_bytes())?;
         let mut cmd = rustc.command();
-        cmd.current_dir(dir.path())
-            .args([
-                "--crate-type",
-                "cdylib",
-                "--crate-name",
-                "staged_variant",
-                "--edition",
-                source.edition,
-            ])
-            .args([
-                "-C",
-                "opt-level=3",
-                "-C",
-                "debuginfo=0",
-                "-C",
-                "strip=symbols",
-                "-C",
-                "panic=unwind",
-            ])
-            .args(["--cap-lints", "allow"])
+        dir.set_as_cwd(&mut cmd)?;
+        cmd.args([
+            "--crate-type",
+            "cdylib",
+            "--crate-name",
+            "staged_variant",
+            "--edition",
+            source.edition,
+        ])
+        // Defaults the extra flags may change.
+        .args([
+            "-C",
+            "opt-level=3",
+            "-C",
+            "debuginfo=0",
+            "-C",
+            "strip=symbols",
+        ])
+        .args(["--cap-lints", "allow"]);
+        if !toolchain::LINKER.is_empty() {
+            cmd.arg("-C").arg(format!("linker={}", toolchain::LINKER));
+        }
+        cmd.args(&self.config.rustflags);
+        // The runtime's own flags come last, so they win.
+        let on = |b: bool| if b { "on" } else { "off" };
+        cmd.args(["-C", "panic=unwind"])
             .arg("-C")
             .arg(format!("target-cpu={}", self.config.target_cpu))
+            .arg("-C")
+            .arg(format!("debug-assertions={}", on(source.debug_assertions)))
+            .arg("-C")
+            .arg(format!("overflow-checks={}", on(source.overflow_checks)))
             .arg("-C")
             .arg(format!(
                 "metadata={}",
                 &Hash32::of_bytes(text.as_bytes()).to_string()[..16]
             ));
-        let checks = if source.debug_assertions { "on" } else { "off" };
-        cmd.arg("-C").arg(format!("debug-assertions={checks}"));
-        cmd.arg("-C").arg(format!("overflow-checks={checks}"));
-        if !toolchain::LINKER.is_empty() {
-            cmd.arg("-C").arg(format!("linker={}", toolchain::LINKER));
-        }
         if !toolchain::TARGET.is_empty() && toolchain::TARGET != rustc.host {
             cmd.args(["--target", toolchain::TARGET]);
         }
-        cmd.args(&self.config.rustflags);
-        cmd.arg("-o").arg(&lib_path).arg(&src_path);
+        cmd.args(["-o", OUTPUT, SOURCE]);
         let start = Instant::now();
         staged_build::process::run(
             &mut cmd,
@@ -278,10 +339,10 @@ impl Engine {
         log::info!(
             "staged: built {} variant(s) of `{}` in {:.0?}",
             values.len(),
-            source.name,
+            source.path,
             start.elapsed()
         );
-        Ok(store.publish_object(&lib_path)?)
+        Ok(store.publish_object(&dir, OUTPUT)?)
     }
 
     /// The rustc to build with, found and checked once.
@@ -324,32 +385,4 @@ impl Engine {
             Ok(rustc)
         })
     }
-}
-
-/// What `-C target-cpu=native` resolves to on this machine, so that a cache
-/// shared between machines never hands one machine's code to another.
-fn cpu_fingerprint() -> String {
-    let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
-        return std::env::consts::ARCH.to_owned();
-    };
-    let first = info.split("\n\n").next().unwrap_or("");
-    first
-        .lines()
-        .filter(|l| {
-            let key = l.split(':').next().unwrap_or("").trim();
-            matches!(
-                key,
-                "vendor_id"
-                    | "cpu family"
-                    | "model"
-                    | "stepping"
-                    | "flags"
-                    | "Features"
-                    | "CPU implementer"
-                    | "CPU part"
-                    | "isa"
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

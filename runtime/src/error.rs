@@ -37,6 +37,26 @@ pub enum Error {
     /// The variant did not compile (or rustc timed out).
     #[error("the variant did not compile: {0}")]
     Compile(ProcessError),
+    /// A flag of `STAGED_RUSTFLAGS` (or `Config::rustflags`) would change
+    /// the answer or the ABI of run-time variants, so nothing is built with
+    /// it.
+    #[error("STAGED_RUSTFLAGS: `{flag}` is refused: {why}")]
+    RefusedFlag {
+        /// The flag as given.
+        flag: String,
+        /// Why it is refused, and what to do instead.
+        why: &'static str,
+    },
+    /// The library needs target features this CPU does not have.
+    #[error(
+        "{path} needs target features this CPU lacks: {features}; it was built for another CPU (STAGED_TARGET_CPU)"
+    )]
+    MissingFeatures {
+        /// The library.
+        path: PathBuf,
+        /// The missing features.
+        features: String,
+    },
     /// The library could not be loaded.
     #[error("cannot load {path}: {cause}")]
     Load {

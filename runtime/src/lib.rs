@@ -7,21 +7,24 @@
 
 mod codegen;
 mod config;
+mod cpu;
 mod engine;
 mod error;
+mod facts;
 pub mod key;
 mod loader;
 mod permits;
+mod rustflags;
 mod site;
 pub mod source;
 mod variant;
 mod worker;
 
-pub use config::{Config, Mode};
+pub use config::{BUILD_TIMEOUT_RANGE, Config, MAX_VARIANTS_LIMIT, Mode, THRESHOLD_LIMIT};
 #[doc(hidden)]
 pub use engine::toolchain;
 pub use error::Error;
 pub use key::Key;
 pub use site::{Site, Stats};
-pub use source::{FnSource, Layout, Param};
-pub use variant::{EntryFn, PanicSlot, Source, Variant};
+pub use source::{FnSource, Layout, Piece};
+pub use variant::{Source, Variant};

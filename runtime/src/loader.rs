@@ -1,127 +1,209 @@
-//! Loads verified libraries and finds their entries. Libraries are never
-//! unloaded: closing a Rust cdylib that registered thread-local destructors
-//! is unsound, so each stays mapped for the life of the process.
+//! Verifies libraries and loads them. Loading runs a library's
+//! initializers, so everything is checked on the bytes first, the bytes
+//! that were hashed to the object's name: the entry protocol, the toolchain
+//! and CPU it was built for, the target features it needs, the layouts of
+//! arguments and result, and which key each entry serves. Only then is the
+//! library loaded, through the store's handle and by its digest (a name no
+//! other library ever had), and checked to be the library that was read.
+//!
+//! Libraries are never unloaded: closing a Rust cdylib that registered
+//! thread-local destructors is unsound, so each stays mapped for the life of
+//! the process.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::ffi::c_void;
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
-use staged_build::store::{Hash32, Store};
+use staged_build::store::{Hash32, Store, VerifiedObject};
 
 use crate::Error;
-use crate::codegen::{ABI_SYMBOL, ABI_VERSION, BUILT_FOR_SYMBOL, INIT_SYMBOL};
-use crate::source::Layout;
+use crate::codegen::{ABI_VERSION, INIT_SYMBOL, entry_symbol};
+use crate::facts::{self, Facts};
 use crate::variant::EntryFn;
 
 /// What a library must say about itself before one of its entries is used.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Expect {
-    pub(crate) args: Layout,
-    pub(crate) ret: Layout,
+pub(crate) struct Expect<'a> {
+    /// The caller's layout probes.
+    pub(crate) layout: &'a [usize],
     pub(crate) built_for: Hash32,
 }
 
-/// A loaded library, by the digest of its bytes.
+/// A loaded library and what it said about itself.
 #[derive(Clone, Copy)]
 pub(crate) struct Loaded {
     library: &'static Library,
+    facts: &'static Facts,
     digest: Hash32,
 }
 
-fn libraries() -> &'static Mutex<HashMap<Hash32, &'static Library>> {
-    static LIBRARIES: OnceLock<Mutex<HashMap<Hash32, &'static Library>>> = OnceLock::new();
+type Libraries = Mutex<HashMap<Hash32, Loaded>>;
+
+fn libraries() -> &'static Libraries {
+    static LIBRARIES: OnceLock<Libraries> = OnceLock::new();
     LIBRARIES.get_or_init(Mutex::default)
 }
 
-/// The library `digest` from `store`, loaded once per process. Its bytes are
-/// hashed through an open descriptor and that same descriptor is what the
-/// loader maps, so a file swapped after the check cannot load.
-pub(crate) fn open(store: &Store, digest: &Hash32) -> Result<Loaded, Error> {
-    let mut libs = libraries().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(library) = libs.get(digest) {
-        return Ok(Loaded {
-            library,
-            digest: *digest,
-        });
+/// The output streams the host lends every library.
+#[repr(C)]
+struct Host {
+    write: unsafe extern "C" fn(u32, *const u8, usize) -> u32,
+}
+
+static HOST: Host = Host { write: host_write };
+
+/// Writes a library's `print!` output to the host's stream (1 stdout, 2
+/// stderr); returns 0 on success.
+///
+/// # Safety
+///
+/// `ptr` points to `len` readable bytes.
+unsafe extern "C" fn host_write(stream: u32, ptr: *const u8, len: usize) -> u32 {
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let written = match stream {
+        1 => std::io::stdout().write_all(bytes),
+        2 => std::io::stderr().write_all(bytes),
+        _ => return 2,
+    };
+    u32::from(written.is_err())
+}
+
+/// The library `digest` from `store`, verified and loaded once per process.
+pub(crate) fn open(store: &Store, digest: &Hash32, expect: &Expect) -> Result<Loaded, Error> {
+    if let Some(loaded) = already(digest) {
+        check(loaded.facts, expect, &store_path(store, digest))?;
+        return Ok(loaded);
     }
-    let object = store.open_object(digest)?;
-    // SAFETY: loading runs the library's initializers. The library was built
-    // by this runtime from source it generated, by the same rustc as this
-    // program, sits in a store only this user can write, and its bytes were
-    // just checked against the digest it was published under.
+    load(store.open_object(digest)?, expect)
+}
+
+/// The library in `object`, which was just built, verified and loaded.
+pub(crate) fn load(object: VerifiedObject, expect: &Expect) -> Result<Loaded, Error> {
+    let mut libs = libraries().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(loaded) = libs.get(&object.digest) {
+        check(loaded.facts, expect, &object.path())?;
+        return Ok(*loaded);
+    }
+    let path = object.path();
+    let mismatch = |what: String| Error::Mismatch {
+        path: path.clone(),
+        what,
+    };
+    let section = facts::section(&object.bytes)
+        .ok_or_else(|| mismatch("not a staged library (no facts section)".into()))?;
+    let facts = Facts::parse(section).ok_or_else(|| mismatch("its facts cannot be read".into()))?;
+    check(&facts, expect, &path)?;
+    object.verify_handles()?;
+    // SAFETY: loading runs the library's initializers. Every check above
+    // passed on the bytes that were hashed to the object's name, read from
+    // a store that it and every directory above it are owned by root or
+    // this user and writable by no one else: it is a library this runtime
+    // generated and built with the same rustc for this caller, CPU and
+    // protocol.
     let library = unsafe { Library::open(Some(object.load_path()), RTLD_NOW | RTLD_LOCAL) }
         .map_err(|e| Error::Load {
-            path: object.path().to_owned(),
+            path: path.clone(),
             cause: e.to_string(),
         })?;
-    // SAFETY: every library generated by `codegen::library` exports this
-    // function with this signature; it only installs a panic hook in the
-    // library's own copy of std.
-    match unsafe { library.get::<extern "C" fn()>(INIT_SYMBOL.as_bytes()) } {
-        Ok(init) => init(),
-        Err(e) => {
-            return Err(Error::Mismatch {
-                path: object.path().to_owned(),
-                what: format!("no {INIT_SYMBOL}: {e}"),
-            });
-        }
+    // The loader hands back a library it already has when the name matches
+    // one: make sure this is the one that was read.
+    let loaded_facts = read_bytes(&library, facts::SYMBOL, section.len());
+    if loaded_facts.as_deref() != Some(section) {
+        return Err(mismatch(
+            "the library that loaded is not the one that was verified".into(),
+        ));
     }
-    // The descriptor stays open for good, like the library: the loader knows
-    // libraries by the name they were opened under, and a reused descriptor
-    // number would make `/proc/self/fd/N` name an older library.
-    let (library, _object) = Box::leak(Box::new((library, object)));
-    let library: &'static Library = library;
-    libs.insert(*digest, library);
-    Ok(Loaded {
+    // SAFETY: every library generated by `codegen::library` exports this
+    // function with this signature; it installs a silent panic hook in the
+    // library's own std, keeps the host table (a static) and registers a
+    // flush of the library's stdout at exit.
+    match unsafe { library.get::<unsafe extern "C" fn(*const Host)>(INIT_SYMBOL.as_bytes()) } {
+        // SAFETY: `HOST` is a static, which outlives the library.
+        Ok(init) => unsafe { init(&raw const HOST) },
+        Err(e) => return Err(mismatch(format!("no {INIT_SYMBOL}: {e}"))),
+    }
+    let library: &'static Library = Box::leak(Box::new(library));
+    let facts: &'static Facts = Box::leak(Box::new(facts));
+    let loaded = Loaded {
         library,
-        digest: *digest,
-    })
+        facts,
+        digest: object.digest,
+    };
+    libs.insert(object.digest, loaded);
+    Ok(loaded)
+}
+
+fn already(digest: &Hash32) -> Option<Loaded> {
+    libraries()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(digest)
+        .copied()
+}
+
+fn store_path(store: &Store, digest: &Hash32) -> PathBuf {
+    store.root().join("obj").join(format!("{digest}.so"))
+}
+
+/// Checks what a library says about itself against what the caller needs.
+fn check(facts: &Facts, expect: &Expect, path: &std::path::Path) -> Result<(), Error> {
+    let mismatch = |what: String| Error::Mismatch {
+        path: path.to_owned(),
+        what,
+    };
+    if facts.abi != ABI_VERSION {
+        return Err(mismatch(format!(
+            "entry protocol {} instead of {ABI_VERSION}",
+            facts.abi
+        )));
+    }
+    if facts.built_for != expect.built_for {
+        return Err(mismatch(
+            "built by another toolchain, for another CPU or with other flags".into(),
+        ));
+    }
+    let missing = crate::cpu::missing(&facts.features);
+    if facts.features.len() != crate::cpu::FEATURES.len() || !missing.is_empty() {
+        return Err(Error::MissingFeatures {
+            path: path.to_owned(),
+            features: if missing.is_empty() {
+                "(a feature table of another version)".into()
+            } else {
+                missing.join(", ")
+            },
+        });
+    }
+    let caller: Vec<u64> = expect.layout.iter().map(|&p| p as u64).collect();
+    if facts.layout != caller {
+        return Err(mismatch(format!(
+            "arguments/result laid out as {:?}, the caller expects {caller:?}",
+            facts.layout
+        )));
+    }
+    Ok(())
 }
 
 impl Loaded {
-    /// The entry `symbol`, after checking that the library speaks this
-    /// protocol, was built for this toolchain, and passes arguments and
-    /// results of the caller's layouts.
-    pub(crate) fn entry(
-        &self,
-        store: &Store,
-        symbol: &str,
-        expect: &Expect,
-    ) -> Result<EntryFn, Error> {
-        let path = store.root().join("obj").join(format!("{}.so", self.digest));
+    /// The entry `symbol`, after checking that it serves `key`.
+    pub(crate) fn entry(&self, symbol: &str, key: &Hash32) -> Result<EntryFn, Error> {
+        let path = PathBuf::from(format!("obj/{}.so", self.digest));
         let mismatch = |what: String| Error::Mismatch {
             path: path.clone(),
             what,
         };
-        let abi = read_static::<[usize; 5]>(self.library, ABI_SYMBOL, &path)?;
-        if abi[0] != ABI_VERSION {
+        let index = symbol
+            .strip_prefix("__staged_entry_")
+            .and_then(|i| i.parse::<usize>().ok())
+            .filter(|&i| entry_symbol(i) == symbol)
+            .ok_or_else(|| mismatch(format!("`{symbol}` is not an entry")))?;
+        if self.facts.keys.get(index) != Some(key) {
             return Err(mismatch(format!(
-                "entry protocol {} instead of {ABI_VERSION}",
-                abi[0]
+                "`{symbol}` serves another value than the index says"
             )));
-        }
-        let found = (
-            Layout {
-                size: abi[1],
-                align: abi[2],
-            },
-            Layout {
-                size: abi[3],
-                align: abi[4],
-            },
-        );
-        if found != (expect.args, expect.ret) {
-            return Err(mismatch(format!(
-                "arguments/result laid out as {found:?}, the caller expects {:?}",
-                (expect.args, expect.ret)
-            )));
-        }
-        let built_for = read_static::<[u8; 32]>(self.library, BUILT_FOR_SYMBOL, &path)?;
-        if built_for != expect.built_for.0 {
-            return Err(mismatch(
-                "built by another toolchain or for another CPU".into(),
-            ));
         }
         // SAFETY: the symbol is an entry generated by `codegen::library`,
         // whose signature is `EntryFn`; the protocol version was checked.
@@ -134,16 +216,17 @@ impl Loaded {
     }
 }
 
-/// Copies the exported static `name` of type `T`.
-fn read_static<T: Copy>(library: &Library, name: &str, path: &Path) -> Result<T, Error> {
-    // SAFETY: the symbol names a static of type `T` in libraries generated by
-    // `codegen::library`; a library without it fails the lookup instead.
-    let symbol =
-        unsafe { library.get::<*const T>(name.as_bytes()) }.map_err(|e| Error::Mismatch {
-            path: path.to_owned(),
-            what: format!("no {name}: {e}"),
-        })?;
-    // SAFETY: a data symbol's address points to its value, which lives as
-    // long as the library, which is never unloaded.
-    Ok(unsafe { **symbol })
+/// A copy of the `len` bytes at the exported symbol `name`.
+fn read_bytes(library: &Library, name: &str, len: usize) -> Option<Vec<u8>> {
+    // SAFETY: only the symbol's address is taken; it names the facts static
+    // in libraries generated by `codegen::library`, at least `len` bytes
+    // long (the size of its section); a library without it fails the
+    // lookup instead.
+    let symbol = unsafe { library.get::<*const c_void>(name.as_bytes()) }.ok()?;
+    let address = *symbol;
+    if address.is_null() {
+        return None;
+    }
+    // SAFETY: as above; the library is mapped while `library` lives.
+    Some(unsafe { std::slice::from_raw_parts(address.cast::<u8>(), len) }.to_vec())
 }

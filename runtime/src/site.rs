@@ -10,7 +10,7 @@
 //! The table holds failed values too, so a value that failed is not rebuilt:
 //! its calls find its entry and run the generic body.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::marker::PhantomData;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -18,7 +18,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
 use staged_build::store::Hash32;
 
-use crate::config::{HOT, Mode};
+use crate::config::{Config, HOT, Mode};
 use crate::key::Key;
 use crate::source::FnSource;
 use crate::variant::{Source, Variant};
@@ -42,6 +42,9 @@ pub struct Stats {
     pub generic_calls: u64,
     /// Why the last build or load failed.
     pub last_error: Option<String>,
+    /// What is wrong with the settings in effect (a value out of range and
+    /// clamped, one that cannot be read), if anything.
+    pub warnings: Option<String>,
 }
 
 /// The run-time state of one function, held in a `static` by the expansion.
@@ -105,10 +108,17 @@ struct Table<O> {
 }
 
 struct State<O> {
-    /// Values being built, by any thread.
-    building: HashSet<O>,
+    /// Values being built, by any thread, with the process that builds them:
+    /// a child forked while a thread of its parent was building must not
+    /// wait for that thread, which it does not have.
+    building: HashMap<O, u32>,
     /// Values waiting for a background builder.
     queued: HashSet<O>,
+}
+
+/// The id of this process, to tell a forked child from its parent.
+fn pid() -> u32 {
+    std::process::id()
 }
 
 impl<O: Eq + std::hash::Hash> Table<O> {
@@ -122,7 +132,7 @@ impl<O: Eq + std::hash::Hash> Table<O> {
             ready: AtomicUsize::new(0),
             sketch: (0..SKETCH).map(|_| AtomicU32::new(0)).collect(),
             state: Mutex::new(State {
-                building: HashSet::new(),
+                building: HashMap::new(),
                 queued: HashSet::new(),
             }),
             built: Condvar::new(),
@@ -232,14 +242,24 @@ impl<K: Key> Site<K> {
             self.count_generic();
             return None;
         }
-        self.count_generic();
         match HOT.mode() {
-            Mode::Off => None,
+            Mode::Off => {
+                self.count_generic();
+                None
+            }
             Mode::Background => {
+                self.count_generic();
                 self.count_miss(key);
                 None
             }
-            Mode::Sync => self.obtain(key.to_owned_key()).ok(),
+            // The call that built the variant runs it: not a generic call.
+            Mode::Sync => {
+                let variant = self.obtain(key.to_owned_key()).ok();
+                if variant.is_none() {
+                    self.count_generic();
+                }
+                variant
+            }
         }
     }
 
@@ -268,7 +288,7 @@ impl<K: Key> Site<K> {
         counter.store(0, Ordering::Relaxed);
         let owned = key.to_owned_key();
         let mut state = table.state();
-        if state.building.contains(&owned) || !state.queued.insert(owned.clone()) {
+        if state.building.contains_key(&owned) || !state.queued.insert(owned.clone()) {
             return;
         }
         drop(state);
@@ -325,25 +345,22 @@ impl<K: Key> Site<K> {
         let mut result = Ok(());
         {
             let mut state = table.state();
+            state.forget_builds_of_other_processes();
             let (room, bound) = table.room(state.building.len());
-            let mut refused = false;
             for key in keys {
                 if let Some(entry) = table.find(|o| *o == key) {
                     if let Some(e) = &entry.error {
                         result = result.and(Err(e.clone()));
                     }
-                } else if !state.building.contains(&key) && !fresh.contains(&key) {
+                } else if !state.building.contains_key(&key) && !fresh.contains(&key) {
                     if fresh.len() < room {
-                        state.building.insert(key.clone());
+                        state.building.insert(key.clone(), pid());
                         fresh.push(key);
                     } else {
-                        refused = true;
+                        self.refuse(&state, key, &bound);
+                        result = result.and(Err(bound.clone()));
                     }
                 }
-            }
-            if refused {
-                self.record_failure(&bound);
-                result = result.and(Err(bound));
             }
         }
         let outcomes = self.materialize(&fresh);
@@ -366,18 +383,18 @@ impl<K: Key> Site<K> {
             if let Some(entry) = table.find(|o| *o == owned) {
                 return entry.outcome();
             }
-            if !state.building.contains(&owned) {
+            state.forget_builds_of_other_processes();
+            if !state.building.contains_key(&owned) {
                 break;
             }
             state = table.built.wait(state).unwrap_or_else(|e| e.into_inner());
         }
         let (room, bound) = table.room(state.building.len());
         if room == 0 {
-            drop(state);
-            self.record_failure(&bound);
+            self.refuse(&state, owned, &bound);
             return Err(bound);
         }
-        state.building.insert(owned.clone());
+        state.building.insert(owned.clone(), pid());
         drop(state);
         let outcome = self
             .materialize(std::slice::from_ref(&owned))
@@ -385,6 +402,21 @@ impl<K: Key> Site<K> {
             .unwrap_or(Err(Error::Panicked));
         self.publish(owned, outcome.clone());
         outcome
+    }
+
+    /// Records that `key` was refused for `bound` (the variant cap, or too
+    /// many failures): remembered, where a slot is left, so that it counts
+    /// as one failed value and is not tried again on every call.
+    fn refuse(&self, state: &MutexGuard<'_, State<K::Owned>>, key: K::Owned, bound: &Error) {
+        let table = self.table();
+        if table
+            .push(state, Entry::new(key, Err(bound.clone())))
+            .is_some()
+        {
+            self.record_failure(bound);
+        } else {
+            self.note_error(bound);
+        }
     }
 
     /// Builds or loads `keys` and updates the counters.
@@ -405,7 +437,15 @@ impl<K: Key> Site<K> {
         let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             engine::current().materialize(self.source, self.fingerprint(), &literals)
         }))
-        .unwrap_or_else(|_| keys.iter().map(|_| Err(Error::Panicked)).collect());
+        .map_or_else(
+            |_| keys.iter().map(|_| Err(Error::Panicked)).collect(),
+            |m| {
+                for problem in &m.repaired {
+                    self.note_error(problem);
+                }
+                m.outcomes
+            },
+        );
         for outcome in &outcomes {
             match outcome {
                 Ok(v) if v.source() == Source::Compiled => {
@@ -438,12 +478,17 @@ impl<K: Key> Site<K> {
         table.built.notify_all();
     }
 
+    /// Counts one value that failed, and says why.
     fn record_failure(&self, error: &Error) {
         self.failed.fetch_add(1, Ordering::Relaxed);
         log::warn!(
             "staged: `{}` runs its generic body: {error}",
-            self.source.name
+            self.source.path
         );
+        self.note_error(error);
+    }
+
+    fn note_error(&self, error: &Error) {
         *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
     }
 
@@ -459,36 +504,40 @@ impl<K: Key> Site<K> {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
+            warnings: {
+                let config = Config::current();
+                (!config.warnings.is_empty()).then(|| config.warnings.join("; "))
+            },
         }
     }
 }
 
-/// Everything about a function's source that its variants depend on.
+/// Everything about a function that its variants depend on: its text (the
+/// macro's digest of it) and the settings of the crate that defines it.
 fn fingerprint(s: &FnSource) -> Hash32 {
-    let mut parts: Vec<&[u8]> = vec![
-        s.name.as_bytes(),
-        s.generics.as_bytes(),
-        s.output.as_bytes(),
-        s.attrs.as_bytes(),
-        s.body.as_bytes(),
+    let on = |b: bool| {
+        if b {
+            b"on".as_slice()
+        } else {
+            b"off".as_slice()
+        }
+    };
+    Hash32::of_parts([
+        s.fingerprint.as_bytes(),
+        s.module.as_bytes(),
         s.edition.as_bytes(),
-        if s.is_unsafe { b"unsafe" } else { b"safe" },
-        if s.debug_assertions {
-            b"checked"
-        } else {
-            b"unchecked"
-        },
-    ];
-    for p in s.params {
-        parts.push(p.pat.as_bytes());
-        parts.push(p.ty.as_bytes());
-        parts.push(if p.specialized {
-            b"specialized"
-        } else {
-            b"passed"
-        });
+        on(s.debug_assertions),
+        on(s.overflow_checks),
+    ])
+}
+
+impl<O: Eq + std::hash::Hash> State<O> {
+    /// Drops the builds started by the parent of a forked child: their
+    /// threads did not survive the fork, so this process builds on its own.
+    fn forget_builds_of_other_processes(&mut self) {
+        let me = pid();
+        self.building.retain(|_, builder| *builder == me);
     }
-    Hash32::of_parts(parts)
 }
 
 #[cfg(test)]

@@ -1,52 +1,52 @@
-//! What the macro embeds about a function, so that the runtime can write its
-//! source again with a value in it.
+//! What the macro embeds about a function: the one text of its isolated
+//! module, written by the macro, from which the static variants were
+//! compiled and from which the runtime builds the others, filling only the
+//! holes (the values, through the literal renderer, and generated names).
 
-/// The source of a `#[specialize]` function, as tokens rendered to text.
-///
-/// The macro fills this in; the runtime assembles an isolated module from it
-/// (the generic function under its own name, so recursion works, and one
-/// variant per value) exactly as the macro does for the static variants.
+/// The source of a `#[specialize]` function, as the macro wrote it.
 #[derive(Debug)]
 pub struct FnSource {
-    /// The function's name.
+    /// The function's name, for messages.
     pub name: &'static str,
-    /// Its generic parameters (lifetimes only), `<'a>`, or `""`.
-    pub generics: &'static str,
-    /// Its parameters, in order.
-    pub params: &'static [Param],
-    /// The return type, `()` when there is none.
-    pub output: &'static str,
-    /// The return type with every lifetime but `'static` written `'_`.
-    pub output_erased: &'static str,
-    /// Lint attributes and the body's inner attributes, as outer attributes.
-    pub attrs: &'static str,
-    /// The body's statements, without the braces.
-    pub body: &'static str,
-    /// Whether the function is an `unsafe fn`.
-    pub is_unsafe: bool,
-    /// The edition of the crate that declared it (`"2021"`, `"2024"`).
+    /// `module_path!()` of the function, with its name: its identity in
+    /// logs and profiles.
+    pub path: &'static str,
+    /// The body of the isolated module `__staged`, up to the variants: its
+    /// header, the argument block `__Args`, the layout probes `__LAYOUT`, the
+    /// generic function and (in a `#[staged::self_contained]` module) the
+    /// items it travels with.
+    pub module: &'static str,
+    /// One variant function, with holes for its name and its values.
+    pub variant: &'static [Piece],
+    /// The `extern "C"` entry of one variant, with holes for its symbol and
+    /// the variant's name.
+    pub entry: &'static [Piece],
+    /// The layout probes as the caller's build computed them (sizes,
+    /// alignments and field offsets of the argument block and the result);
+    /// a library is used only if it computed the same.
+    pub layout: &'static [usize],
+    /// The edition of the crate that declared the function.
     pub edition: &'static str,
-    /// Whether the declaring crate was built with debug assertions (and so,
-    /// as cargo's profiles have it, overflow checks).
+    /// Whether that crate was built with debug assertions.
     pub debug_assertions: bool,
-    /// Size and alignment of the tuple of the parameters that are not
-    /// specialized, as the caller passes them.
-    pub args_layout: Layout,
-    /// Size and alignment of the return type.
-    pub ret_layout: Layout,
+    /// Whether that crate was built with overflow checks.
+    pub overflow_checks: bool,
+    /// A digest of the texts above, by the macro: the function's source
+    /// identity.
+    pub fingerprint: &'static str,
 }
 
-/// One parameter of a [`FnSource`].
-#[derive(Debug)]
-pub struct Param {
-    /// The pattern, such as `x` or `mut n`.
-    pub pat: &'static str,
-    /// The type.
-    pub ty: &'static str,
-    /// The type with every lifetime but `'static` written `'_`.
-    pub ty_erased: &'static str,
-    /// Whether this parameter is specialized (bound to a literal in variants).
-    pub specialized: bool,
+/// A piece of a template.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Piece {
+    /// Text copied as it is.
+    Text(&'static str),
+    /// The literal of the `n`-th specialized value, in signature order.
+    Value(usize),
+    /// The name of the variant function.
+    Name,
+    /// The exported symbol of the entry.
+    Symbol,
 }
 
 /// Size and alignment of a type, compared between the caller and a library.
@@ -65,6 +65,25 @@ impl Layout {
         Self {
             size: std::mem::size_of::<T>(),
             align: std::mem::align_of::<T>(),
+        }
+    }
+}
+
+/// Fills `pieces`: `values` for the value holes, `name` and `symbol` for
+/// the others.
+pub(crate) fn fill(
+    pieces: &[Piece],
+    values: &[String],
+    name: &str,
+    symbol: &str,
+    out: &mut String,
+) {
+    for piece in pieces {
+        match *piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Value(i) => out.push_str(values.get(i).map_or("", String::as_str)),
+            Piece::Name => out.push_str(name),
+            Piece::Symbol => out.push_str(symbol),
         }
     }
 }

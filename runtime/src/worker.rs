@@ -18,6 +18,8 @@ struct State {
     jobs: VecDeque<Job>,
     workers: usize,
     idle: usize,
+    /// The process the workers run in: a forked child has none of them.
+    pid: u32,
 }
 
 fn pool() -> &'static Pool {
@@ -27,6 +29,7 @@ fn pool() -> &'static Pool {
             jobs: VecDeque::new(),
             workers: 0,
             idle: 0,
+            pid: std::process::id(),
         }),
         ready: Condvar::new(),
     })
@@ -36,6 +39,14 @@ fn pool() -> &'static Pool {
 pub(crate) fn submit(job: impl FnOnce() + Send + 'static) {
     let pool = pool();
     let mut state = pool.state.lock().unwrap_or_else(|e| e.into_inner());
+    let me = std::process::id();
+    if state.pid != me {
+        // Forked: the parent's builders are not here; queued jobs stay and
+        // new builders take them.
+        state.workers = 0;
+        state.idle = 0;
+        state.pid = me;
+    }
     state.jobs.push_back(Box::new(job));
     if state.idle == 0 && state.workers < cores() {
         let spawned = std::thread::Builder::new()

@@ -12,12 +12,12 @@
 use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io;
-use std::path::PathBuf;
+use std::time::Duration;
 
 use super::{Diagnostic, EvalConfig, EvalError, Failure, ItemOutcome, Outcome};
 use crate::bake::{Bake, Baker};
 use crate::emit::{self, BlobSink, Inline};
-use crate::store::{Hash32, KeyLock, Store};
+use crate::store::{Area, BuildDir, Hash32, KeyLock, Store};
 
 /// Blobs up to this size stay in the expansion as literals.
 const INLINE_MAX_BYTES: usize = 64 * 1024;
@@ -26,8 +26,8 @@ const MAGIC: &str = "staged-eval-entry v1";
 
 pub(super) struct Cache {
     store: Store,
-    area: PathBuf,
-    blobs: PathBuf,
+    area: Area,
+    blobs: Area,
     /// Blob files written by this evaluation, recorded in its entry.
     written: RefCell<Vec<String>>,
 }
@@ -37,7 +37,7 @@ impl Cache {
         let root = config.cache_dir.as_ref().ok_or(EvalError::NoCacheDir)?;
         let store = Store::open(root)?;
         let area = store.area("eval")?;
-        let blobs = store.area("eval/blobs")?;
+        let blobs = area.area("blobs")?;
         Ok(Self {
             store,
             area,
@@ -46,24 +46,26 @@ impl Cache {
         })
     }
 
-    pub(super) fn lock(&self, key: &Hash32) -> Result<KeyLock, EvalError> {
-        Ok(self.store.lock(key)?)
+    /// The lock of `key`; another expansion building the same block holds
+    /// it for at most `wait` (its build and run limits).
+    pub(super) fn lock(&self, key: &Hash32, wait: Duration) -> Result<KeyLock, EvalError> {
+        Ok(self.store.lock(key, wait)?)
     }
 
-    pub(super) fn build_dir(&self) -> Result<tempfile::TempDir, EvalError> {
+    pub(super) fn build_dir(&self) -> Result<BuildDir, EvalError> {
         Ok(self.store.build_dir()?)
     }
 
     /// The stored outcome of `key`, if it is there whole.
     pub(super) fn get(&self, key: &Hash32) -> Result<Option<Outcome>, EvalError> {
-        let Some(bytes) = Store::read_private(&self.area.join(key.to_string()))? else {
+        let Some(bytes) = self.area.read(&key.to_string())? else {
             return Ok(None);
         };
         let (outcome, blobs) = decode(&bytes).ok_or_else(|| {
-            EvalError::Corrupt(format!("{}", self.area.join(key.to_string()).display()))
+            EvalError::Corrupt(format!("{}", self.area.path(&key.to_string()).display()))
         })?;
         for name in blobs {
-            if !Store::private_file_exists(&self.blobs.join(name))? {
+            if !self.blobs.has_file(&name)? {
                 // Pruned: evaluate again, which writes it again.
                 return Ok(None);
             }
@@ -73,26 +75,26 @@ impl Cache {
 
     pub(super) fn put(&self, key: &Hash32, outcome: &Outcome) -> Result<(), EvalError> {
         let entry = encode(outcome, &self.written.borrow());
-        self.store
-            .write_file(&self.area.join(key.to_string()), entry.as_bytes())?;
+        self.area.write(&key.to_string(), entry.as_bytes())?;
         Ok(())
     }
 
     /// The source of a baked value, its large blobs stored as files.
     pub(super) fn value_expr(&self, name: &str, baker: &Baker) -> Result<String, EvalError> {
         let mut sink = FileSink { cache: self };
-        emit::value_expr(name, baker, &mut sink).map_err(|e| EvalError::file(&self.blobs, e))
+        emit::value_expr(name, baker, &mut sink)
+            .map_err(|e| EvalError::file(&self.blobs.path(""), e))
     }
 
-    fn store_blob(&self, bytes: &[u8]) -> io::Result<PathBuf> {
+    fn store_blob(&self, bytes: &[u8]) -> io::Result<std::path::PathBuf> {
         let name = format!("{}.bin", Hash32::of_bytes(bytes));
-        let path = self.blobs.join(&name);
-        let there = Store::private_file_exists(&path).unwrap_or(false);
+        let there = self.blobs.has_file(&name).unwrap_or(false);
         if !there {
-            self.store
-                .write_file(&path, bytes)
+            self.blobs
+                .write(&name, bytes)
                 .map_err(|e| io::Error::other(e.to_string()))?;
         }
+        let path = self.blobs.path(&name);
         self.written.borrow_mut().push(name);
         Ok(path)
     }

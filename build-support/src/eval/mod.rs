@@ -202,7 +202,8 @@ pub fn evaluate(
     }
     // Expansions of the same block (rustc, an editor, a second crate) build
     // it once: the others wait here, then find it in the cache.
-    let _lock = cache.lock(&key)?;
+    let limit = block.timeout.unwrap_or(config.timeout);
+    let _lock = cache.lock(&key, config.build_timeout + limit + Duration::from_secs(5))?;
     if let Some(outcome) = cache.get(&key)? {
         return Ok(Outcome {
             cached: true,
@@ -210,7 +211,6 @@ pub fn evaluate(
             ..outcome
         });
     }
-    let limit = block.timeout.unwrap_or(config.timeout);
     let (mut outcome, cacheable) =
         Evaluation::new(block, toolchain, config, &cache, limit).run()?;
     if cacheable {

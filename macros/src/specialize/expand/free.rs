@@ -16,7 +16,7 @@ use syn::{FnArg, ReturnType};
 use super::super::types::{lifetime_positions, name_elided};
 use super::parts::Parts;
 use super::reroot::reroot;
-use super::source;
+use super::text::OneText;
 
 pub(super) fn expand(p: &Parts) -> TokenStream {
     let name = p.name;
@@ -27,51 +27,49 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
     let cfgs = p.cfgs();
     let vis = &p.func.vis;
 
-    let staged_module = {
-        let generic_fn = p.generic_fn(quote!(pub), name);
-        let variant_fns = variant_names
-            .iter()
-            .zip(&p.plan.combos)
-            .map(|(v, combo)| p.variant_fn(quote!(pub), v, combo));
-        let header = if runtime {
-            let prelude = format_ident!("rust_{}", crate::edition::current());
+    let text = runtime.then(|| OneText::new(p));
+    let staged_module = match &text {
+        // The one text: exactly what the runtime builds for other values.
+        Some(text) => text.static_module(p, &variant_names),
+        None => {
+            let generic_fn = p.generic_fn(quote!(pub), name);
+            let variant_fns = variant_names
+                .iter()
+                .zip(&p.plan.combos)
+                .map(|(v, combo)| p.variant_fn(quote!(pub), v, combo));
+            // The copies sit two modules below the user's.
+            let fns = reroot(quote!(#generic_fn #(#variant_fns)*), 2);
             quote! {
-                #![no_implicit_prelude]
-                #[allow(unused_imports)]
-                use ::std::prelude::#prelude::*;
-                #[allow(unused_imports)]
-                use ::std;
-                #[allow(unused_imports)]
-                use ::core;
-            }
-        } else {
-            quote! {
-                #[allow(unused_imports)]
-                use super::super::*;
-            }
-        };
-        // Stage 3 rejects relative paths in the body; otherwise the copies sit
-        // two modules below the user's.
-        let fns = reroot(
-            quote!(#generic_fn #(#variant_fns)*),
-            if runtime { 0 } else { 2 },
-        );
-        quote! {
-            #[doc(hidden)]
-            pub mod __staged {
-                #header
-                #fns
+                #[doc(hidden)]
+                pub mod __staged {
+                    #[allow(unused_imports)]
+                    use super::super::*;
+                    #fns
+                }
             }
         }
     };
+    // The output macros the module text imports: std's own here, the
+    // host's streams in a run-time library.
+    let io = (runtime && crate::edition::current() != "2015").then(|| {
+        quote! {
+            #[doc(hidden)]
+            pub mod __staged_io {
+                pub use ::std::{eprint, eprintln, print, println};
+            }
+        }
+    });
 
     let dispatcher = {
         let generic_call = p.call(quote!(#name::__staged::#name), &p.arg_names);
         let fallback = if runtime {
             let keys = p.spec_names();
-            let rest = p.rest_names();
+            let args = args_block(p, quote!(#name::__staged::__Args));
+            // SAFETY (of the generated block): the site hands out only
+            // variants of this function whose library computed the same
+            // layout probes for `__Args` and the result as this crate.
             quote!(match #name::__SITE.lookup(&(#(#keys,)*)) {
-                ::core::option::Option::Some(__staged_variant) => unsafe { __staged_variant.call((#(#rest,)*)) },
+                ::core::option::Option::Some(__staged_variant) => unsafe { __staged_variant.call(#args) },
                 ::core::option::Option::None => #generic_call,
             })
         } else {
@@ -96,9 +94,10 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
             let call = p.call(quote!(__staged::#v), p.rest_names());
             quote!(::staged::__private::Target::Static(#i) => #call,)
         });
-        let rest = p.rest_names();
+        let args = args_block(p, quote!(__staged::__Args));
+        // SAFETY (of the generated block): as in the dispatcher.
         let runtime_arm = runtime.then(|| {
-            quote!(::staged::__private::Target::Runtime(__staged_variant) => unsafe { __staged_variant.call((#(#rest,)*)) },)
+            quote!(::staged::__private::Target::Runtime(__staged_variant) => unsafe { __staged_variant.call(#args) },)
         });
         handle_item(
             p,
@@ -113,7 +112,7 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
     let (site, specialized, prepare, stats_doc) = if runtime {
         let key = key_type(p);
         let keys = p.spec_names();
-        let fn_source = source::fn_source(p);
+        let fn_source = text.as_ref().map(|t| t.fn_source(p));
         let site = quote! {
             #[doc(hidden)]
             pub static __SOURCE: ::staged::__private::FnSource = #fn_source;
@@ -163,6 +162,7 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
         #[allow(dead_code, clippy::all)]
         #vis mod #name {
             #glob
+            #io
             #staged_module
             #site
             #signatures
@@ -392,6 +392,13 @@ fn static_index_item(p: &Parts) -> TokenStream {
             }
         }
     }
+}
+
+/// `path { x: x, .. }`: the argument block of a call, from the dispatcher's
+/// names of the parameters that are not specialized.
+fn args_block(p: &Parts, path: TokenStream) -> TokenStream {
+    let names = p.rest_names();
+    quote!(#path { #(#names),* })
 }
 
 /// The run-time table's key: the specialized types, `&'static str` for

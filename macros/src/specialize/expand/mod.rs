@@ -6,13 +6,16 @@
 //! - `free.rs`: free functions, with their companion module;
 //! - `reroot.rs`: relative paths moved into the companion module;
 //! - `assoc.rs`: methods, whose variants are arms of their own body;
-//! - `source.rs`: the function's source as data, for run-time builds.
+//! - `text.rs`: the one text of a run-time function's module, for the
+//!   static expansion and run-time builds alike;
+//! - `printer.rs`: tokens written as that text.
 
 mod assoc;
 mod free;
 mod parts;
+mod printer;
 mod reroot;
-mod source;
+mod text;
 
 use proc_macro2::TokenStream;
 

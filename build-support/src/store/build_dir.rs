@@ -1,0 +1,138 @@
+//! Private directories for builds, under `tmp/`, reached through a handle.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
+use std::sync::Arc;
+
+use rustix::fs::{FileType, Mode, OFlags};
+use rustix::io::Errno;
+
+use super::dir::{Handle, Owners, check_private, current_uid, unique_name};
+use super::error::StoreError;
+
+/// A fresh directory (mode 0700) for one build, removed with everything in
+/// it when dropped. A program that builds here gets it as its working
+/// directory through the handle ([`BuildDir::as_fd`] and `fchdir`), and is
+/// given relative paths only.
+#[derive(Debug)]
+pub struct BuildDir {
+    dir: Handle,
+    tmp: Arc<Handle>,
+    name: String,
+}
+
+impl BuildDir {
+    pub(super) fn create(tmp: &Arc<Handle>) -> Result<Self, StoreError> {
+        loop {
+            let name = unique_name("build").trim_start_matches('.').to_owned();
+            match rustix::fs::mkdirat(tmp.as_fd(), name.as_str(), Mode::RWXU) {
+                Ok(()) => {}
+                Err(Errno::EXIST) => continue,
+                Err(e) => return Err(StoreError::io(&tmp.join(&name), e)),
+            }
+            let dir = match tmp.subdir(&name, false) {
+                Ok(dir) => dir,
+                Err(e) => {
+                    tmp.remove_tree(&name);
+                    return Err(e);
+                }
+            };
+            return Ok(Self {
+                dir,
+                tmp: tmp.clone(),
+                name,
+            });
+        }
+    }
+
+    /// Where the directory is, for messages and for programs that cannot
+    /// be given a handle.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Creates the file `name` here with `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when it exists already or cannot be written.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let mut file = self.dir.create_new(name)?;
+        file.write_all(bytes)
+            .map_err(|e| StoreError::io(&self.dir.join(name), e))
+    }
+
+    /// Makes this directory the working directory of the program `cmd`
+    /// runs, through the handle (`fchdir` in the child), so that a path is
+    /// never resolved again; give the program relative paths only.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when the handle cannot be duplicated.
+    pub fn set_as_cwd(&self, cmd: &mut std::process::Command) -> Result<(), StoreError> {
+        use std::os::unix::process::CommandExt;
+        // The command keeps its own copy of the handle, so it stays valid
+        // however long the command lives.
+        let fd = self
+            .dir
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| StoreError::io(self.path(), e))?;
+        // SAFETY: the closure runs in the child between fork and exec and
+        // only calls fchdir, which is async-signal-safe, on a descriptor the
+        // closure owns.
+        unsafe {
+            cmd.pre_exec(move || rustix::process::fchdir(&fd).map_err(std::io::Error::from));
+        }
+        Ok(())
+    }
+
+    pub(super) fn handle(&self) -> &Handle {
+        &self.dir
+    }
+
+    /// Opens what a build wrote to `name`, checks through the descriptor
+    /// that it is a regular file of ours with a single name, makes it
+    /// read-only and reads it.
+    pub(super) fn take_output(&self, name: &str) -> Result<(File, Vec<u8>), StoreError> {
+        let path = self.dir.join(name);
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(self.dir.as_fd(), name, flags, Mode::empty())
+            .map_err(|e| StoreError::io(&path, e))?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| StoreError::io(&path, e))?;
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile || stat.st_nlink != 1 {
+            return Err(StoreError::unsafe_because(
+                &path,
+                "the build's output is not a regular file with one name",
+            ));
+        }
+        if stat.st_uid != current_uid() {
+            return Err(StoreError::unsafe_because(
+                &path,
+                format!("the build's output is owned by uid {}", stat.st_uid),
+            ));
+        }
+        rustix::fs::fchmod(&fd, Mode::RUSR | Mode::XUSR).map_err(|e| StoreError::io(&path, e))?;
+        let stat = rustix::fs::fstat(&fd).map_err(|e| StoreError::io(&path, e))?;
+        check_private(&path, &stat, Owners::Me)?;
+        let mut file = File::from(fd);
+        let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
+        file.read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(&path, e))?;
+        Ok((file, bytes))
+    }
+}
+
+impl AsFd for BuildDir {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.dir.as_fd()
+    }
+}
+
+impl Drop for BuildDir {
+    fn drop(&mut self) {
+        self.tmp.remove_tree(&self.name);
+    }
+}

@@ -1,0 +1,339 @@
+//! A directory of the store as an open handle, and everything done inside it
+//! through that handle (`openat` and friends), so that no path is resolved
+//! again once the directory was checked.
+//!
+//! Every open is `O_NOFOLLOW | O_NONBLOCK` and is followed by an `fstat` of
+//! the very descriptor: a symlink, a FIFO, a device or a directory where a
+//! file should be is refused without blocking, and removed so that the next
+//! write replaces it.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
+
+use super::error::StoreError;
+
+/// Who may own the files and directories of a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Owners {
+    /// The current user (a cache this process writes).
+    Me,
+    /// The current user or root (a read-only bundle, which a package or a
+    /// container layer installs as root).
+    MeOrRoot,
+}
+
+impl Owners {
+    fn allow(self, uid: u32) -> bool {
+        uid == current_uid() || (self == Self::MeOrRoot && uid == 0)
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Self::Me => "the current user",
+            Self::MeOrRoot => "root or the current user",
+        }
+    }
+}
+
+/// The effective user id of this process.
+pub(crate) fn current_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// An open, checked directory.
+#[derive(Debug)]
+pub(crate) struct Handle {
+    fd: OwnedFd,
+    path: PathBuf,
+    /// Device and inode, to notice a descriptor that the host closed and
+    /// that now names something else.
+    id: (u64, u64),
+    owners: Owners,
+}
+
+/// The flags of every open in the store.
+fn base_flags() -> OFlags {
+    OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC
+}
+
+pub(crate) fn file_id(stat: &Stat) -> (u64, u64) {
+    (stat.st_dev, stat.st_ino)
+}
+
+/// When the entry was last modified.
+// The fields' integer types differ between platforms.
+#[allow(clippy::useless_conversion)]
+pub(crate) fn modified(stat: &Stat) -> std::time::SystemTime {
+    let secs = u64::try_from(stat.st_mtime).unwrap_or(0);
+    let nanos = u32::try_from(stat.st_mtime_nsec).unwrap_or(0);
+    std::time::UNIX_EPOCH + std::time::Duration::new(secs, nanos.min(999_999_999))
+}
+
+impl Handle {
+    /// Wraps `fd`, an open directory at `path`, after checking that it is a
+    /// private directory of `owners`.
+    pub(crate) fn checked(fd: OwnedFd, path: PathBuf, owners: Owners) -> Result<Self, StoreError> {
+        let stat = rustix::fs::fstat(&fd).map_err(|e| StoreError::io(&path, e))?;
+        if FileType::from_raw_mode(stat.st_mode) != FileType::Directory {
+            return Err(StoreError::unsafe_because(&path, "not a directory"));
+        }
+        check_private(&path, &stat, owners)?;
+        Ok(Self {
+            fd,
+            id: file_id(&stat),
+            path,
+            owners,
+        })
+    }
+
+    /// Where this directory is, for messages.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `name` inside this directory, for messages and for programs that
+    /// must be given a path.
+    pub(crate) fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Checks that the descriptor still names the directory that was
+    /// checked: a host that closes descriptors it does not own (daemons do)
+    /// may have had the number reused for something else.
+    pub(crate) fn verify(&self) -> Result<(), StoreError> {
+        match rustix::fs::fstat(&self.fd) {
+            Ok(stat) if file_id(&stat) == self.id => Ok(()),
+            _ => Err(StoreError::unsafe_because(
+                &self.path,
+                "its open handle was closed or replaced by the program",
+            )),
+        }
+    }
+
+    /// The subdirectory `name`, created (mode 0700) if `create` and missing.
+    pub(crate) fn subdir(&self, name: &str, create: bool) -> Result<Handle, StoreError> {
+        let path = self.join(name);
+        if create {
+            match rustix::fs::mkdirat(&self.fd, name, Mode::RWXU) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => return Err(StoreError::io(&path, e)),
+            }
+        }
+        let flags = base_flags() | OFlags::DIRECTORY | OFlags::RDONLY;
+        let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::LOOP | Errno::NOTDIR) => {
+                return Err(StoreError::unsafe_because(
+                    &path,
+                    "not a directory (a symlink is not followed)",
+                ));
+            }
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        Handle::checked(fd, path, self.owners)
+    }
+
+    /// Opens the file `name` for reading. `None` when there is none; an
+    /// entry that is not a regular file of ours (a FIFO, a symlink, a
+    /// directory) is refused without blocking and removed.
+    pub(crate) fn open_file(&self, name: &str) -> Result<Option<(File, Stat)>, StoreError> {
+        let path = self.join(name);
+        let flags = base_flags() | OFlags::RDONLY;
+        let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::LOOP) => {
+                self.remove(name);
+                return Err(StoreError::corrupt(
+                    &path,
+                    "a symlink, not a file (removed)",
+                ));
+            }
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let stat = rustix::fs::fstat(&fd).map_err(|e| StoreError::io(&path, e))?;
+        let kind = FileType::from_raw_mode(stat.st_mode);
+        if kind != FileType::RegularFile {
+            if kind == FileType::Directory {
+                self.remove_tree(name);
+            } else {
+                self.remove(name);
+            }
+            return Err(StoreError::corrupt(
+                &path,
+                format!("{} where a file belongs (removed)", describe_kind(kind)),
+            ));
+        }
+        check_private(&path, &stat, self.owners)?;
+        Ok(Some((File::from(fd), stat)))
+    }
+
+    /// The whole file `name`, or `None` when there is none.
+    pub(crate) fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some((mut file, stat)) = self.open_file(name)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
+        file.read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(&self.join(name), e))?;
+        Ok(Some(bytes))
+    }
+
+    /// Whether `name` is a regular file of ours, without opening it.
+    pub(crate) fn has_file(&self, name: &str) -> Result<bool, StoreError> {
+        let path = self.join(name);
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => {
+                check_private(&path, &stat, self.owners).map(|()| true)
+            }
+            Ok(_) => Err(StoreError::unsafe_because(&path, "not a regular file")),
+            Err(Errno::NOENT) => Ok(false),
+            Err(e) => Err(StoreError::io(&path, e)),
+        }
+    }
+
+    /// Creates the file `name`, which must not exist, for writing.
+    pub(crate) fn create_new(&self, name: &str) -> Result<File, StoreError> {
+        let flags = base_flags() | OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY;
+        rustix::fs::openat(&self.fd, name, flags, Mode::RUSR | Mode::WUSR)
+            .map(File::from)
+            .map_err(|e| StoreError::io(&self.join(name), e))
+    }
+
+    /// Writes `bytes` to `name` in `target`: first to a fresh file here,
+    /// then renamed, so that `name` is either absent or whole.
+    pub(crate) fn write_atomically(
+        &self,
+        target: &Handle,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let temp = unique_name(name);
+        let mut file = self.create_new(&temp)?;
+        let written = file
+            .write_all(bytes)
+            .map_err(|e| StoreError::io(&self.join(&temp), e))
+            .and_then(|()| self.rename(&temp, target, name));
+        if written.is_err() {
+            self.remove(&temp);
+        }
+        written
+    }
+
+    /// Renames `from` here to `to` in `target`, replacing what was there.
+    pub(crate) fn rename(&self, from: &str, target: &Handle, to: &str) -> Result<(), StoreError> {
+        rustix::fs::renameat(&self.fd, from, &target.fd, to)
+            .map_err(|e| StoreError::io(&target.join(to), e))
+    }
+
+    /// Removes the file `name`, if it is there.
+    pub(crate) fn remove(&self, name: &str) {
+        let _ = rustix::fs::unlinkat(&self.fd, name, AtFlags::empty());
+    }
+
+    /// Removes `name` and, if it is a directory, everything in it, without
+    /// following symlinks.
+    pub(crate) fn remove_tree(&self, name: &str) {
+        if rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()).is_ok() {
+            return;
+        }
+        let flags = base_flags() | OFlags::DIRECTORY | OFlags::RDONLY;
+        if let Ok(fd) = rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+            let inner = Handle {
+                fd,
+                path: self.join(name),
+                id: (0, 0),
+                owners: self.owners,
+            };
+            for (entry, _) in inner.entries() {
+                inner.remove_tree(&entry);
+            }
+        }
+        let _ = rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR);
+    }
+
+    /// The names in this directory (but `.` and `..`), each with what
+    /// `lstat` says of it; entries that vanish while listing are skipped.
+    pub(crate) fn entries(&self) -> Vec<(String, Stat)> {
+        let Ok(mut dir) = rustix::fs::Dir::read_from(&self.fd) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        while let Some(Ok(entry)) = dir.read() {
+            let name = OsStr::from_bytes(entry.file_name().to_bytes());
+            let Some(name) = name.to_str() else { continue };
+            if name == "." || name == ".." {
+                continue;
+            }
+            if let Ok(stat) = rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+                out.push((name.to_owned(), stat));
+            }
+        }
+        out
+    }
+
+    /// The `stat` of `name` here, not following a symlink.
+    pub(crate) fn stat(&self, name: &str) -> Option<Stat> {
+        rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW).ok()
+    }
+}
+
+impl AsFd for Handle {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// A name no other writer picks: `.<base>.<pid>.<counter>.<nanos>`.
+pub(crate) fn unique_name(base: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        ".{base}.{}.{n}.{nanos:08x}",
+        rustix::process::getpid().as_raw_nonzero()
+    )
+}
+
+fn describe_kind(kind: FileType) -> &'static str {
+    match kind {
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::CharacterDevice | FileType::BlockDevice => "a device",
+        FileType::Directory => "a directory",
+        FileType::Symlink => "a symlink",
+        _ => "something other than a file",
+    }
+}
+
+/// Owned by `owners` and writable by no one else.
+pub(crate) fn check_private(path: &Path, stat: &Stat, owners: Owners) -> Result<(), StoreError> {
+    if !owners.allow(stat.st_uid) {
+        return Err(StoreError::unsafe_because(
+            path,
+            format!(
+                "owned by uid {}, not by {} (uid {})",
+                stat.st_uid,
+                owners.describe(),
+                current_uid()
+            ),
+        ));
+    }
+    if stat.st_mode & 0o022 != 0 {
+        return Err(StoreError::unsafe_because(
+            path,
+            format!("writable by others (mode {:o})", stat.st_mode & 0o7777),
+        ));
+    }
+    Ok(())
+}

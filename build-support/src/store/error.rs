@@ -1,0 +1,80 @@
+//! Why the store, or one entry of it, cannot be used.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why the store cannot be used, or an entry cannot be trusted.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A file system operation failed.
+    #[error("{path}: {cause}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause, shared so that the error can be cloned.
+        cause: Arc<io::Error>,
+    },
+    /// A directory or file is not ours alone: another user owns it or can
+    /// write to it, so nothing from it is loaded.
+    #[error("{path} is not safe to load from: {reason}")]
+    Unsafe {
+        /// The file or directory.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A stored file does not match what was recorded for it, or is not a
+    /// regular file at all (it was removed, so the next use replaces it).
+    #[error("{path} is corrupt: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// How it differs.
+        reason: String,
+    },
+    /// Another process held a lock for longer than a build may take.
+    #[error("{path} stayed locked by another process for {waited:?}")]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// The store is a read-only bundle.
+    #[error("{path} is a read-only store")]
+    ReadOnly {
+        /// Its root.
+        path: PathBuf,
+    },
+}
+
+impl StoreError {
+    /// Whether this is a plain "there is no such file".
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Io { cause, .. } if cause.kind() == io::ErrorKind::NotFound)
+    }
+
+    pub(crate) fn io(path: &Path, cause: impl Into<io::Error>) -> Self {
+        Self::Io {
+            path: path.to_owned(),
+            cause: Arc::new(cause.into()),
+        }
+    }
+
+    pub(crate) fn unsafe_because(path: &Path, reason: impl Into<String>) -> Self {
+        Self::Unsafe {
+            path: path.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn corrupt(path: &Path, reason: impl Into<String>) -> Self {
+        Self::Corrupt {
+            path: path.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}

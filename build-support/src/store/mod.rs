@@ -1,0 +1,489 @@
+//! The content-addressed store: libraries built at run time and evaluated
+//! `const_init!` blocks, kept on disk so that the next process loads instead
+//! of building.
+//!
+//! ```text
+//! <root>/obj/<digest>.so     a library, named by the BLAKE3 digest of its bytes
+//! <root>/idx/<key>           "which object and symbol serve this key"
+//! <root>/lock/<key>.lock     held while one process builds `key`
+//! <root>/tmp/                build directories and files on their way in
+//! <root>/<area>/             other kinds of entries (`eval/`)
+//! ```
+//!
+//! Trust comes from three rules:
+//!
+//! - **The path is checked once, then never used again.** [`Store::open`]
+//!   walks from `/` to the root, checking that every directory is owned by
+//!   root or the current user and writable by no one else (a sticky
+//!   directory only if root owns it), and keeps the root and its folders as
+//!   open handles. Every later access goes through those handles
+//!   (`openat`), so a directory swapped after the check cannot redirect a
+//!   build or a load.
+//! - **Opens never block and never follow.** Files are opened with
+//!   `O_NOFOLLOW | O_NONBLOCK` and checked with `fstat` of the descriptor:
+//!   a FIFO, a symlink or a directory where a file belongs is refused at
+//!   once and removed, so the next write replaces it.
+//! - **Everything enters by a rename.** Files are written under a fresh name
+//!   in `tmp/` (or in a private build directory) and renamed into place, so
+//!   a crash mid-way leaves no file under its final name; an object is only
+//!   handed out after the bytes read through the open descriptor hashed to
+//!   its name.
+
+mod build_dir;
+mod dir;
+mod error;
+mod hash;
+mod lock;
+mod walk;
+
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::{AsFd, AsRawFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+pub use build_dir::BuildDir;
+pub use error::StoreError;
+pub use hash::Hash32;
+pub use lock::KeyLock;
+
+use dir::{Handle, Owners};
+
+/// What the index says serves a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    /// The digest of the object.
+    pub object: Hash32,
+    /// The symbol in it.
+    pub symbol: String,
+}
+
+/// An object whose bytes were read through its open descriptor and hashed
+/// to its name. [`VerifiedObject::load_path`] names it through the store's
+/// handle on `obj/` and by its digest, so it names these very bytes and no
+/// library loaded before under another name.
+#[derive(Debug)]
+pub struct VerifiedObject {
+    /// The bytes that were checked.
+    pub bytes: Vec<u8>,
+    /// The digest they hash to.
+    pub digest: Hash32,
+    _file: File,
+    store: Store,
+}
+
+impl VerifiedObject {
+    /// A path that opens this object through the store's handle on `obj/`:
+    /// `/proc/self/fd/<obj>/<digest>.so`. Unique per content, so a loader
+    /// that remembers libraries by name never confuses two of them.
+    pub fn load_path(&self) -> PathBuf {
+        PathBuf::from(format!(
+            "/proc/self/fd/{}/{}",
+            self.store.inner.obj.as_fd().as_raw_fd(),
+            object_name(&self.digest)
+        ))
+    }
+
+    /// Where the object lives in the store, for messages.
+    pub fn path(&self) -> PathBuf {
+        self.store.inner.obj.join(&object_name(&self.digest))
+    }
+
+    /// Checks, right before loading, that the store's handles still name
+    /// the directories that were checked.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when a handle was closed or replaced.
+    pub fn verify_handles(&self) -> Result<(), StoreError> {
+        self.store.verify()
+    }
+}
+
+/// The store under one root directory. Cloning it shares the handles.
+#[derive(Debug, Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    root: Handle,
+    obj: Handle,
+    idx: Handle,
+    lock: Arc<Handle>,
+    tmp: Arc<Handle>,
+    writable: bool,
+}
+
+const INDEX_MAGIC: &str = "staged-index v1";
+/// Age after which a leftover in `tmp/` belongs to a build that died: far
+/// beyond any build's time limit.
+const STALE: Duration = Duration::from_secs(6 * 3600);
+
+fn object_name(digest: &Hash32) -> String {
+    format!("{digest}.so")
+}
+
+impl Store {
+    /// Opens (creating if need be, mode 0700) the store at `root`; a
+    /// relative path is taken from the current directory.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when a directory from `/` down to the root or
+    /// one of its folders is owned by another user or writable by others
+    /// (a sticky directory above the root is fine if root owns it);
+    /// [`StoreError::Io`] when it cannot be created.
+    pub fn open(root: &Path) -> Result<Self, StoreError> {
+        let root = walk::absolute(root)?;
+        let root = walk::open_root(&root, true, Owners::Me)?;
+        let store = Self::with_folders(root, true)?;
+        store.clean_tmp(STALE);
+        Ok(store)
+    }
+
+    /// Opens the store at `root` for reading only, as a bundle: nothing is
+    /// created, written or removed there. It and every directory above it
+    /// must be owned by root or the current user and writable by no one
+    /// else.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`]; a missing folder is [`StoreError::Io`].
+    pub fn open_read_only(root: &Path) -> Result<Self, StoreError> {
+        let root = walk::absolute(root)?;
+        let root = walk::open_root(&root, false, Owners::MeOrRoot)?;
+        Self::with_folders(root, false)
+    }
+
+    fn with_folders(root: Handle, writable: bool) -> Result<Self, StoreError> {
+        let folder = |name| root.subdir(name, writable);
+        let inner = Inner {
+            obj: folder("obj")?,
+            idx: folder("idx")?,
+            lock: Arc::new(folder("lock")?),
+            tmp: Arc::new(folder("tmp")?),
+            root,
+            writable,
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The root directory, for messages.
+    pub fn root(&self) -> &Path {
+        self.inner.root.path()
+    }
+
+    /// Whether this store may be written.
+    pub fn is_writable(&self) -> bool {
+        self.inner.writable
+    }
+
+    fn verify(&self) -> Result<(), StoreError> {
+        let i = &self.inner;
+        i.root.verify()?;
+        i.obj.verify()?;
+        i.idx.verify()
+    }
+
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.inner.writable {
+            self.inner.tmp.verify()
+        } else {
+            Err(StoreError::ReadOnly {
+                path: self.root().to_owned(),
+            })
+        }
+    }
+
+    /// Removes what builds that died (killed, crashed) left in `tmp/`: it
+    /// never got a final name, so nothing refers to it.
+    fn clean_tmp(&self, older_than: Duration) {
+        let now = SystemTime::now();
+        let tmp = &self.inner.tmp;
+        for (name, stat) in tmp.entries() {
+            if now
+                .duration_since(dir::modified(&stat))
+                .is_ok_and(|age| age > older_than)
+            {
+                tmp.remove_tree(&name);
+            }
+        }
+    }
+
+    /// What serves `key`, if anything was stored for it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] for an index entry that cannot be read as one
+    /// (or is not a file: it is then removed), [`StoreError::Unsafe`] for
+    /// one that is not ours alone.
+    pub fn lookup(&self, key: &Hash32) -> Result<Option<IndexEntry>, StoreError> {
+        self.verify()?;
+        let name = key.to_string();
+        let Some(bytes) = self.inner.idx.read(&name)? else {
+            return Ok(None);
+        };
+        let corrupt = || StoreError::corrupt(&self.inner.idx.join(&name), "not an index entry");
+        let text = std::str::from_utf8(&bytes).map_err(|_| corrupt())?;
+        let mut lines = text.lines();
+        if lines.next() != Some(INDEX_MAGIC) {
+            return Err(corrupt());
+        }
+        let object = lines.next().and_then(Hash32::parse).ok_or_else(corrupt)?;
+        let symbol = lines
+            .next()
+            .filter(|s| is_symbol(s))
+            .ok_or_else(corrupt)?
+            .to_owned();
+        Ok(Some(IndexEntry { object, symbol }))
+    }
+
+    /// Opens the object `digest`, reads it whole through its descriptor and
+    /// checks its digest.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Corrupt`] when the bytes do not match (a truncated or
+    /// replaced file) or it is not a file, [`StoreError::Unsafe`] when it is
+    /// not ours alone, [`StoreError::Io`] when it is missing (check with
+    /// [`StoreError::is_not_found`]).
+    pub fn open_object(&self, digest: &Hash32) -> Result<VerifiedObject, StoreError> {
+        self.verify()?;
+        let name = object_name(digest);
+        let path = self.inner.obj.join(&name);
+        let (mut file, stat) = self.inner.obj.open_file(&name)?.ok_or_else(|| {
+            StoreError::io(&path, std::io::Error::from(std::io::ErrorKind::NotFound))
+        })?;
+        let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
+        file.read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(&path, e))?;
+        let found = Hash32::of_bytes(&bytes);
+        if found != *digest {
+            return Err(StoreError::corrupt(
+                &path,
+                format!("its contents hash to {found}, not to its name"),
+            ));
+        }
+        Ok(VerifiedObject {
+            bytes,
+            digest: *digest,
+            _file: file,
+            store: self.clone(),
+        })
+    }
+
+    /// A fresh private directory under `tmp/` for a build; removed when
+    /// dropped.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when it cannot be created, [`StoreError::ReadOnly`]
+    /// for a bundle.
+    pub fn build_dir(&self) -> Result<BuildDir, StoreError> {
+        self.writable()?;
+        BuildDir::create(&self.inner.tmp)
+    }
+
+    /// Moves the file `name` that a build wrote into `dir` to `obj/`, under
+    /// the digest of its bytes, made read-only. The file is checked through
+    /// its descriptor (a regular file of ours, in our private directory)
+    /// and the bytes that were hashed are the bytes that are returned.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when the file cannot be read or moved,
+    /// [`StoreError::Unsafe`] or [`StoreError::Corrupt`] when it is not a
+    /// regular file of ours.
+    pub fn publish_object(&self, dir: &BuildDir, name: &str) -> Result<VerifiedObject, StoreError> {
+        self.writable()?;
+        let (file, bytes) = dir.take_output(name)?;
+        let digest = Hash32::of_bytes(&bytes);
+        dir.handle()
+            .rename(name, &self.inner.obj, &object_name(&digest))?;
+        Ok(VerifiedObject {
+            bytes,
+            digest,
+            _file: file,
+            store: self.clone(),
+        })
+    }
+
+    /// Records that `symbol` in object `object` serves `key`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when the entry cannot be written.
+    pub fn publish_index(&self, key: &Hash32, entry: &IndexEntry) -> Result<(), StoreError> {
+        self.writable()?;
+        let text = format!("{INDEX_MAGIC}\n{}\n{}\n", entry.object, entry.symbol);
+        self.inner
+            .tmp
+            .write_atomically(&self.inner.idx, &key.to_string(), text.as_bytes())
+    }
+
+    /// Forgets `key`, after its entry turned out to be unusable.
+    pub fn forget(&self, key: &Hash32) {
+        if self.inner.writable {
+            self.inner.idx.remove(&key.to_string());
+        }
+    }
+
+    /// Removes object `digest`, after it turned out to be corrupt.
+    pub fn remove_object(&self, digest: &Hash32) {
+        if self.inner.writable {
+            self.inner.obj.remove(&object_name(digest));
+        }
+    }
+
+    /// Takes the cross-process lock of `key`, waiting at most `wait` for
+    /// another holder. Processes that want the same key build it once: the
+    /// first builds, the others find its entry when they get the lock.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Busy`] when another process held it for all of `wait`;
+    /// [`StoreError::Io`] when the lock file cannot be opened or locked.
+    pub fn lock(&self, key: &Hash32, wait: Duration) -> Result<KeyLock, StoreError> {
+        self.writable()?;
+        self.inner.lock.verify()?;
+        lock::take(&self.inner.lock, &format!("{key}.lock"), wait)
+    }
+
+    /// Total size of the stored objects, in bytes.
+    pub fn size(&self) -> u64 {
+        self.objects().iter().map(|(_, size, _)| size).sum()
+    }
+
+    fn objects(&self) -> Vec<(String, u64, SystemTime)> {
+        self.inner
+            .obj
+            .entries()
+            .into_iter()
+            .filter(|(name, _)| name.ends_with(".so"))
+            .map(|(name, stat)| {
+                let size = u64::try_from(stat.st_size).unwrap_or(0);
+                (name, size, dir::modified(&stat))
+            })
+            .collect()
+    }
+
+    /// Removes the oldest objects until the store holds at most `max_bytes`
+    /// of them; index entries pointing to a removed object become misses
+    /// (a library already loaded stays mapped). Returns how many objects
+    /// were removed.
+    pub fn prune(&self, max_bytes: u64) -> usize {
+        if !self.inner.writable {
+            return 0;
+        }
+        let mut objects = self.objects();
+        let mut total: u64 = objects.iter().map(|(_, s, _)| s).sum();
+        if total <= max_bytes {
+            return 0;
+        }
+        objects.sort_by_key(|(_, _, modified)| *modified);
+        let mut removed = 0;
+        for (name, size, _) in objects {
+            if total <= max_bytes {
+                break;
+            }
+            self.inner.obj.remove(&name);
+            total -= size;
+            removed += 1;
+        }
+        removed
+    }
+
+    /// The private folder `<root>/<name>` (mode 0700, created on demand in
+    /// a writable store), for kinds of entries other than libraries, such
+    /// as evaluated `const_init!` blocks.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when it exists but is not ours alone,
+    /// [`StoreError::Io`] when it cannot be created.
+    pub fn area(&self, name: &str) -> Result<Area, StoreError> {
+        let dir = self.inner.root.subdir(name, self.inner.writable)?;
+        Ok(Area {
+            store: self.clone(),
+            dir: Arc::new(dir),
+        })
+    }
+}
+
+/// A folder of the store for entries other than libraries, reached through
+/// its handle.
+#[derive(Debug, Clone)]
+pub struct Area {
+    store: Store,
+    dir: Arc<Handle>,
+}
+
+impl Area {
+    /// The folder `name` inside this one.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::area`].
+    pub fn area(&self, name: &str) -> Result<Area, StoreError> {
+        let dir = self.dir.subdir(name, self.store.inner.writable)?;
+        Ok(Area {
+            store: self.store.clone(),
+            dir: Arc::new(dir),
+        })
+    }
+
+    /// The bytes of the file `name`, or `None` when there is none.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when the file is not ours alone,
+    /// [`StoreError::Corrupt`] when it is not a file (it is then removed),
+    /// [`StoreError::Io`] when it cannot be read.
+    pub fn read(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.dir.verify()?;
+        self.dir.read(name)
+    }
+
+    /// Whether `name` is a regular file of ours, without reading it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when it exists but is not ours alone.
+    pub fn has_file(&self, name: &str) -> Result<bool, StoreError> {
+        self.dir.verify()?;
+        self.dir.has_file(name)
+    }
+
+    /// Writes `bytes` to `name` through a temporary file in `tmp/` and a
+    /// rename, so that `name` is either absent or whole.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when the file cannot be written or moved.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        self.store.writable()?;
+        self.dir.verify()?;
+        self.store
+            .inner
+            .tmp
+            .write_atomically(&self.dir, name, bytes)
+    }
+
+    /// The path of `name`, for a program (rustc) that must be given one.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+/// A symbol name the loader may look up: an identifier.
+fn is_symbol(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,450 @@
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime};
+
+use super::*;
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("store")).unwrap();
+    (dir, store)
+}
+
+fn publish(store: &Store, bytes: &[u8]) -> Hash32 {
+    let dir = store.build_dir().unwrap();
+    dir.write("built", bytes).unwrap();
+    store.publish_object(&dir, "built").unwrap().digest
+}
+
+fn object_path(store: &Store, digest: &Hash32) -> PathBuf {
+    store.root().join("obj").join(format!("{digest}.so"))
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+}
+
+/// Whether this process may give files away (root), which the tests of
+/// other users' directories need.
+fn root() -> bool {
+    if current_uid() != 0 {
+        eprintln!("skipped: needs root to chown a directory to another user");
+        return false;
+    }
+    true
+}
+
+use dir::current_uid;
+
+const OTHER_UID: u32 = 54_321;
+
+#[test]
+fn published_entries_are_found_and_verified() {
+    let (_dir, store) = store();
+    let digest = publish(&store, b"library bytes");
+    let key = Hash32::of_bytes(b"key");
+    assert_eq!(store.lookup(&key).unwrap(), None);
+    let entry = IndexEntry {
+        object: digest,
+        symbol: "__staged_entry_0".into(),
+    };
+    store.publish_index(&key, &entry).unwrap();
+    assert_eq!(store.lookup(&key).unwrap(), Some(entry));
+    let object = store.open_object(&digest).unwrap();
+    assert_eq!(object.bytes, b"library bytes");
+    assert_eq!(fs::read(object.load_path()).unwrap(), b"library bytes");
+    assert!(
+        object
+            .load_path()
+            .to_string_lossy()
+            .ends_with(&format!("{digest}.so"))
+    );
+    let mode = fs::metadata(object_path(&store, &digest))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o500);
+    assert_eq!(store.size(), 13);
+}
+
+#[test]
+fn truncated_or_replaced_objects_are_refused() {
+    let (_dir, store) = store();
+    let digest = publish(&store, b"library bytes");
+    let path = object_path(&store, &digest);
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(&path, b"library").unwrap();
+    assert!(matches!(
+        store.open_object(&digest),
+        Err(StoreError::Corrupt { .. })
+    ));
+    fs::write(&path, b"junk junk junk").unwrap();
+    assert!(matches!(
+        store.open_object(&digest),
+        Err(StoreError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn garbled_index_entries_are_corrupt() {
+    let (_dir, store) = store();
+    let key = Hash32::of_bytes(b"key");
+    let path = store.root().join("idx").join(key.to_string());
+    fs::write(&path, "staged-index v1\nnot a digest\nsym\n").unwrap();
+    assert!(matches!(
+        store.lookup(&key),
+        Err(StoreError::Corrupt { .. })
+    ));
+    let digest = Hash32::of_bytes(b"x");
+    fs::write(
+        &path,
+        format!("staged-index v1\n{digest}\nbad symbol; rm\n"),
+    )
+    .unwrap();
+    assert!(matches!(
+        store.lookup(&key),
+        Err(StoreError::Corrupt { .. })
+    ));
+}
+
+#[test]
+fn directories_writable_by_others_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    Store::open(&root).unwrap();
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o777)).unwrap();
+    let err = Store::open(&root).unwrap_err();
+    assert!(matches!(err, StoreError::Unsafe { .. }), "{err}");
+    assert!(err.to_string().contains("writable by others"), "{err}");
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o700)).unwrap();
+    fs::set_permissions(root.join("idx"), fs::Permissions::from_mode(0o770)).unwrap();
+    assert!(matches!(Store::open(&root), Err(StoreError::Unsafe { .. })));
+}
+
+#[test]
+fn an_ancestor_writable_by_others_is_refused_unless_sticky_and_roots() {
+    let dir = tempfile::tempdir().unwrap();
+    let open = dir.path().join("open");
+    fs::create_dir(&open).unwrap();
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    let err = Store::open(&open.join("a").join("store")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("writable by others and not sticky"),
+        "{err}"
+    );
+    // Sticky: fine when root owns it (this test runs as its owner; as root
+    // that is the allowed case, otherwise the refused one).
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o1777)).unwrap();
+    let result = Store::open(&open.join("store"));
+    assert_eq!(result.is_ok(), current_uid() == 0, "{result:?}");
+}
+
+#[test]
+fn an_ancestor_owned_by_another_user_is_refused() {
+    if !root() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let theirs = dir.path().join("theirs");
+    fs::create_dir(&theirs).unwrap();
+    // Mode 0755: the other user cannot be stopped from swapping what is
+    // below, since they own it.
+    std::os::unix::fs::chown(&theirs, Some(OTHER_UID), Some(OTHER_UID)).unwrap();
+    let mine = theirs.join("mine");
+    fs::create_dir(&mine).unwrap();
+    let err = Store::open(&mine.join("store")).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(&format!("owned by uid {OTHER_UID}")),
+        "{err}"
+    );
+    // A sticky world-writable directory owned by another user: refused too.
+    std::os::unix::fs::chown(&theirs, Some(0), Some(0)).unwrap();
+    let sticky = dir.path().join("sticky");
+    fs::create_dir(&sticky).unwrap();
+    fs::set_permissions(&sticky, fs::Permissions::from_mode(0o1777)).unwrap();
+    std::os::unix::fs::chown(&sticky, Some(OTHER_UID), None).unwrap();
+    assert!(Store::open(&sticky.join("store")).is_err());
+}
+
+#[test]
+fn a_relative_root_is_made_absolute_and_its_ancestors_checked() {
+    // The relative path resolves from the current directory (the crate's
+    // folder under cargo); the store reports the absolute path.
+    let dir = tempfile::tempdir().unwrap();
+    let relative = pathdiff(dir.path());
+    let store = Store::open(&relative.join("store")).unwrap();
+    assert!(store.root().is_absolute(), "{:?}", store.root());
+    assert_eq!(
+        fs::canonicalize(store.root()).unwrap(),
+        fs::canonicalize(dir.path().join("store")).unwrap()
+    );
+}
+
+/// `target` relative to the current directory, through `..`s.
+fn pathdiff(target: &std::path::Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap();
+    let ups = cwd.components().count() - 1;
+    let mut out = PathBuf::new();
+    for _ in 0..ups {
+        out.push("..");
+    }
+    out.join(target.strip_prefix("/").unwrap())
+}
+
+#[test]
+fn symlinks_in_the_path_are_followed_only_when_ours() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real");
+    fs::create_dir(&real).unwrap();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let store = Store::open(&link.join("store")).unwrap();
+    assert!(store.root().starts_with(&real), "{:?}", store.root());
+    assert!(real.join("store").join("obj").is_dir());
+    if root() {
+        let theirs = dir.path().join("theirs");
+        std::os::unix::fs::symlink(&real, &theirs).unwrap();
+        std::os::unix::fs::lchown(&theirs, Some(OTHER_UID), None).unwrap();
+        let err = Store::open(&theirs.join("store")).unwrap_err();
+        assert!(err.to_string().contains("a symlink owned by uid"), "{err}");
+    }
+}
+
+#[test]
+fn files_writable_by_others_are_refused() {
+    let (_dir, store) = store();
+    let digest = publish(&store, b"bytes");
+    fs::set_permissions(
+        object_path(&store, &digest),
+        fs::Permissions::from_mode(0o666),
+    )
+    .unwrap();
+    assert!(matches!(
+        store.open_object(&digest),
+        Err(StoreError::Unsafe { .. })
+    ));
+}
+
+#[test]
+fn symlinks_in_the_store_are_not_followed() {
+    let (dir, store) = store();
+    let outside = dir.path().join("outside.so");
+    fs::write(&outside, b"bytes").unwrap();
+    let digest = Hash32::of_bytes(b"bytes");
+    std::os::unix::fs::symlink(&outside, object_path(&store, &digest)).unwrap();
+    assert!(store.open_object(&digest).is_err());
+    assert!(outside.exists(), "the target is left alone");
+}
+
+/// A FIFO at an index, object or lock path: refused at once (an open of a
+/// FIFO without `O_NONBLOCK` waits for a writer forever), and removed so
+/// the next write replaces it.
+#[test]
+fn fifos_never_block_and_are_replaced() {
+    let (_dir, store) = store();
+    let key = Hash32::of_bytes(b"fifo");
+    let start = Instant::now();
+    let idx = store.root().join("idx").join(key.to_string());
+    mkfifo(&idx);
+    assert!(matches!(
+        store.lookup(&key),
+        Err(StoreError::Corrupt { .. })
+    ));
+    assert!(!idx.exists(), "the FIFO is removed");
+    assert_eq!(store.lookup(&key).unwrap(), None);
+
+    let digest = Hash32::of_bytes(b"obj");
+    mkfifo(&object_path(&store, &digest));
+    assert!(matches!(
+        store.open_object(&digest),
+        Err(StoreError::Corrupt { .. })
+    ));
+
+    let lock = store.root().join("lock").join(format!("{key}.lock"));
+    mkfifo(&lock);
+    let held = store.lock(&key, Duration::from_secs(5)).unwrap();
+    assert!(held.repaired.is_some());
+    assert!(lock.is_file());
+    drop(held);
+
+    let area = store.area("eval").unwrap();
+    mkfifo(&area.path("entry"));
+    assert!(area.read("entry").is_err());
+    assert_eq!(area.read("entry").unwrap(), None);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn pruning_removes_the_oldest_objects() {
+    let (_dir, store) = store();
+    let first = publish(&store, &[1u8; 100]);
+    let old = SystemTime::now() - Duration::from_secs(3600);
+    fs::File::open(object_path(&store, &first))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let second = publish(&store, &[2u8; 100]);
+    assert_eq!(store.prune(150), 1);
+    assert!(store.open_object(&first).is_err());
+    assert!(store.open_object(&second).is_ok());
+}
+
+#[test]
+fn leftovers_of_dead_builds_are_cleaned() {
+    let (_dir, store) = store();
+    let old = store.root().join("tmp").join("build-dead");
+    fs::create_dir(&old).unwrap();
+    fs::write(old.join("libvariant.so"), b"partial").unwrap();
+    let fresh = store.root().join("tmp").join("build-running");
+    fs::create_dir(&fresh).unwrap();
+    store.clean_tmp(Duration::from_secs(3600));
+    assert!(old.exists() && fresh.exists(), "young leftovers stay");
+    store.clean_tmp(Duration::ZERO);
+    assert!(!old.exists() && !fresh.exists());
+}
+
+#[test]
+fn build_dirs_are_private_and_removed_when_done() {
+    let (_dir, store) = store();
+    let dir = store.build_dir().unwrap();
+    let path = dir.path().to_owned();
+    let mode = fs::metadata(&path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+    dir.write("variant.rs", b"fn main() {}").unwrap();
+    fs::create_dir(path.join("sub")).unwrap();
+    fs::write(path.join("sub").join("x"), b"x").unwrap();
+    drop(dir);
+    assert!(!path.exists());
+    assert_eq!(fs::read_dir(store.root().join("tmp")).unwrap().count(), 0);
+}
+
+#[test]
+fn a_build_output_that_is_not_a_plain_file_is_not_published() {
+    let (dir, store) = store();
+    let build = store.build_dir().unwrap();
+    let outside = dir.path().join("elsewhere");
+    fs::write(&outside, b"bytes").unwrap();
+    std::os::unix::fs::symlink(&outside, build.path().join("out")).unwrap();
+    assert!(store.publish_object(&build, "out").is_err());
+    fs::hard_link(&outside, build.path().join("linked")).unwrap();
+    assert!(store.publish_object(&build, "linked").is_err());
+    assert_eq!(fs::read_dir(store.root().join("obj")).unwrap().count(), 0);
+}
+
+#[test]
+fn areas_hold_private_files() {
+    let (_dir, store) = store();
+    let area = store.area("eval").unwrap();
+    assert_eq!(area.read("entry").unwrap(), None);
+    assert!(!area.has_file("entry").unwrap());
+    area.write("entry", b"entry").unwrap();
+    assert_eq!(area.read("entry").unwrap().unwrap(), b"entry");
+    assert!(area.has_file("entry").unwrap());
+    fs::set_permissions(area.path("entry"), fs::Permissions::from_mode(0o666)).unwrap();
+    assert!(area.read("entry").is_err());
+    assert!(area.has_file("entry").is_err());
+    let blobs = area.area("blobs").unwrap();
+    blobs.write("b.bin", b"blob").unwrap();
+    assert_eq!(fs::read(area.path("blobs").join("b.bin")).unwrap(), b"blob");
+}
+
+#[test]
+fn a_key_lock_excludes_other_holders_and_is_removed_after() {
+    let (_dir, store) = store();
+    let key = Hash32::of_bytes(b"key");
+    let path = store.root().join("lock").join(format!("{key}.lock"));
+    let guard = store.lock(&key, Duration::from_secs(5)).unwrap();
+    let other = fs::File::options().write(true).open(&path).unwrap();
+    assert!(other.try_lock().is_err());
+    let start = Instant::now();
+    let busy = store.lock(&key, Duration::from_millis(200)).unwrap_err();
+    assert!(matches!(busy, StoreError::Busy { .. }), "{busy}");
+    assert!(start.elapsed() < Duration::from_secs(3));
+    drop(guard);
+    assert!(!path.exists(), "the lock file is removed by its holder");
+    // A waiter that held the old file sees it was removed and takes a new one.
+    let again = store.lock(&key, Duration::from_secs(5)).unwrap();
+    assert!(path.exists());
+    drop(again);
+}
+
+#[test]
+fn two_threads_never_hold_one_lock_at_once() {
+    let (_dir, store) = store();
+    let key = Hash32::of_bytes(b"contended");
+    let inside = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..25 {
+                    let _held = store.lock(&key, Duration::from_secs(30)).unwrap();
+                    assert_eq!(inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst), 0);
+                    std::thread::yield_now();
+                    inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+}
+
+/// A host that closes descriptors it does not own, and has the number
+/// reused: the store notices before using the handle.
+#[test]
+fn a_replaced_handle_is_noticed() {
+    let (dir, store) = store();
+    let digest = publish(&store, b"bytes");
+    let object = store.open_object(&digest).unwrap();
+    let load = object.load_path();
+    let fd: i32 = load
+        .to_string_lossy()
+        .trim_start_matches("/proc/self/fd/")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let elsewhere = fs::File::open(dir.path()).unwrap();
+    use std::os::fd::AsRawFd;
+    // SAFETY: both descriptors are open; `fd` is the store's and is
+    // replaced on purpose, as a host closing and reusing it would.
+    assert!(unsafe { libc::dup2(elsewhere.as_raw_fd(), fd) } >= 0);
+    assert!(object.verify_handles().is_err());
+    assert!(store.open_object(&digest).is_err());
+}
+
+#[test]
+fn a_read_only_store_is_never_written() {
+    let (_dir, store) = store();
+    let digest = publish(&store, b"bytes");
+    let key = Hash32::of_bytes(b"k");
+    store
+        .publish_index(
+            &key,
+            &IndexEntry {
+                object: digest,
+                symbol: "s".into(),
+            },
+        )
+        .unwrap();
+    let bundle = Store::open_read_only(store.root()).unwrap();
+    assert!(bundle.lookup(&key).unwrap().is_some());
+    assert!(bundle.open_object(&digest).is_ok());
+    assert!(matches!(
+        bundle.build_dir(),
+        Err(StoreError::ReadOnly { .. })
+    ));
+    assert!(bundle.lock(&key, Duration::ZERO).is_err());
+    assert_eq!(bundle.prune(0), 0);
+    bundle.forget(&key);
+    assert!(store.lookup(&key).unwrap().is_some());
+    assert!(Store::open_read_only(&store.root().join("missing")).is_err());
+}

@@ -1,0 +1,147 @@
+//! Writes tokens as source text, the one way the whole project does: for the
+//! module text that run-time builds compile and that the macro's digest of a
+//! function covers. Its own rules rather than the compiler's `Display`, so
+//! the text is the same on every toolchain and readable in a build
+//! directory:
+//!
+//! - one space between tokens, none after a punctuation mark joined to the
+//!   next (`::`, `->`, `'a`), a line break after `;` and after a block;
+//! - an invisible group (a `macro_rules!` fragment such as `$e:expr`) keeps
+//!   its meaning: an expression of several tokens is written in
+//!   parentheses, so `2 * $e` with `$e = a + b` stays `2 * (a + b)`.
+
+use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+
+/// `tokens` as text.
+pub(crate) fn render(tokens: &TokenStream) -> String {
+    let mut p = Printer::default();
+    p.stream(tokens.clone());
+    p.out
+}
+
+#[derive(Default)]
+struct Printer {
+    out: String,
+    /// No space before the next token (after a joined punctuation mark or
+    /// at the start of a line).
+    glued: bool,
+}
+
+impl Printer {
+    fn space(&mut self) {
+        if !self.glued && !self.out.is_empty() && !self.out.ends_with('\n') {
+            self.out.push(' ');
+        }
+        self.glued = false;
+    }
+
+    fn newline(&mut self) {
+        self.out.push('\n');
+        self.glued = false;
+    }
+
+    fn stream(&mut self, tokens: TokenStream) {
+        for token in tokens {
+            self.token(token);
+        }
+    }
+
+    fn token(&mut self, token: TokenTree) {
+        match token {
+            TokenTree::Group(g) => {
+                let (open, close) = match g.delimiter() {
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Brace => ("{", "}"),
+                    Delimiter::Bracket => ("[", "]"),
+                    Delimiter::None => {
+                        if needs_parentheses(&g.stream()) {
+                            ("(", ")")
+                        } else {
+                            self.stream(g.stream());
+                            return;
+                        }
+                    }
+                };
+                self.space();
+                self.out.push_str(open);
+                let brace = g.delimiter() == Delimiter::Brace;
+                if brace {
+                    self.newline();
+                } else {
+                    self.glued = true;
+                }
+                self.stream(g.stream());
+                if brace && !self.out.ends_with('\n') {
+                    self.newline();
+                }
+                self.glued = true;
+                self.out.push_str(close);
+                self.glued = false;
+                if brace {
+                    self.newline();
+                }
+            }
+            TokenTree::Punct(p) => {
+                self.space();
+                self.out.push(p.as_char());
+                if p.spacing() == Spacing::Joint {
+                    self.glued = true;
+                } else if p.as_char() == ';' {
+                    self.newline();
+                }
+            }
+            TokenTree::Ident(i) => {
+                self.space();
+                self.out.push_str(&i.to_string());
+            }
+            TokenTree::Literal(l) => {
+                self.space();
+                self.out.push_str(&l.to_string());
+            }
+        }
+    }
+}
+
+/// Whether an invisible group's tokens are an expression of several tokens,
+/// whose precedence the group kept.
+fn needs_parentheses(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().nth(1).is_some() && syn::parse2::<syn::Expr>(tokens.clone()).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+    use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+    use quote::quote;
+
+    #[test]
+    fn text_reads_back_as_the_same_tokens() {
+        let tokens = quote! {
+            #[inline] pub fn f<'a>(x: &'a [u64], n: u32) -> u64 {
+                let s = "a \" b"; let c = 'c'; x.iter().map(|v| v >> n).sum::<u64>() + ::core::primitive::u64::MAX
+            }
+        };
+        let text = render(&tokens);
+        assert!(text.contains("&'a [u64]"), "{text}");
+        assert!(text.contains("::core::primitive::u64::MAX"), "{text}");
+        assert!(text.contains("-> u64"), "{text}");
+        let back: TokenStream = text.parse().unwrap();
+        assert_eq!(back.to_string(), tokens.to_string());
+    }
+
+    #[test]
+    fn invisible_groups_keep_their_precedence() {
+        let sum = Group::new(Delimiter::None, quote!(a + b));
+        let one = Group::new(Delimiter::None, quote!(a));
+        let tokens: TokenStream = [
+            TokenTree::from(proc_macro2::Literal::u32_unsuffixed(2)),
+            quote!(*).into_iter().next().unwrap(),
+            TokenTree::Group(sum),
+            quote!(-).into_iter().next().unwrap(),
+            TokenTree::Group(one),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(render(&tokens), "2 * (a + b) - a");
+    }
+}

@@ -1,0 +1,369 @@
+//! The one text of a run-time function's isolated module. The macro builds
+//! it once, as tokens; the static expansion emits those tokens (with the
+//! user's spans), and their rendering is what the runtime compiles for
+//! other values, filling only the holes:
+//!
+//! ```text
+//! module   #![no_implicit_prelude] + std/core imports, the argument block
+//!          `__Args` (#[repr(C)], one field per parameter that is not
+//!          specialized), the layout probes `__LAYOUT`, the generic fn
+//! variant  one function per value, the values bound first   holes: name, values
+//! entry    the library's `extern "C"` entry (text only)      holes: symbol, name
+//! ```
+//!
+//! The template of a variant is rendered from the same function that makes
+//! the static variants, with placeholders where the values go, so the two
+//! cannot drift apart.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{ToTokens, format_ident, quote};
+use syn::{FnArg, ReturnType, Type};
+
+use super::super::types::erase_lifetimes;
+use super::parts::Parts;
+use super::printer::render;
+use staged_build::store::Hash32;
+
+/// A piece of a template.
+enum Piece {
+    Text(String),
+    Value(usize),
+    Name,
+    Symbol,
+}
+
+/// The module's text and templates, and the static module made of them.
+pub(super) struct OneText {
+    /// The module's tokens, up to the variants.
+    module: TokenStream,
+    /// Its text.
+    module_text: String,
+    variant: Vec<Piece>,
+    entry: Vec<Piece>,
+}
+
+impl OneText {
+    pub(super) fn new(p: &Parts) -> Self {
+        let module = module(p);
+        let module_text = render(&module);
+        // Placeholders no user text can hold: derived from the text itself.
+        let salt = &Hash32::of_bytes(module_text.as_bytes()).to_string()[..12];
+        let name_hole = format_ident!("__staged_hole_{}_name", salt);
+        let value_holes: Vec<Ident> = (0..p.specs().len())
+            .map(|i| format_ident!("__staged_hole_{}_value{}", salt, i))
+            .collect();
+        let holes: Vec<TokenStream> = value_holes.iter().map(ToTokens::to_token_stream).collect();
+        let variant_text = render(&variant(p, &name_hole, &holes));
+        let mut marks = vec![(name_hole.to_string(), Piece::Name)];
+        marks.extend(
+            value_holes
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.to_string(), Piece::Value(i))),
+        );
+        let variant = split(&variant_text, &marks);
+        let entry = entry(p);
+        Self {
+            module,
+            module_text,
+            variant,
+            entry,
+        }
+    }
+
+    /// `pub mod __staged { <module> <one variant per static value> }`.
+    pub(super) fn static_module(&self, p: &Parts, names: &[Ident]) -> TokenStream {
+        let module = &self.module;
+        let variants = names.iter().zip(&p.plan.combos).map(|(name, combo)| {
+            let values: Vec<TokenStream> = combo.iter().map(|l| l.expr()).collect();
+            variant(p, name, &values)
+        });
+        quote! {
+            #[doc(hidden)]
+            pub mod __staged {
+                #module
+                #(#variants)*
+            }
+        }
+    }
+
+    /// The `FnSource` of the function, for the runtime.
+    pub(super) fn fn_source(&self, p: &Parts) -> TokenStream {
+        let name = p.name.to_string();
+        let module = &self.module_text;
+        let variant = pieces(&self.variant);
+        let entry = pieces(&self.entry);
+        let edition = crate::edition::current();
+        let fingerprint = {
+            let mut parts: Vec<&[u8]> = vec![module.as_bytes(), edition.as_bytes()];
+            let texts: Vec<String> = self
+                .variant
+                .iter()
+                .chain(&self.entry)
+                .map(describe)
+                .collect();
+            parts.extend(texts.iter().map(String::as_bytes));
+            Hash32::of_parts(parts).to_string()
+        };
+        let overflow_checks = match crate::build_flags::current().overflow_checks {
+            Some(on) => quote!(#on),
+            None => quote!(::core::cfg!(debug_assertions)),
+        };
+        quote! {
+            ::staged::__private::FnSource {
+                name: #name,
+                path: ::core::concat!(::core::module_path!(), "::", #name),
+                module: #module,
+                variant: &[#(#variant),*],
+                entry: &[#(#entry),*],
+                layout: &__staged::__LAYOUT,
+                edition: #edition,
+                debug_assertions: ::core::cfg!(debug_assertions),
+                overflow_checks: #overflow_checks,
+                fingerprint: #fingerprint,
+            }
+        }
+    }
+}
+
+fn describe(piece: &Piece) -> String {
+    match piece {
+        Piece::Text(t) => t.clone(),
+        Piece::Value(i) => format!("{{value {i}}}"),
+        Piece::Name => "{name}".to_owned(),
+        Piece::Symbol => "{symbol}".to_owned(),
+    }
+}
+
+fn pieces(pieces: &[Piece]) -> Vec<TokenStream> {
+    pieces
+        .iter()
+        .map(|piece| match piece {
+            Piece::Text(t) => quote!(::staged::__private::Piece::Text(#t)),
+            Piece::Value(i) => quote!(::staged::__private::Piece::Value(#i)),
+            Piece::Name => quote!(::staged::__private::Piece::Name),
+            Piece::Symbol => quote!(::staged::__private::Piece::Symbol),
+        })
+        .collect()
+}
+
+/// Cuts `text` at each occurrence of the marks.
+fn split(text: &str, marks: &[(String, Piece)]) -> Vec<Piece> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    loop {
+        let next = marks
+            .iter()
+            .filter_map(|(mark, piece)| rest.find(mark.as_str()).map(|at| (at, mark, piece)))
+            .min_by_key(|(at, _, _)| *at);
+        let Some((at, mark, piece)) = next else {
+            out.push(Piece::Text(rest.to_owned()));
+            return out;
+        };
+        out.push(Piece::Text(rest[..at].to_owned()));
+        out.push(match piece {
+            Piece::Value(i) => Piece::Value(*i),
+            Piece::Name => Piece::Name,
+            Piece::Symbol => Piece::Symbol,
+            Piece::Text(_) => unreachable!("marks are holes"),
+        });
+        rest = &rest[at + mark.len()..];
+    }
+}
+
+/// The module's items up to the variants.
+fn module(p: &Parts) -> TokenStream {
+    let edition = crate::edition::current();
+    let prelude = format_ident!("rust_{}", edition);
+    // Output macros go through the host (the library routes them, the
+    // static build takes std's); edition 2015 cannot import macros by path.
+    let io = (edition != "2015").then(|| {
+        quote! {
+            #[allow(unused_imports)]
+            use super::__staged_io::{eprint, eprintln, print, println};
+        }
+    });
+    let args = args_block(p);
+    let (probes, count) = layout_probes(p);
+    let generic_fn = p.generic_fn(quote!(pub), p.name);
+    quote! {
+        #![no_implicit_prelude]
+        #[allow(unused_imports)]
+        use ::std::prelude::#prelude::*;
+        #[allow(unused_imports)]
+        use ::std;
+        #[allow(unused_imports)]
+        use ::core;
+        #io
+        #args
+        #[doc(hidden)]
+        pub const __LAYOUT: [usize; #count] = [#(#probes),*];
+        #generic_fn
+    }
+}
+
+/// A lifetime for each elided one of the parameters that are not
+/// specialized, and the lifetimes the block must declare.
+fn field_types(p: &Parts) -> (Vec<(Ident, Type)>, Vec<syn::Lifetime>) {
+    let mut lifetimes: Vec<syn::Lifetime> = Vec::new();
+    let mut fields = Vec::new();
+    for (i, (input, name)) in p.rest.iter().enumerate() {
+        let FnArg::Typed(t) = input else { continue };
+        let named = syn::Lifetime::new(&format!("'__staged_l{i}"), Span::call_site());
+        let ty = super::super::types::name_elided(&t.ty, &named);
+        for l in lifetimes_in(&ty) {
+            if l.ident != "static" && !lifetimes.contains(&l) {
+                lifetimes.push(l);
+            }
+        }
+        fields.push((name.clone(), ty));
+    }
+    (fields, lifetimes)
+}
+
+fn lifetimes_in(ty: &Type) -> Vec<syn::Lifetime> {
+    struct Collect(Vec<syn::Lifetime>);
+    impl<'ast> syn::visit::Visit<'ast> for Collect {
+        fn visit_lifetime(&mut self, l: &'ast syn::Lifetime) {
+            self.0.push(l.clone());
+        }
+    }
+    let mut c = Collect(Vec::new());
+    syn::visit::Visit::visit_type(&mut c, ty);
+    c.0
+}
+
+/// `#[repr(C)] pub struct __Args<'a, ..> { pub x: u64, .. }`: the arguments
+/// that cross into a library, in a block whose layout both sides compute
+/// from this one declaration.
+fn args_block(p: &Parts) -> TokenStream {
+    let (fields, lifetimes) = field_types(p);
+    let names = fields.iter().map(|(n, _)| n);
+    let types = fields.iter().map(|(_, t)| t);
+    quote! {
+        #[doc(hidden)]
+        #[repr(C)]
+        pub struct __Args<#(#lifetimes),*> {
+            #(pub #names: #types,)*
+        }
+    }
+}
+
+/// The block's type with every lifetime `'static`, for the probes.
+fn args_static(p: &Parts) -> TokenStream {
+    let (_, lifetimes) = field_types(p);
+    let statics = lifetimes.iter().map(|_| quote!('static));
+    quote!(__Args<#(#statics),*>)
+}
+
+/// Sizes, alignments and field offsets of the argument block, its fields
+/// and the result, recursively through tuples, arrays and references: what
+/// the caller and the library must agree on.
+fn layout_probes(p: &Parts) -> (Vec<TokenStream>, usize) {
+    let fixed = syn::Lifetime::new("'static", Span::call_site());
+    let mut out = Vec::new();
+    let args = args_static(p);
+    out.push(quote!(::core::mem::size_of::<#args>()));
+    out.push(quote!(::core::mem::align_of::<#args>()));
+    let (fields, _) = field_types(p);
+    for (name, _) in &fields {
+        out.push(quote!(::core::mem::offset_of!(#args, #name)));
+    }
+    for (_, ty) in &fields {
+        probe(&erase_lifetimes(ty, &fixed), &mut out);
+    }
+    let unit: Type = syn::parse_quote!(());
+    let ret = match &p.func.sig.output {
+        ReturnType::Default => unit,
+        ReturnType::Type(_, ty) => erase_lifetimes(ty, &fixed),
+    };
+    probe(&ret, &mut out);
+    let count = out.len();
+    (out, count)
+}
+
+fn probe(ty: &Type, out: &mut Vec<TokenStream>) {
+    match ty {
+        Type::Group(g) => return probe(&g.elem, out),
+        Type::Paren(p) => return probe(&p.elem, out),
+        _ => {}
+    }
+    out.push(quote!(::core::mem::size_of::<#ty>()));
+    out.push(quote!(::core::mem::align_of::<#ty>()));
+    match ty {
+        Type::Tuple(t) => {
+            for (i, elem) in t.elems.iter().enumerate() {
+                let index = syn::Index::from(i);
+                out.push(quote!(::core::mem::offset_of!(#ty, #index)));
+                probe(elem, out);
+            }
+        }
+        Type::Array(a) => probe(&a.elem, out),
+        Type::Reference(r) => match &*r.elem {
+            Type::Slice(s) => probe(&s.elem, out),
+            Type::Path(path) if path.path.is_ident("str") => {}
+            elem => probe(elem, out),
+        },
+        _ => {}
+    }
+}
+
+/// One variant: the function's body with `values` bound to the specialized
+/// parameters, under `name`.
+fn variant(p: &Parts, name: &impl ToTokens, values: &[TokenStream]) -> TokenStream {
+    let sig = &p.func.sig;
+    let (asyncness, safety) = (&sig.asyncness, &sig.safety);
+    let generics = &sig.generics;
+    let where_clause = &generics.where_clause;
+    let output = &sig.output;
+    let inputs = p.rest.iter().map(|(input, _)| input);
+    let body_attrs = &p.body_attrs;
+    let bindings = p.specs().iter().zip(values).map(|(spec, value)| {
+        let (ident, mutability, ty) = (&spec.ident, &spec.mutability, &spec.ty);
+        quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
+    });
+    let stmts = &p.stmts;
+    quote! {
+        #(#body_attrs)*
+        #[doc(hidden)]
+        #[inline]
+        #[allow(unused_variables, unused_mut, unused_assignments, clippy::all)]
+        pub #asyncness #safety fn #name #generics (#(#inputs),*) #output #where_clause {
+            #(#bindings)*
+            #stmts
+        }
+    }
+}
+
+/// The `extern "C"` entry of one variant, as text (it is only compiled in
+/// the library): it moves the argument block out of the host's memory,
+/// calls the variant inside the library's `catch_unwind` and writes the
+/// result or reports the panic.
+fn entry(p: &Parts) -> Vec<Piece> {
+    let args: Vec<String> = p.rest.iter().map(|(_, n)| format!("__a.{n}")).collect();
+    let (call_head, call_tail, unsafe_note) = if p.is_unsafe() {
+        (
+            "unsafe { ",
+            " }",
+            "\n    // SAFETY (of the call): the caller of the dispatcher upheld the\n    // contract of this `unsafe fn`, which the variant shares.",
+        )
+    } else {
+        ("", "", "")
+    };
+    vec![
+        Piece::Text("#[unsafe(no_mangle)]\npub unsafe extern \"C\" fn ".to_owned()),
+        Piece::Symbol,
+        Piece::Text(format!(
+            "(args: *mut u8, out: *mut u8, slot: *const __StagedPanicSlot) -> u32 {{\n    \
+             // SAFETY: the host passes an `__Args` block it built from the same\n    \
+             // declaration (the loader compared the layout probes before this\n    \
+             // library was loaded) and gives up ownership of it.\n    \
+             let __a: __staged::__Args = unsafe {{ ::core::ptr::read(args.cast()) }};{unsafe_note}\n    \
+             // SAFETY: `out` has room for the result and `slot` is the host's,\n    \
+             // as above.\n    \
+             unsafe {{ __staged_run(out.cast(), slot, move || {call_head}__staged::"
+        )),
+        Piece::Name,
+        Piece::Text(format!("({}){call_tail}) }}\n}}\n", args.join(", "))),
+    ]
+}

@@ -1,0 +1,140 @@
+// The library's side of the entry protocol, written by staged-runtime into
+// every run-time library (codegen/mod.rs). It must compile in every edition
+// from 2018 on; it is not compiled as part of staged-runtime itself.
+
+/// `print!`, `println!`, `eprint!` and `eprintln!` of the variants: the text
+/// goes through the host's own stdout and stderr, so it is buffered, ordered
+/// and flushed with the host's output instead of sitting in this library's
+/// copy of std.
+#[doc(hidden)]
+pub mod __staged_io {
+    macro_rules! print {
+        ($($t:tt)*) => { $crate::__staged_io::write(1, ::std::format!($($t)*)) };
+    }
+    macro_rules! println {
+        () => { $crate::__staged_io::write(1, ::std::string::String::from("\n")) };
+        ($($t:tt)*) => { $crate::__staged_io::write_line(1, ::std::format!($($t)*)) };
+    }
+    macro_rules! eprint {
+        ($($t:tt)*) => { $crate::__staged_io::write(2, ::std::format!($($t)*)) };
+    }
+    macro_rules! eprintln {
+        () => { $crate::__staged_io::write(2, ::std::string::String::from("\n")) };
+        ($($t:tt)*) => { $crate::__staged_io::write_line(2, ::std::format!($($t)*)) };
+    }
+    pub(crate) use {eprint, eprintln, print, println};
+
+    pub(crate) static HOST: ::core::sync::atomic::AtomicPtr<super::__StagedHost> =
+        ::core::sync::atomic::AtomicPtr::new(::core::ptr::null_mut());
+
+    pub fn write_line(stream: u32, mut text: ::std::string::String) {
+        text.push('\n');
+        write(stream, text);
+    }
+
+    pub fn write(stream: u32, text: ::std::string::String) {
+        let host = HOST.load(::core::sync::atomic::Ordering::Acquire);
+        if host.is_null() {
+            let _ = match stream {
+                1 => ::std::io::Write::write_all(&mut ::std::io::stdout(), text.as_bytes()),
+                _ => ::std::io::Write::write_all(&mut ::std::io::stderr(), text.as_bytes()),
+            };
+            return;
+        }
+        // SAFETY: `host` was set by `__staged_init` to the host's table, a
+        // static of the host program, and `text` is valid for its length.
+        let status = unsafe { ((*host).write)(stream, text.as_ptr(), text.len()) };
+        if status != 0 {
+            ::core::panic!(
+                "failed printing to {}",
+                if stream == 1 { "stdout" } else { "stderr" }
+            );
+        }
+    }
+}
+
+/// What the host lends the library: its own output streams.
+#[repr(C)]
+pub struct __StagedHost {
+    write: unsafe extern "C" fn(u32, *const u8, usize) -> u32,
+}
+
+/// Where an entry hands a panic back: `kind` 0 for a `&'static str` (the
+/// pointer stays valid: the library is never unloaded), 1 for a `String`
+/// (copied before the call returns), 2 for any other payload.
+#[repr(C)]
+pub struct __StagedPanicSlot {
+    ctx: *mut ::core::ffi::c_void,
+    write: unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, *const u8, usize),
+}
+
+/// Called once by the loader, before any entry: the host raises every
+/// panic again with its payload, so this library's own hook stays silent;
+/// output goes through the host; what the body wrote to this library's own
+/// stdout directly is flushed when the process exits.
+///
+/// # Safety
+///
+/// `host` points to a table that lives as long as the process.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn __staged_init(host: *const __StagedHost) {
+    ::std::panic::set_hook(::std::boxed::Box::new(|_| {}));
+    __staged_io::HOST.store(host as *mut __StagedHost, ::core::sync::atomic::Ordering::Release);
+    unsafe extern "C" {
+        fn atexit(f: extern "C" fn()) -> i32;
+    }
+    extern "C" fn flush() {
+        let _ = ::std::io::Write::flush(&mut ::std::io::stdout());
+    }
+    // SAFETY: `atexit` has no preconditions; `flush` only uses this
+    // library's std, which is torn down after the atexit handlers ran.
+    unsafe {
+        atexit(flush);
+    }
+}
+
+/// Runs a variant inside `catch_unwind`: writes its result to `out` and
+/// returns 0, or reports its panic to `slot` and returns 1.
+///
+/// # Safety
+///
+/// `out` has room for an `R`; `slot` points to the host's slot.
+#[inline(always)]
+pub unsafe fn __staged_run<R, F: ::core::ops::FnOnce() -> R>(
+    out: *mut R,
+    slot: *const __StagedPanicSlot,
+    f: F,
+) -> u32 {
+    match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(f)) {
+        ::core::result::Result::Ok(r) => {
+            // SAFETY: the caller's contract.
+            unsafe { out.write(r) };
+            0
+        }
+        ::core::result::Result::Err(payload) => {
+            // SAFETY: the caller's contract.
+            unsafe { __staged_report(slot, &*payload) };
+            1
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn __staged_report(
+    slot: *const __StagedPanicSlot,
+    payload: &(dyn ::core::any::Any + ::core::marker::Send),
+) {
+    // SAFETY: the host's slot outlives the call.
+    let slot = unsafe { &*slot };
+    let (kind, ptr, len) = if let ::core::option::Option::Some(s) = payload.downcast_ref::<&'static str>() {
+        (0, s.as_ptr(), s.len())
+    } else if let ::core::option::Option::Some(s) = payload.downcast_ref::<::std::string::String>() {
+        (1, s.as_ptr(), s.len())
+    } else {
+        (2, ::core::ptr::null(), 0)
+    };
+    // SAFETY: `ptr` is valid for `len` bytes for the duration of the call
+    // (and for good, for a `&'static str` of a library never unloaded).
+    unsafe { (slot.write)(slot.ctx, kind, ptr, len) };
+}

@@ -1,0 +1,192 @@
+//! What a library says about itself, read from its bytes before it is
+//! loaded: loading runs its initializers, so every check happens on the
+//! verified bytes first, and the loaded library is then checked to be the
+//! one that was read.
+//!
+//! The generated source holds one `#[repr(C)]` static of plain integers in
+//! its own section, `.staged_facts`, with no pointers (so no relocations:
+//! the bytes in the file are the bytes in memory), host-endian:
+//!
+//! ```text
+//! magic     [u8; 8]          "STAGEDF1"
+//! abi       u64              the entry protocol
+//! built_for [u8; 32]         toolchain, target, CPU and flags
+//! layout    u64 n, [u64; n]  layout probes of arguments and result
+//! features  u64 n, [u64; n]  one 0/1 per feature of `cpu::FEATURES`
+//! keys      u64 n, [[u8; 32]; n]  the cache key served by each entry
+//! ```
+
+use std::fmt::Write as _;
+
+use staged_build::store::Hash32;
+
+/// Name of the section, and of the exported static, that hold the facts.
+pub(crate) const SECTION: &str = ".staged_facts";
+pub(crate) const SYMBOL: &str = "__STAGED_FACTS";
+const MAGIC: &[u8; 8] = b"STAGEDF1";
+
+/// What a library says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Facts {
+    pub(crate) abi: u64,
+    pub(crate) built_for: Hash32,
+    pub(crate) layout: Vec<u64>,
+    pub(crate) features: Vec<u64>,
+    pub(crate) keys: Vec<Hash32>,
+}
+
+/// The source of the facts static of a library with entries for `keys`.
+/// `layout` is an expression of type `[usize; N]` evaluated in the library.
+pub(crate) fn source(
+    abi: u64,
+    built_for: &Hash32,
+    layout: &str,
+    layout_len: usize,
+    keys: &[Hash32],
+) -> String {
+    let features = crate::cpu::FEATURES.len();
+    let bytes = |h: &Hash32| {
+        let parts: Vec<String> = h.0.iter().map(|b| format!("{b}u8")).collect();
+        format!("[{}]", parts.join(", "))
+    };
+    let keys_src: Vec<String> = keys.iter().map(bytes).collect();
+    let probes: Vec<String> = (0..layout_len)
+        .map(|i| format!("{layout}[{i}] as u64"))
+        .collect();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "#[repr(C)]
+pub struct __StagedFacts {{
+    magic: [u8; 8],
+    abi: u64,
+    built_for: [u8; 32],
+    nlayout: u64,
+    layout: [u64; {layout_len}],
+    nfeatures: u64,
+    features: [u64; {features}],
+    nkeys: u64,
+    keys: [[u8; 32]; {nkeys}],
+}}
+
+#[unsafe(no_mangle)]
+#[unsafe(link_section = \"{SECTION}\")]
+pub static {SYMBOL}: __StagedFacts = __StagedFacts {{
+    magic: *b\"STAGEDF1\",
+    abi: {abi},
+    built_for: {built_for},
+    nlayout: {layout_len},
+    layout: [{probes}],
+    nfeatures: {features},
+    features: {flags},
+    nkeys: {nkeys},
+    keys: [{keys}],
+}};
+",
+        nkeys = keys.len(),
+        built_for = bytes(built_for),
+        probes = probes.join(", "),
+        flags = crate::cpu::feature_flags_source(),
+        keys = keys_src.join(", "),
+    );
+    out
+}
+
+/// The facts section of the ELF object `bytes`, if it has one.
+pub(crate) fn section(bytes: &[u8]) -> Option<&[u8]> {
+    use object::{Object, ObjectSection};
+    let file = object::File::parse(bytes).ok()?;
+    file.section_by_name(SECTION)?.data().ok()
+}
+
+impl Facts {
+    /// Reads facts as [`source`] lays them out; `None` if they are not.
+    pub(crate) fn parse(bytes: &[u8]) -> Option<Self> {
+        let mut r = Reader { bytes };
+        if r.take(8)? != MAGIC {
+            return None;
+        }
+        let abi = r.u64()?;
+        let built_for = r.hash()?;
+        let n = r.len()?;
+        let layout = (0..n).map(|_| r.u64()).collect::<Option<_>>()?;
+        let n = r.len()?;
+        let features = (0..n).map(|_| r.u64()).collect::<Option<_>>()?;
+        let n = r.len()?;
+        let keys = (0..n).map(|_| r.hash()).collect::<Option<_>>()?;
+        Some(Self {
+            abi,
+            built_for,
+            layout,
+            features,
+            keys,
+        })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if self.bytes.len() < n {
+            return None;
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Some(head)
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_ne_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    /// A count, which cannot exceed what is left to read.
+    fn len(&mut self) -> Option<usize> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        (n <= self.bytes.len()).then_some(n)
+    }
+
+    fn hash(&mut self) -> Option<Hash32> {
+        Some(Hash32(self.take(32)?.try_into().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(f: &Facts) -> Vec<u8> {
+        let mut out = MAGIC.to_vec();
+        out.extend(f.abi.to_ne_bytes());
+        out.extend(f.built_for.0);
+        for list in [&f.layout, &f.features] {
+            out.extend((list.len() as u64).to_ne_bytes());
+            list.iter().for_each(|v| out.extend(v.to_ne_bytes()));
+        }
+        out.extend((f.keys.len() as u64).to_ne_bytes());
+        f.keys.iter().for_each(|k| out.extend(k.0));
+        out
+    }
+
+    #[test]
+    fn facts_round_trip_and_refuse_garbage() {
+        let facts = Facts {
+            abi: 3,
+            built_for: Hash32::of_bytes(b"t"),
+            layout: vec![8, 8, 0],
+            features: vec![1, 0, 1],
+            keys: vec![Hash32::of_bytes(b"a"), Hash32::of_bytes(b"b")],
+        };
+        let bytes = encode(&facts);
+        assert_eq!(Facts::parse(&bytes), Some(facts));
+        assert_eq!(Facts::parse(&bytes[..bytes.len() - 1]), None);
+        assert_eq!(Facts::parse(b"STAGEDF0"), None);
+        let mut huge = MAGIC.to_vec();
+        huge.extend(3u64.to_ne_bytes());
+        huge.extend([0u8; 32]);
+        huge.extend(u64::MAX.to_ne_bytes());
+        assert_eq!(Facts::parse(&huge), None);
+    }
+}
