@@ -388,7 +388,11 @@ impl Bake for bool {
 
 impl Bake for f32 {
     fn bake(&self, out: &mut String) {
-        let _ = write!(out, "f32::from_bits({:#010x}u32)", self.to_bits());
+        let _ = write!(
+            out,
+            "::core::primitive::f32::from_bits({:#010x}u32)",
+            self.to_bits()
+        );
     }
 
     fn plain() -> Option<Plain> {
@@ -406,7 +410,11 @@ impl Bake for f32 {
 
 impl Bake for f64 {
     fn bake(&self, out: &mut String) {
-        let _ = write!(out, "f64::from_bits({:#018x}u64)", self.to_bits());
+        let _ = write!(
+            out,
+            "::core::primitive::f64::from_bits({:#018x}u64)",
+            self.to_bits()
+        );
     }
 
     fn plain() -> Option<Plain> {
@@ -738,14 +746,17 @@ mod tests {
 
     #[test]
     fn floats_are_bit_exact() {
-        assert_eq!(1.0f32.to_literal(), "f32::from_bits(0x3f800000u32)");
+        assert_eq!(
+            1.0f32.to_literal(),
+            "::core::primitive::f32::from_bits(0x3f800000u32)"
+        );
         assert_eq!(
             f64::from_bits(0x7ff8_0000_0000_0001).to_literal(),
-            "f64::from_bits(0x7ff8000000000001u64)"
+            "::core::primitive::f64::from_bits(0x7ff8000000000001u64)"
         );
         assert_eq!(
             f64::MIN_POSITIVE.to_literal(),
-            "f64::from_bits(0x0010000000000000u64)"
+            "::core::primitive::f64::from_bits(0x0010000000000000u64)"
         );
     }
 

@@ -311,7 +311,7 @@ mod tests {
              \n#[doc = \"A table.\"]\npub static CRC: [u32; 2] = [1u32, 2u32];\n\
              \npub(crate) const NAMES: &'static [&'static str] = &[\"a\"];\n\
              \n#[unsafe(no_mangle)]\nstatic PAIR: (::core::option::Option<f64>, char, ) = \
-             (::core::option::Option::Some(f64::from_bits(0x3ff8000000000000u64)), 'x', );\n"
+             (::core::option::Option::Some(::core::primitive::f64::from_bits(0x3ff8000000000000u64)), 'x', );\n"
         );
     }
 

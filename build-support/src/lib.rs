@@ -7,7 +7,7 @@
 //!
 //! assert_eq!(7u32.to_literal(), "7u32");
 //! assert_eq!("say \"hi\"\n".to_literal(), r#""say \"hi\"\n""#);
-//! assert_eq!((-0.0f64).to_literal(), "f64::from_bits(0x8000000000000000u64)");
+//! assert_eq!((-0.0f64).to_literal(), "::core::primitive::f64::from_bits(0x8000000000000000u64)");
 //! ```
 
 pub mod bake;

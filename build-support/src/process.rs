@@ -425,6 +425,9 @@ impl Drain {
                             Err(_) => break,
                         }
                     }
+                    // Closed before saying so: once the run returns, no
+                    // descriptor of it is left open.
+                    drop(pipe);
                     let _ = tx.send(());
                 });
             }

@@ -109,11 +109,11 @@ impl Config {
         if let Some(v) = var("STAGED_RUSTFLAGS") {
             c.rustflags = v.split_whitespace().map(str::to_owned).collect();
         }
-        if let Some(n) = c.number("STAGED_THRESHOLD") {
-            c = c.threshold(u32::try_from(n).unwrap_or(u32::MAX));
+        if let Some(n) = c.number("STAGED_THRESHOLD", 1, THRESHOLD_LIMIT.into()) {
+            c.threshold = u32::try_from(n).unwrap_or(THRESHOLD_LIMIT);
         }
-        if let Some(n) = c.number("STAGED_MAX_VARIANTS") {
-            c = c.max_variants(usize::try_from(n).unwrap_or(usize::MAX));
+        if let Some(n) = c.number("STAGED_MAX_VARIANTS", 0, MAX_VARIANTS_LIMIT as u128) {
+            c.max_variants = usize::try_from(n).unwrap_or(MAX_VARIANTS_LIMIT);
         }
         c
     }
@@ -125,24 +125,28 @@ impl Config {
         }
     }
 
-    /// The whole number in `name`, if it is one (negative ones and ones too
-    /// large for any setting read as 0 and `u128::MAX`, to be clamped).
-    fn number(&mut self, name: &str) -> Option<u128> {
+    /// The whole number in `name`, clamped to `min..=max` with a warning;
+    /// `None`, with a warning, when it is not a number.
+    fn number(&mut self, name: &str, min: u128, max: u128) -> Option<u128> {
         let v = var(name)?;
         let t = v.trim();
-        if let Ok(n) = t.parse::<u128>() {
-            return Some(n);
+        let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
+        let n = if digits(t) {
+            // Too large even for u128: as large as can be.
+            t.parse::<u128>().unwrap_or(u128::MAX)
+        } else if t.strip_prefix('-').is_some_and(digits) {
+            0
+        } else {
+            self.warn(format!("{name}={v:?} is not a number; using the default"));
+            return None;
+        };
+        let clamped = n.clamp(min, max);
+        if clamped != n || t.starts_with('-') {
+            self.warn(format!(
+                "{name}={t} is out of range ({min} to {max}); using {clamped}"
+            ));
         }
-        if t.strip_prefix('-')
-            .is_some_and(|d| d.parse::<u128>().is_ok())
-        {
-            return Some(0);
-        }
-        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
-            return Some(u128::MAX);
-        }
-        self.warn(format!("{name}={v:?} is not a number; using the default"));
-        None
+        Some(clamped)
     }
 
     /// Sets the [`Mode`].

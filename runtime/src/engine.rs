@@ -20,6 +20,18 @@ use crate::{Error, cpu, permits, rustflags};
 const SOURCE: &str = "variant.rs";
 const OUTPUT: &str = "libvariant.so";
 
+/// The disk cache of `config`, or why there is none.
+fn open_store(config: &Config) -> Result<Store, Error> {
+    let store = match &config.cache_dir {
+        Some(dir) => Store::open(dir).map_err(Error::from),
+        None => Err(Error::NoCacheDir),
+    };
+    if let Err(e) = &store {
+        log::warn!("staged: run-time variants are disabled: {e}");
+    }
+    store
+}
+
 /// The toolchain that built this crate, recorded by `build.rs`.
 pub mod toolchain {
     include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
@@ -46,7 +58,9 @@ pub(crate) fn current() -> Arc<Engine> {
 
 pub(crate) struct Engine {
     config: Arc<Config>,
-    store: Result<Store, Error>,
+    /// The disk cache, or why there is none; opened again when the host
+    /// closed its handles.
+    store: Mutex<Result<Store, Error>>,
     /// The extra flags, or why they are refused.
     flags: Result<(), Error>,
     rustc: OnceLock<Result<Rustc, Error>>,
@@ -72,13 +86,7 @@ const LOCK_SLACK: Duration = Duration::from_secs(10);
 
 impl Engine {
     fn new(config: Arc<Config>) -> Self {
-        let store = match &config.cache_dir {
-            Some(dir) => Store::open(dir).map_err(Error::from),
-            None => Err(Error::NoCacheDir),
-        };
-        if let Err(e) = &store {
-            log::warn!("staged: run-time variants are disabled: {e}");
-        }
+        let store = open_store(&config);
         let flags = rustflags::check(&config.rustflags);
         if let Err(e) = &flags {
             log::warn!("staged: run-time variants are disabled: {e}");
@@ -103,11 +111,24 @@ impl Engine {
         let built_for = Hash32::of_parts(parts);
         Self {
             config,
-            store,
+            store: Mutex::new(store),
             flags,
             rustc: OnceLock::new(),
             built_for,
         }
+    }
+
+    /// The disk cache, opened again (and so checked again, from `/`) if
+    /// the host closed or replaced its handles.
+    fn store(&self) -> Result<Store, Error> {
+        let mut slot = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(store) = &*slot
+            && let Err(e) = store.verify()
+        {
+            log::warn!("staged: opening the disk cache again: {e}");
+            *slot = open_store(&self.config);
+        }
+        slot.clone()
     }
 
     /// The key of one value of a function in the disk cache.
@@ -139,10 +160,14 @@ impl Engine {
         repaired: &mut Vec<Error>,
     ) -> Vec<Outcome> {
         let fail_all = |e: &Error| values.iter().map(|_| Err(e.clone())).collect();
-        let store = match (&self.store, &self.flags) {
-            (Ok(store), Ok(())) => store,
-            (Err(e), _) | (_, Err(e)) => return fail_all(e),
+        if let Err(e) = &self.flags {
+            return fail_all(e);
+        }
+        let store = match self.store() {
+            Ok(store) => store,
+            Err(e) => return fail_all(&e),
         };
+        let store = &store;
         let expect = Expect {
             layout: source.layout,
             built_for: self.built_for,

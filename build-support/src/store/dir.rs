@@ -10,6 +10,7 @@
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Read, Write};
+use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -51,7 +52,9 @@ pub(crate) fn current_uid() -> u32 {
 /// An open, checked directory.
 #[derive(Debug)]
 pub(crate) struct Handle {
-    fd: OwnedFd,
+    /// Closed on drop only if it is still ours: a host that closed it may
+    /// have the number in use for something of its own.
+    fd: ManuallyDrop<OwnedFd>,
     path: PathBuf,
     /// Device and inode, to notice a descriptor that the host closed and
     /// that now names something else.
@@ -87,7 +90,7 @@ impl Handle {
         }
         check_private(&path, &stat, owners)?;
         Ok(Self {
-            fd,
+            fd: ManuallyDrop::new(fd),
             id: file_id(&stat),
             path,
             owners,
@@ -109,7 +112,7 @@ impl Handle {
     /// checked: a host that closes descriptors it does not own (daemons do)
     /// may have had the number reused for something else.
     pub(crate) fn verify(&self) -> Result<(), StoreError> {
-        match rustix::fs::fstat(&self.fd) {
+        match rustix::fs::fstat(&*self.fd) {
             Ok(stat) if file_id(&stat) == self.id => Ok(()),
             _ => Err(StoreError::unsafe_because(
                 &self.path,
@@ -122,13 +125,13 @@ impl Handle {
     pub(crate) fn subdir(&self, name: &str, create: bool) -> Result<Handle, StoreError> {
         let path = self.join(name);
         if create {
-            match rustix::fs::mkdirat(&self.fd, name, Mode::RWXU) {
+            match rustix::fs::mkdirat(&*self.fd, name, Mode::RWXU) {
                 Ok(()) | Err(Errno::EXIST) => {}
                 Err(e) => return Err(StoreError::io(&path, e)),
             }
         }
         let flags = base_flags() | OFlags::DIRECTORY | OFlags::RDONLY;
-        let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+        let fd = match rustix::fs::openat(&*self.fd, name, flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::LOOP | Errno::NOTDIR) => {
                 return Err(StoreError::unsafe_because(
@@ -147,7 +150,7 @@ impl Handle {
     pub(crate) fn open_file(&self, name: &str) -> Result<Option<(File, Stat)>, StoreError> {
         let path = self.join(name);
         let flags = base_flags() | OFlags::RDONLY;
-        let fd = match rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+        let fd = match rustix::fs::openat(&*self.fd, name, flags, Mode::empty()) {
             Ok(fd) => fd,
             Err(Errno::NOENT) => return Ok(None),
             Err(Errno::LOOP) => {
@@ -190,7 +193,7 @@ impl Handle {
     /// Whether `name` is a regular file of ours, without opening it.
     pub(crate) fn has_file(&self, name: &str) -> Result<bool, StoreError> {
         let path = self.join(name);
-        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+        match rustix::fs::statat(&*self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
             Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => {
                 check_private(&path, &stat, self.owners).map(|()| true)
             }
@@ -203,7 +206,7 @@ impl Handle {
     /// Creates the file `name`, which must not exist, for writing.
     pub(crate) fn create_new(&self, name: &str) -> Result<File, StoreError> {
         let flags = base_flags() | OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY;
-        rustix::fs::openat(&self.fd, name, flags, Mode::RUSR | Mode::WUSR)
+        rustix::fs::openat(&*self.fd, name, flags, Mode::RUSR | Mode::WUSR)
             .map(File::from)
             .map_err(|e| StoreError::io(&self.join(name), e))
     }
@@ -230,40 +233,42 @@ impl Handle {
 
     /// Renames `from` here to `to` in `target`, replacing what was there.
     pub(crate) fn rename(&self, from: &str, target: &Handle, to: &str) -> Result<(), StoreError> {
-        rustix::fs::renameat(&self.fd, from, &target.fd, to)
+        rustix::fs::renameat(&*self.fd, from, &*target.fd, to)
             .map_err(|e| StoreError::io(&target.join(to), e))
     }
 
     /// Removes the file `name`, if it is there.
     pub(crate) fn remove(&self, name: &str) {
-        let _ = rustix::fs::unlinkat(&self.fd, name, AtFlags::empty());
+        let _ = rustix::fs::unlinkat(&*self.fd, name, AtFlags::empty());
     }
 
     /// Removes `name` and, if it is a directory, everything in it, without
     /// following symlinks.
     pub(crate) fn remove_tree(&self, name: &str) {
-        if rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()).is_ok() {
+        if rustix::fs::unlinkat(&*self.fd, name, AtFlags::empty()).is_ok() {
             return;
         }
         let flags = base_flags() | OFlags::DIRECTORY | OFlags::RDONLY;
-        if let Ok(fd) = rustix::fs::openat(&self.fd, name, flags, Mode::empty()) {
+        if let Ok(fd) = rustix::fs::openat(&*self.fd, name, flags, Mode::empty())
+            && let Ok(stat) = rustix::fs::fstat(&fd)
+        {
             let inner = Handle {
-                fd,
+                fd: ManuallyDrop::new(fd),
                 path: self.join(name),
-                id: (0, 0),
+                id: file_id(&stat),
                 owners: self.owners,
             };
             for (entry, _) in inner.entries() {
                 inner.remove_tree(&entry);
             }
         }
-        let _ = rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR);
+        let _ = rustix::fs::unlinkat(&*self.fd, name, AtFlags::REMOVEDIR);
     }
 
     /// The names in this directory (but `.` and `..`), each with what
     /// `lstat` says of it; entries that vanish while listing are skipped.
     pub(crate) fn entries(&self) -> Vec<(String, Stat)> {
-        let Ok(mut dir) = rustix::fs::Dir::read_from(&self.fd) else {
+        let Ok(mut dir) = rustix::fs::Dir::read_from(&*self.fd) else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -273,7 +278,7 @@ impl Handle {
             if name == "." || name == ".." {
                 continue;
             }
-            if let Ok(stat) = rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            if let Ok(stat) = rustix::fs::statat(&*self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
                 out.push((name.to_owned(), stat));
             }
         }
@@ -282,7 +287,17 @@ impl Handle {
 
     /// The `stat` of `name` here, not following a symlink.
     pub(crate) fn stat(&self, name: &str) -> Option<Stat> {
-        rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW).ok()
+        rustix::fs::statat(&*self.fd, name, AtFlags::SYMLINK_NOFOLLOW).ok()
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        if self.verify().is_ok() {
+            // SAFETY: dropped once, here; the descriptor is still the one
+            // this handle opened.
+            unsafe { ManuallyDrop::drop(&mut self.fd) };
+        }
     }
 }
 

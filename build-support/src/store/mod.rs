@@ -36,7 +36,6 @@ mod hash;
 mod lock;
 mod walk;
 
-use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
@@ -69,7 +68,6 @@ pub struct VerifiedObject {
     pub bytes: Vec<u8>,
     /// The digest they hash to.
     pub digest: Hash32,
-    _file: File,
     store: Store,
 }
 
@@ -183,7 +181,15 @@ impl Store {
         self.inner.writable
     }
 
-    fn verify(&self) -> Result<(), StoreError> {
+    /// Checks that the store's handles still name the directories that
+    /// were checked: a host that closes descriptors it does not own (daemons
+    /// do, with `close_range`) may have had their numbers reused.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when a handle was closed or replaced; the
+    /// store must then be opened again.
+    pub fn verify(&self) -> Result<(), StoreError> {
         let i = &self.inner;
         i.root.verify()?;
         i.obj.verify()?;
@@ -272,7 +278,6 @@ impl Store {
         Ok(VerifiedObject {
             bytes,
             digest: *digest,
-            _file: file,
             store: self.clone(),
         })
     }
@@ -301,14 +306,13 @@ impl Store {
     /// regular file of ours.
     pub fn publish_object(&self, dir: &BuildDir, name: &str) -> Result<VerifiedObject, StoreError> {
         self.writable()?;
-        let (file, bytes) = dir.take_output(name)?;
+        let bytes = dir.take_output(name)?;
         let digest = Hash32::of_bytes(&bytes);
         dir.handle()
             .rename(name, &self.inner.obj, &object_name(&digest))?;
         Ok(VerifiedObject {
             bytes,
             digest,
-            _file: file,
             store: self.clone(),
         })
     }

@@ -19,7 +19,6 @@ const STD_MACROS: &[&str] = &[
     "cfg",
     "compile_error",
     "concat",
-    "dbg",
     "debug_assert",
     "debug_assert_eq",
     "debug_assert_ne",
@@ -46,7 +45,8 @@ const STD_MACROS: &[&str] = &[
     "macro_rules",
 ];
 
-/// Macros whose answer depends on where the source is compiled.
+/// Macros whose answer depends on where the source is compiled (`dbg!`
+/// prints the file and line it is in).
 const PLACE_MACROS: &[&str] = &[
     "include",
     "include_str",
@@ -57,6 +57,7 @@ const PLACE_MACROS: &[&str] = &[
     "line",
     "column",
     "module_path",
+    "dbg",
 ];
 
 /// Records an error for every token of `body` that could not be compiled, or
@@ -93,18 +94,29 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
                 }
             }
             TokenTree::Ident(ident) => {
-                if is_macro_call(next(1), next(2)) && !follows_path_sep(&tokens, i) {
-                    check_macro(ident, local_macros, errors);
+                if is_macro_call(next(1), next(2)) {
+                    if !follows_path_sep(&tokens, i) {
+                        check_macro(ident, local_macros, errors);
+                    } else if path_root(&tokens, i).is_some_and(|r| r == "std" || r == "core") {
+                        // `std::line!()`, `::core::module_path!()`: the
+                        // path does not change what the macro answers.
+                        check_place_macro(ident, errors);
+                    }
                 }
                 if (ident == "cfg" || ident == "cfg_attr")
                     && let Some(option) = foreign_cfg(ident == "cfg_attr", next(1), next(2))
                 {
-                    errors.at(
-                        &option,
-                        format_args!(
-                            "`{option}` can differ between this crate's build and the run-time build, so this `{ident}` could select different code there; {HINT}"
-                        ),
-                    );
+                    let why = why_foreign(&option.to_string());
+                    if why.is_empty() {
+                        errors.at(
+                            &option,
+                            format_args!(
+                                "`{option}` can differ between this crate's build and the run-time build, so this `{ident}` could select different code there; {HINT}"
+                            ),
+                        );
+                    } else {
+                        errors.at(&option, format_args!("{why} {HINT}"));
+                    }
                 }
             }
             _ => {}
@@ -114,7 +126,7 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
 
 fn check_path_root(ident: &Ident, errors: &mut Errors) {
     let name = ident.to_string();
-    if ["crate", "super", "self"].contains(&name.as_str()) {
+    if ["crate", "super", "self", "$crate"].contains(&name.as_str()) {
         errors.at(
             ident,
             format_args!(
@@ -126,6 +138,25 @@ fn check_path_root(ident: &Ident, errors: &mut Errors) {
 
 fn check_macro(ident: &Ident, local_macros: &[String], errors: &mut Errors) {
     let name = ident.to_string();
+    if local_macros.contains(&name) {
+        return;
+    }
+    if PLACE_MACROS.contains(&name.as_str()) {
+        check_place_macro(ident, errors);
+    } else if !STD_MACROS.contains(&name.as_str()) {
+        errors.at(
+            ident,
+            format_args!(
+                "macro `{name}!` is not available to a run-time specialized body, which can use the macros of `std` and those it defines itself; {HINT}"
+            ),
+        );
+    }
+}
+
+/// Reports `ident!` if it is a macro whose answer depends on where the
+/// source is compiled.
+fn check_place_macro(ident: &Ident, errors: &mut Errors) {
+    let name = ident.to_string();
     if PLACE_MACROS.contains(&name.as_str()) {
         errors.at(
             ident,
@@ -133,13 +164,22 @@ fn check_macro(ident: &Ident, local_macros: &[String], errors: &mut Errors) {
                 "`{name}!` would give a different answer in the run-time build, which compiles this body from another file and environment; {HINT}"
             ),
         );
-    } else if !STD_MACROS.contains(&name.as_str()) && !local_macros.contains(&name) {
-        errors.at(
-            ident,
-            format_args!(
-                "macro `{name}!` is not available to a run-time specialized body, which can use the macros of `std` and those it defines itself; {HINT}"
-            ),
-        );
+    }
+}
+
+/// The first segment of the path whose last segment is at `i`
+/// (`std` for `::std::io::stdout`).
+fn path_root(tokens: &[TokenTree], mut i: usize) -> Option<String> {
+    // Back over `segment ::`; a leading `::` has no segment before it.
+    while follows_path_sep(tokens, i)
+        && i >= 3
+        && matches!(tokens.get(i - 3), Some(TokenTree::Ident(_)))
+    {
+        i -= 3;
+    }
+    match &tokens[i] {
+        TokenTree::Ident(root) => Some(root.to_string()),
+        _ => None,
     }
 }
 
@@ -167,7 +207,9 @@ fn is_macro_call(bang: Option<&TokenTree>, args: Option<&TokenTree>) -> bool {
 }
 
 /// Configuration options that are the same in the run-time build: it
-/// targets the same platform and gets the crate's debug assertions.
+/// targets the same platform and gets the crate's debug assertions. Not
+/// `target_feature` (run-time builds target this machine's CPU, or
+/// `STAGED_TARGET_CPU`) and not `panic` (variants always unwind).
 const SHARED_CFGS: &[&str] = &[
     "target_arch",
     "target_os",
@@ -177,15 +219,27 @@ const SHARED_CFGS: &[&str] = &[
     "target_vendor",
     "target_endian",
     "target_pointer_width",
-    "target_feature",
     "target_has_atomic",
     "unix",
     "windows",
     "debug_assertions",
-    "panic",
     "true",
     "false",
 ];
+
+/// Why a `cfg` option can differ in the run-time build, where that is not
+/// the crate's own settings.
+fn why_foreign(option: &str) -> &'static str {
+    match option {
+        "target_feature" => {
+            "the run-time build targets the CPU it runs on (or STAGED_TARGET_CPU), so `target_feature` can differ there; detect features with `is_x86_feature_detected!` instead, which answers alike in both builds, or"
+        }
+        "panic" => {
+            "run-time variants are always built to unwind, so `panic` can differ there; a variant's panic reaches the caller as a panic either way, so"
+        }
+        _ => "",
+    }
+}
 
 /// The first option of a `cfg(...)`, `cfg!(...)` or `cfg_attr(..., ...)`
 /// predicate that the run-time build may not share, such as `feature` or
@@ -293,11 +347,40 @@ mod tests {
         assert!(found[2].contains("`feature` can differ"), "{found:?}");
     }
 
+    /// Spelled by path, a macro whose answer depends on the place is still
+    /// one (these slipped past the check).
+    #[test]
+    fn place_dependent_macros_are_rejected_however_spelled() {
+        let found = messages(
+            r#"let l = std::line!(); let m = ::core::module_path!(); let e = std::option_env!("X");
+               let s = ::std::include_str!("f"); let c = core::column!(); dbg!(l);
+               let ok = ::std::format!("{l}"); let v = std::vec![1];"#,
+        );
+        assert_eq!(found.len(), 6, "{found:?}");
+        for (f, name) in found.iter().zip([
+            "line",
+            "module_path",
+            "option_env",
+            "include_str",
+            "column",
+            "dbg",
+        ]) {
+            assert!(f.starts_with(&format!("`{name}!` would give")), "{f}");
+        }
+        let found = messages("$crate::helper()");
+        assert_eq!(found.len(), 1, "{found:?}");
+    }
+
     #[test]
     fn only_cfgs_shared_with_the_run_time_build_pass() {
         let ok = r#"#[cfg(all(unix, not(target_os = "macos"), target_pointer_width = "64"))] let a = 1;
-            #[cfg_attr(debug_assertions, allow(unused))] let b = cfg!(target_feature = "avx2");"#;
+            #[cfg_attr(debug_assertions, allow(unused))] let b = is_x86_feature_detected!("avx2");"#;
         assert_eq!(messages(ok), Vec::<String>::new());
+        let found =
+            messages(r#"let b = cfg!(target_feature = "avx2"); let p = cfg!(panic = "abort");"#);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("is_x86_feature_detected"), "{found:?}");
+        assert!(found[1].contains("always built to unwind"), "{found:?}");
         let found = messages(
             "#[cfg(test)] let a = 1; let b = cfg!(any(unix, my_flag)); #[cfg_attr(not(test), inline)] fn f() {}",
         );

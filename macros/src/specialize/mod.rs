@@ -2,6 +2,7 @@
 
 mod args;
 mod expand;
+mod hygiene;
 mod isolation;
 mod paths;
 mod types;

@@ -136,6 +136,19 @@ impl Scalar {
         quote!(#ident)
     }
 
+    /// The type written so that no name in a body can capture it
+    /// (`::core::primitive::u32`, `&'static ::core::primitive::str`), for
+    /// the bindings of values inside the body, where the body's own items
+    /// (a `mod f64`, a `struct u32`) are in scope.
+    pub(crate) fn canonical(self) -> TokenStream {
+        let name = match self {
+            Self::Str => return quote!(&'static ::core::primitive::str),
+            other => other.describe(),
+        };
+        let ident = syn::Ident::new(name, proc_macro2::Span::call_site());
+        quote!(::core::primitive::#ident)
+    }
+
     /// How the type reads in messages.
     pub(crate) fn describe(self) -> &'static str {
         match self {

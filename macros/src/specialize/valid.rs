@@ -7,9 +7,9 @@ use quote::ToTokens;
 use syn::{Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Token, Type};
 
 use super::args::{Args, Entry, Value as ArgValue};
-use super::isolation;
 use super::types::{Scalar, display, non_portable};
 use super::value::{Listed, Value, text};
+use super::{hygiene, isolation};
 use crate::errors::Errors;
 
 /// At most this many static variants per function.
@@ -49,7 +49,6 @@ pub(crate) struct Spec {
     pub(crate) position: usize,
     pub(crate) ident: Ident,
     pub(crate) mutability: Option<Token![mut]>,
-    pub(crate) ty: Type,
     pub(crate) scalar: Scalar,
 }
 
@@ -269,7 +268,6 @@ fn param_entry(
         position,
         ident: pat.ident.clone(),
         mutability: pat.mutability,
-        ty: ty.clone(),
         scalar,
     };
     Some((spec, values))
@@ -575,6 +573,7 @@ fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Erro
         .map(ToTokens::to_token_stream)
         .collect::<TokenStream>();
     isolation::check(body, errors);
+    hygiene::check(func, RUNTIME_HINT, errors);
 }
 
 fn portable(ty: &Type, generic_names: &[&Ident], errors: &mut Errors) {

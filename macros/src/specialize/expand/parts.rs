@@ -162,11 +162,9 @@ impl<'a> Parts<'a> {
     pub(super) fn bindings(&self, combo: &[Listed]) -> TokenStream {
         let lets = self.specs().iter().zip(combo).map(|(spec, listed)| {
             let Spec {
-                ident,
-                mutability,
-                ty,
-                ..
+                ident, mutability, ..
             } = spec;
+            let ty = spec.scalar.canonical();
             let value = listed.expr();
             quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
         });
@@ -185,7 +183,7 @@ impl<'a> Parts<'a> {
         let (asyncness, safety) = (&sig.asyncness, &sig.safety);
         let generics = &sig.generics;
         let where_clause = &generics.where_clause;
-        let output = &sig.output;
+        let output = self.variant_output();
         let inputs = self.rest.iter().map(|(input, _)| input);
         let body_attrs = &self.body_attrs;
         let bindings = self.bindings(combo);
@@ -198,6 +196,41 @@ impl<'a> Parts<'a> {
                 #bindings
                 #stmts
             }
+        }
+    }
+
+    /// The return type of a variant. Where elision gave the result the
+    /// lifetime of a specialized parameter (`fn f(s: &str) -> &str` with `s`
+    /// specialized), a variant has no such parameter left and its result
+    /// borrows the literal: it is written `'static`.
+    pub(super) fn variant_output(&self) -> syn::ReturnType {
+        use super::super::types::{lifetime_positions, name_elided};
+        let sig = &self.func.sig;
+        let syn::ReturnType::Type(arrow, ty) = &sig.output else {
+            return sig.output.clone();
+        };
+        if lifetime_positions(ty).1 == 0 {
+            return sig.output.clone();
+        }
+        let positions: Vec<(usize, usize)> = sig
+            .inputs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, input)| match input {
+                FnArg::Typed(t) => {
+                    let (named, elided) = lifetime_positions(&t.ty);
+                    Some((i, named + elided))
+                }
+                FnArg::Receiver(_) => None,
+            })
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        match positions.as_slice() {
+            [(i, 1)] if self.plan.specs.iter().any(|s| s.position == *i) => {
+                let fixed = Lifetime::new("'static", Span::call_site());
+                syn::ReturnType::Type(*arrow, Box::new(name_elided(ty, &fixed)))
+            }
+            _ => sig.output.clone(),
         }
     }
 

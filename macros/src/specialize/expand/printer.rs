@@ -122,9 +122,11 @@ mod tests {
             }
         };
         let text = render(&tokens);
-        assert!(text.contains("&'a [u64]"), "{text}");
-        assert!(text.contains("::core::primitive::u64::MAX"), "{text}");
-        assert!(text.contains("-> u64"), "{text}");
+        // Joined marks stay joined (`'a`, `::`, `->`, `>>`).
+        assert!(text.contains("& 'a [u64]"), "{text}");
+        assert!(text.contains(":: core :: primitive"), "{text}");
+        assert!(text.contains("-> u64") && text.contains("v >> n"), "{text}");
+        assert!(text.contains(";\nlet c"), "a line per statement: {text}");
         let back: TokenStream = text.parse().unwrap();
         assert_eq!(back.to_string(), tokens.to_string());
     }

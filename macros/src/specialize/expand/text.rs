@@ -315,11 +315,12 @@ fn variant(p: &Parts, name: &impl ToTokens, values: &[TokenStream]) -> TokenStre
     let (asyncness, safety) = (&sig.asyncness, &sig.safety);
     let generics = &sig.generics;
     let where_clause = &generics.where_clause;
-    let output = &sig.output;
+    let output = p.variant_output();
     let inputs = p.rest.iter().map(|(input, _)| input);
     let body_attrs = &p.body_attrs;
     let bindings = p.specs().iter().zip(values).map(|(spec, value)| {
-        let (ident, mutability, ty) = (&spec.ident, &spec.mutability, &spec.ty);
+        let (ident, mutability) = (&spec.ident, &spec.mutability);
+        let ty = spec.scalar.canonical();
         quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
     });
     let stmts = &p.stmts;

@@ -1,0 +1,213 @@
+//! Running a scenario in a child process: this test binary run again with
+//! `STAGED_TRUST_SCENARIO` set, so that it gets its own settings, its own
+//! loaded libraries and its own store, as an attacked program would. The
+//! child prints `trust: key=value` lines; the parent reads them, and kills a
+//! child that runs past its time limit, so that a hang fails the test
+//! instead of stalling the suite.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const SCENARIO: &str = "STAGED_TRUST_SCENARIO";
+pub const VALUE: &str = "STAGED_TRUST_VALUE";
+
+/// Prints a result line for the parent.
+pub fn say(key: &str, value: impl std::fmt::Display) {
+    println!("trust: {key}={value}");
+}
+
+/// A fresh directory for one test, mode 0700, under cargo's target dir.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("trust")
+        .join(format!("{name}-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// A shell script, standing in for rustc.
+pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The rustc that built this program.
+pub fn real_rustc() -> &'static str {
+    staged::__private::toolchain::RUSTC
+}
+
+/// A child running `scenario` with the store at `store`, in sync mode.
+pub struct Child {
+    cmd: Command,
+    limit: Duration,
+}
+
+impl Child {
+    pub fn new(scenario: &str, store: &Path) -> Self {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "child_entry",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(SCENARIO, scenario)
+        .env("STAGED_CACHE_DIR", store)
+        .env("STAGED_MODE", "sync")
+        .env("RUST_BACKTRACE", "0");
+        for var in [
+            "STAGED_RUSTC",
+            "STAGED_MAX_VARIANTS",
+            "STAGED_THRESHOLD",
+            "STAGED_RUSTFLAGS",
+            "STAGED_TARGET_CPU",
+        ] {
+            cmd.env_remove(var);
+        }
+        Self {
+            cmd,
+            limit: Duration::from_secs(120),
+        }
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(key, value);
+        self
+    }
+
+    pub fn current_dir(mut self, dir: &Path) -> Self {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    pub fn limit(mut self, limit: Duration) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// Runs the child to its end; what it said, its stdout and stderr.
+    pub fn run(mut self) -> Ran {
+        self.cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let start = Instant::now();
+        let mut child = self.cmd.spawn().unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let out = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stdout.read_to_string(&mut s);
+            s
+        });
+        let err = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = stderr.read_to_string(&mut s);
+            s
+        });
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > self.limit {
+                // SAFETY: kill has no memory-safety preconditions; the
+                // group is the child's own.
+                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+                let _ = child.wait();
+                panic!("the child hung: still running after {:?}", self.limit);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let stdout = out.join().unwrap();
+        let stderr = err.join().unwrap();
+        let said = stdout
+            .lines()
+            .filter_map(|l| l.split_once("trust: ").map(|(_, rest)| rest))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Ran {
+            said,
+            stdout,
+            stderr,
+            success: status.success(),
+            elapsed: start.elapsed(),
+        }
+    }
+}
+
+/// What a child said and printed.
+#[derive(Debug)]
+pub struct Ran {
+    pub said: HashMap<String, String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub success: bool,
+    pub elapsed: Duration,
+}
+
+impl Ran {
+    /// What the child said of `key`; panics, with everything it printed,
+    /// if it said nothing.
+    pub fn get(&self, key: &str) -> &str {
+        match self.said.get(key) {
+            Some(v) => v,
+            None => panic!("the child said no `{key}`: {self:#?}"),
+        }
+    }
+
+    /// Checks that the child exited successfully.
+    pub fn ok(self) -> Self {
+        assert!(
+            self.success,
+            "the child failed after {:?}: {}\n{self:#?}",
+            self.elapsed, self.stderr
+        );
+        self
+    }
+}
+
+/// The uid of a second local user, created if need be: only root can, and
+/// these tests need one. `None` (with the reason printed) when this process
+/// is not root or `useradd` is missing.
+pub fn other_user() -> Option<u32> {
+    static USER: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    *USER.get_or_init(|| {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: a second local user can only be created by root");
+            return None;
+        }
+        let name = "staged-attacker";
+        let id = |name: &str| {
+            let out = Command::new("id").args(["-u", name]).output().ok()?;
+            String::from_utf8(out.stdout).ok()?.trim().parse().ok()
+        };
+        if let Some(uid) = id(name) {
+            return Some(uid);
+        }
+        let created = Command::new("useradd")
+            .args(["--system", "--no-create-home", "--shell", "/bin/sh", name])
+            .status();
+        match created {
+            Ok(s) if s.success() => id(name),
+            other => {
+                eprintln!("skipped: cannot create a second user with useradd: {other:?}");
+                None
+            }
+        }
+    })
+}

@@ -1,0 +1,305 @@
+//! The child side: functions under attack, and what a child does for each
+//! scenario. Every scenario checks answers against the generic body and
+//! reports `trust: key=value` lines (see `child.rs`).
+
+use std::any::Any;
+use std::fs;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use staged::runtime::Config;
+use staged::specialize;
+
+use super::child::{VALUE, say};
+
+/// `x` to the power `n`.
+#[specialize(n = [2, 3])]
+pub fn power(x: u64, n: u32) -> u64 {
+    let mut p = 1u64;
+    for _ in 0..n {
+        p = p.wrapping_mul(x);
+    }
+    p
+}
+
+/// Panics with a `&'static str`, a `String` or an `i32`, by `kind`.
+#[specialize(kind)]
+pub fn explode(kind: u8) -> u8 {
+    match kind {
+        0 => panic!("a literal message"),
+        1 => panic!("a formatted message {}", kind),
+        2 => std::panic::panic_any(42i32),
+        _ => kind,
+    }
+}
+
+/// Prints without a newline, through `print!` and through its own stdout.
+#[specialize(k)]
+pub fn chatty(k: u8) -> u8 {
+    print!("routed-{k}");
+    std::io::Write::write_all(&mut std::io::stdout(), b" raw-bytes-without-newline").unwrap();
+    k
+}
+
+/// What a body sees of the process: whether its thread has a name, and a
+/// count kept in a `static` of the body.
+#[specialize(k)]
+pub fn state(k: u8) -> (bool, u32) {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static CALLS: AtomicU32 = AtomicU32::new(0);
+    let named = std::thread::current().name().is_some();
+    (
+        named,
+        CALLS.fetch_add(1, Ordering::Relaxed) + u32::from(k) * 0,
+    )
+}
+
+/// The value the parent asked for.
+fn value() -> u32 {
+    env(VALUE).and_then(|v| v.parse().ok()).unwrap_or(7)
+}
+
+#[allow(clippy::disallowed_methods)] // scenarios reach the children through the environment
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// Whether any library of the store is mapped into this process.
+fn maps_store() -> bool {
+    let store = env("STAGED_CACHE_DIR").unwrap_or_default();
+    let maps = fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let real = fs::canonicalize(&store).map(|p| p.display().to_string());
+    !store.is_empty() && (maps.contains(&store) || real.is_ok_and(|r| maps.contains(&r)))
+}
+
+fn report_stats(s: staged::SiteStats) {
+    say("compiled", s.compiled);
+    say("cached", s.cached);
+    say("failed", s.failed);
+    say("generic_calls", s.generic_calls);
+    say(
+        "last_error",
+        s.last_error.unwrap_or_default().replace('\n', " "),
+    );
+    say("warnings", s.warnings.unwrap_or_default());
+    say("maps_store", maps_store());
+}
+
+/// Asks for the variant of `value()`, checks every answer against the
+/// generic body, and reports.
+fn specialize_and_report() {
+    let n = value();
+    match power::specialized(n) {
+        Ok(h) => {
+            say("origin", format!("{:?}", h.origin()));
+            say(
+                "correct",
+                (0..50).all(|x| h.call(x) == power::generic(x, n)),
+            );
+        }
+        Err(e) => {
+            say("origin", "none");
+            say("error", e.to_string().replace('\n', " "));
+        }
+    }
+    say(
+        "dispatch_correct",
+        (0..50).all(|x| power(x, n) == power::generic(x, n)),
+    );
+    report_stats(power::stats());
+}
+
+/// The type of a panic payload, as a test names it.
+fn payload_type(p: &(dyn Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        format!("&str:{s}")
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        format!("String:{s}")
+    } else if let Some(i) = p.downcast_ref::<i32>() {
+        format!("i32:{i}")
+    } else {
+        "other".to_owned()
+    }
+}
+
+fn panics(f: impl FnOnce() -> u8) -> String {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => format!("returned {v}"),
+        Err(p) => payload_type(&*p),
+    }
+}
+
+fn payloads() {
+    std::panic::set_hook(Box::new(|_| {}));
+    for kind in [0u8, 1, 2] {
+        say(&format!("generic{kind}"), panics(|| explode::generic(kind)));
+        match explode::specialized(kind) {
+            Ok(h) => say(&format!("variant{kind}"), panics(|| h.call())),
+            Err(e) => say(&format!("variant{kind}"), format!("error {e}")),
+        }
+    }
+    report_stats(explode::stats());
+}
+
+fn hardened() {
+    use staged_fixture_hardened::{add, debug_assertions};
+    std::panic::set_hook(Box::new(|_| {}));
+    let overflows = |f: &dyn Fn() -> u64| catch_unwind(AssertUnwindSafe(f)).is_err();
+    say("generic_panics", overflows(&|| add::generic(u64::MAX, 5)));
+    match add::specialized(5) {
+        Ok(h) => {
+            say("origin", format!("{:?}", h.origin()));
+            say("variant_panics", overflows(&|| h.call(u64::MAX)));
+            say("variant_adds", h.call(1) == 6);
+        }
+        Err(e) => say("origin", format!("none: {e}")),
+    }
+    say("dispatch_panics", overflows(&|| add(u64::MAX, 5)));
+    let h = debug_assertions::specialized(3).unwrap();
+    say(
+        "debug_assertions",
+        format!("{:?} {:?}", debug_assertions::generic(3), h.call()),
+    );
+    report_stats(add::stats());
+}
+
+fn output() {
+    let h = chatty::specialized(7).unwrap();
+    say("origin", format!("{:?}", h.origin()));
+    // Say it before the variant prints, so that the line stays whole.
+    println!();
+    assert_eq!(h.call(), 7);
+}
+
+fn process_state() {
+    say("generic_named", state::generic(1).0);
+    let h = state::specialized(1).unwrap();
+    say("origin", format!("{:?}", h.origin()));
+    say("variant_named", h.call().0);
+    // Each copy of the body has its own `static`.
+    let generic = [state::generic(1).1, state::generic(1).1];
+    let variant = [h.call().1, h.call().1];
+    say("generic_counts", format!("{generic:?}"));
+    say("variant_counts", format!("{variant:?}"));
+}
+
+/// A thread builds the value (through a slow rustc) when the process forks:
+/// the child must answer, by building on its own or running the generic
+/// body, instead of waiting for a thread it does not have.
+fn fork_while_building() {
+    let n = value();
+    let marker = env("STAGED_TRUST_MARKER").expect("a marker path");
+    let builder = std::thread::spawn(move || power::specialized(n).map(|h| h.origin()));
+    let start = Instant::now();
+    while !std::path::Path::new(&marker).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no build started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: the child only runs the code below and exits with `_exit`.
+    let pid = unsafe { libc::fork() };
+    if pid == 0 {
+        // SAFETY: alarm has no preconditions; it ends a child that hangs.
+        unsafe { libc::alarm(60) };
+        let correct = (0..20).all(|x| power(x, n) == power::generic(x, n));
+        let text = format!("trust: forked_correct={correct}\n");
+        // SAFETY: writing a buffer to stdout, then ending the child without
+        // running the parent's exit handlers.
+        unsafe {
+            libc::write(1, text.as_ptr().cast(), text.len());
+            libc::_exit(0);
+        }
+    }
+    let mut status = 0;
+    // SAFETY: `pid` is our child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    say("forked_exited", libc::WIFEXITED(status));
+    say(
+        "forked_signal",
+        if libc::WIFSIGNALED(status) {
+            libc::WTERMSIG(status)
+        } else {
+            0
+        },
+    );
+    say("parent_origin", format!("{:?}", builder.join().unwrap()));
+}
+
+/// The host closes every descriptor it does not know (a daemon does): the
+/// next value must not be served by an older library.
+fn closed_descriptors() {
+    let first = power::specialized(5).unwrap();
+    say(
+        "first_correct",
+        (0..50).all(|x| first.call(x) == power::generic(x, 5)),
+    );
+    for fd in 3..1024 {
+        // SAFETY: closing descriptors is what the attacked host does; none of
+        // them is used by this thread in the meantime.
+        unsafe { libc::close(fd) };
+    }
+    say(
+        "dispatch_correct",
+        (0..50).all(|x| power(x, 6) == power::generic(x, 6)),
+    );
+    match power::specialized(6) {
+        Ok(h) => {
+            say("origin", format!("{:?}", h.origin()));
+            say(
+                "correct",
+                (0..50).all(|x| h.call(x) == power::generic(x, 6)),
+            );
+        }
+        Err(e) => say("origin", format!("none: {e}")),
+    }
+    say(
+        "first_still_correct",
+        (0..50).all(|x| first.call(x) == power::generic(x, 5)),
+    );
+}
+
+/// One variant may be loaded: the second value fails on every call, and
+/// must count as one failed value; in sync mode the call that built the
+/// first ran it, and is no generic call.
+fn counts() {
+    assert_eq!(power(3, 5), 243);
+    say("generic_after_first", power::stats().generic_calls);
+    for x in 0..50 {
+        assert_eq!(power(x, 6), power::generic(x, 6));
+    }
+    report_stats(power::stats());
+}
+
+/// A build through a wrapper that leaves a child holding the pipes, with a
+/// short time limit.
+fn slow_build() {
+    let limit: u64 = env("STAGED_TRUST_BUILD_TIMEOUT")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
+    Config::from_env()
+        .build_timeout(Duration::from_secs(limit))
+        .install();
+    let start = Instant::now();
+    let outcome = power::specialized(value()).map(|h| h.origin());
+    say("elapsed_ms", start.elapsed().as_millis());
+    say("outcome", format!("{outcome:?}").replace('\n', " "));
+    report_stats(power::stats());
+}
+
+/// Runs the scenario named by `name`.
+pub fn run(name: &str) {
+    match name {
+        "specialize" => specialize_and_report(),
+        "payloads" => payloads(),
+        "hardened" => hardened(),
+        "output" => output(),
+        "process_state" => process_state(),
+        "fork" => fork_while_building(),
+        "closed_fds" => closed_descriptors(),
+        "counts" => counts(),
+        "slow_build" => slow_build(),
+        other => panic!("unknown scenario {other}"),
+    }
+}
