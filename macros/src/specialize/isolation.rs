@@ -235,7 +235,7 @@ fn why_foreign(option: &str) -> &'static str {
             "the run-time build targets the CPU it runs on (or STAGED_TARGET_CPU), so `target_feature` can differ there; detect features with `is_x86_feature_detected!` instead, which answers alike in both builds, or"
         }
         "panic" => {
-            "run-time variants are always built to unwind, so `panic` can differ there; a variant's panic reaches the caller as a panic either way, so"
+            "run-time variants are always built to unwind (their panics reach the caller as panics), so `panic` can differ there; write the body without it, or"
         }
         _ => "",
     }
@@ -381,6 +381,7 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].contains("is_x86_feature_detected"), "{found:?}");
         assert!(found[1].contains("always built to unwind"), "{found:?}");
+        assert!(found[1].contains("write the body without it, or add"), "{found:?}");
         let found = messages(
             "#[cfg(test)] let a = 1; let b = cfg!(any(unix, my_flag)); #[cfg_attr(not(test), inline)] fn f() {}",
         );
