@@ -131,6 +131,43 @@ pub use staged::Staged;
 /// that suggests `runtime = false`. So are generic functions, methods,
 /// `async fn` and parameter or return types other than primitives, arrays,
 /// tuples, references, slices and `&str`.
+///
+/// A run-time variant is compiled from the very text the macro emitted for
+/// the static variants, with the value written in by the literal renderer,
+/// and with the overflow-check and debug-assertion settings of the crate
+/// that defines the function; it answers like the generic body for every
+/// input and panics where it panics. A function made by a `macro_rules!`
+/// macro whose hygiene keeps two same-named variables apart is refused for
+/// run time (text would make them one).
+///
+/// # What a run-time variant does not share with the program
+///
+/// A run-time variant lives in a library with its own copy of `std`. The
+/// differences a body can observe are these, and only these:
+///
+/// - **Output**: `print!`, `println!`, `eprint!` and `eprintln!` go through
+///   the program's own stdout and stderr, in order with its other output.
+///   Writing to `std::io::stdout()` directly goes through the library's own
+///   buffered handle: flushed at each newline and when the process exits,
+///   not when the program flushes its stdout.
+/// - **Threads**: `std::thread::current()` does not know the thread:
+///   `name()` is `None` and `id()` differs from the program's.
+/// - **Statics and thread-locals declared in the body**: each copy of the
+///   body (the generic one, each static and each run-time variant) has its
+///   own.
+/// - **Panics**: caught in the library and raised again in the caller, at
+///   the caller's location, so the program's panic hook runs once; a `&str`
+///   or `String` payload keeps its type and text, any other payload arrives
+///   as the `String` `"Box<dyn Any>"` (what the hook prints for it anyway).
+///   The library's own panic hook is silent.
+/// - **Allocator**: the library allocates with the system allocator, not
+///   the program's `#[global_allocator]`; nothing allocated crosses, since
+///   arguments and results are primitives, references, slices and `&str`.
+/// - **Exit**: `std::process::exit` in a body runs the library's exit path,
+///   which does not flush the program's buffered stdout.
+///
+/// The environment, the working directory, open files and
+/// `std::env::args()` are the process's own and read alike.
 pub use staged_macros::specialize;
 
 /// Evaluates `static` and `const` initializers on the build host and emits

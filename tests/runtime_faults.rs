@@ -1,97 +1,53 @@
 //! Stage 3 across processes and when things go wrong. Each scenario runs in
-//! a child process (this test binary, run again with `STAGED_TEST_SCENARIO`
-//! set), so that it gets its own configuration, its own loaded libraries and
-//! its own store: a second process loading from the disk cache, builds raced
-//! by threads and by processes, and every fault of the run-time stage, each
-//! of which must leave the generic body answering and say why in `stats()`.
+//! a child process (see `common/child.rs`), so that it gets its own
+//! configuration, its own loaded libraries and its own store: a second
+//! process loading from the disk cache, builds raced by threads and by
+//! processes, and every fault of the run-time stage, each of which must
+//! leave the generic body answering and say why in `stats()`.
+//!
+//! | fault | what happens | test |
+//! |---|---|---|
+//! | no rustc | generic; `last_error` names it and `STAGED_RUSTC` | `fault_rustc_missing` |
+//! | rustc of another release | generic; both releases named | `fault_rustc_of_another_version` |
+//! | cache cannot be created | generic; the path named | `fault_store_unwritable` |
+//! | cache or one of its folders writable by others | never mapped; generic | `fault_store_writable_by_others_is_never_mapped` |
+//! | a directory above the cache another user owns (or a sticky one not root's, a relative path in a 0777 dir) | refused; generic | `trust::store::*` |
+//! | library truncated or replaced | never loaded; reported, removed, built again | `fault_stored_library_truncated_or_replaced` |
+//! | a FIFO, a symlink or a directory where a store file belongs | refused at once, reported, replaced | `trust::store::fifos_at_index_object_and_lock_paths_never_block` |
+//! | an index entry naming another value's library | refused before loading; built again | `trust::store::an_index_entry_naming_another_values_library_is_not_served` |
+//! | a library for another CPU (missing target features) | refused before loading; generic | `trust::answers::a_library_needing_features_this_cpu_lacks_is_never_loaded` |
+//! | a library laid out for another caller | refused before loading | `trust::answers::a_library_laid_out_otherwise_is_refused_before_loading` |
+//! | build killed midway | nothing published; the next process builds | `fault_build_killed_midway_leaves_nothing_that_loads` |
+//! | rustc (or a wrapper's child) past the time limit | its process group killed; generic | `trust::answers::a_wrapper_whose_child_holds_the_pipe_cannot_outlast_the_limit` |
+//! | a refused `STAGED_RUSTFLAGS` flag | nothing built; generic; the reason in `stats()` | `trust::answers::rustflags_that_would_change_the_answer_are_refused` |
+//! | a setting out of range | clamped; `stats().warnings` says so | `trust::answers::settings_out_of_range_are_clamped_not_fatal` |
+//! | the host closed the runtime's descriptors | the store is opened again; no stale library | `trust::store::a_host_closing_descriptors_gets_no_stale_library` |
+//! | `fork()` while a thread builds | the child builds on its own | `trust::answers::a_fork_while_a_thread_builds_does_not_hang_the_child` |
+//! | variant cap reached | generic for further values; one failure per value | `fault_variant_cap_reached` |
 #![allow(clippy::disallowed_methods)] // scenarios reach the children through the environment
 
-use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use staged::specialize;
+#[path = "common/child.rs"]
+mod child;
 
-const SCENARIO: &str = "STAGED_TEST_SCENARIO";
-const VALUE: &str = "STAGED_TEST_VALUE";
-
-/// `x` to the power `n`.
-#[specialize(n = [2, 3])]
-fn power(x: u64, n: u32) -> u64 {
-    let mut p = 1u64;
-    for _ in 0..n {
-        p = p.wrapping_mul(x);
-    }
-    p
-}
+use child::{
+    Child, Ran, VALUE, fresh_dir, power, real_rustc, report_stats, say, script,
+    specialize_and_report, value,
+};
 
 // ---- the child side ----------------------------------------------------
 
-/// Prints a result line for the parent.
-fn say(key: &str, value: impl std::fmt::Display) {
-    println!("staged-test: {key}={value}");
-}
-
-fn value() -> u32 {
-    std::env::var(VALUE)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(7)
-}
-
-/// Whether any library of the store is mapped into this process.
-fn maps_store() -> bool {
-    let store = std::env::var("STAGED_CACHE_DIR").unwrap_or_default();
-    let maps = fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    !store.is_empty() && maps.contains(&store)
-}
-
-fn report_stats() {
-    let s = power::stats();
-    say("compiled", s.compiled);
-    say("cached", s.cached);
-    say("failed", s.failed);
-    say("generic_calls", s.generic_calls);
-    say(
-        "last_error",
-        s.last_error.unwrap_or_default().replace('\n', " "),
-    );
-    say("maps_store", maps_store());
-}
-
-/// Asks for the variant of `value()`, checks every answer against the
-/// generic body, and reports.
-fn specialize_and_report() {
-    let n = value();
-    match power::specialized(n) {
-        Ok(h) => {
-            say("origin", format!("{:?}", h.origin()));
-            say(
-                "correct",
-                (0..50).all(|x| h.call(x) == power::generic(x, n)),
-            );
-        }
-        Err(e) => {
-            say("origin", "none");
-            say("error", e.to_string().replace('\n', " "));
-        }
-    }
-    say(
-        "dispatch_correct",
-        (0..50).all(|x| power(x, n) == power::generic(x, n)),
-    );
-    report_stats();
-}
-
-/// The entry of every child: does what `STAGED_TEST_SCENARIO` names.
+/// The entry of every child: does what `STAGED_TEST_SCENARIO` names. It is
+/// ignored in a normal run, where it would have nothing to do.
 #[test]
+#[ignore = "run by the other tests in a child process"]
 fn child_entry() {
-    let Ok(scenario) = std::env::var(SCENARIO) else {
-        return;
-    };
+    let scenario = std::env::var(child::SCENARIO)
+        .expect("child_entry runs only as a child of the fault tests");
     match scenario.as_str() {
         "specialize" => specialize_and_report(),
         "threads" => {
@@ -110,7 +66,7 @@ fn child_entry() {
                 handles.into_iter().map(|h| h.join().unwrap()).collect()
             });
             say("correct", results.iter().all(|&r| r));
-            report_stats();
+            report_stats(power::stats());
         }
         "prepare" => {
             say("prepared", power::prepare([8, 9, 10, 2]).is_ok());
@@ -122,7 +78,7 @@ fn child_entry() {
                     (0..50).all(|x| h.call(x) == power::generic(x, n)),
                 );
             }
-            report_stats();
+            report_stats(power::stats());
         }
         "cap" => {
             for n in [5, 6, 7] {
@@ -136,7 +92,7 @@ fn child_entry() {
                     (0..50).all(|x| power(x, n) == power::generic(x, n)),
                 );
             }
-            report_stats();
+            report_stats(power::stats());
         }
         "background" => {
             let n = value();
@@ -164,7 +120,7 @@ fn child_entry() {
                 "generic_after_swap",
                 power::stats().generic_calls - generic_before,
             );
-            report_stats();
+            report_stats(power::stats());
         }
         other => panic!("unknown scenario {other}"),
     }
@@ -174,69 +130,14 @@ fn child_entry() {
 
 /// A fresh, private store directory.
 fn fresh_store(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("faults")
-        .join(format!("{name}-{}", std::process::id()));
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
-    dir.join("store")
+    fresh_dir(name).join("store")
 }
 
-fn child(scenario: &str, store: &Path, envs: &[(&str, String)]) -> Command {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "child_entry",
-        "--exact",
-        "--nocapture",
-        "--test-threads",
-        "1",
-    ])
-    .env(SCENARIO, scenario)
-    .env("STAGED_CACHE_DIR", store)
-    .env("STAGED_MODE", "sync")
-    .env_remove("STAGED_RUSTC")
-    .env_remove("STAGED_MAX_VARIANTS")
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-/// The `key=value` lines a child printed.
-fn results(child: Child) -> HashMap<String, String> {
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "child failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-        .lines()
-        // The first line shares its start with libtest's `test child_entry ...`.
-        .filter_map(|l| l.split_once("staged-test: ").map(|(_, rest)| rest))
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
-}
-
-fn run(scenario: &str, store: &Path, envs: &[(&str, String)]) -> HashMap<String, String> {
-    results(child(scenario, store, envs).spawn().unwrap())
-}
-
-/// A shell script standing in for rustc.
-fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
-    let path = dir.join(name);
-    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
-fn real_rustc() -> &'static str {
-    staged::__private::toolchain::RUSTC
+fn run(scenario: &str, store: &Path, envs: &[(&str, &str)]) -> Ran {
+    envs.iter()
+        .fold(Child::new(scenario, store), |c, (k, v)| c.env(k, v))
+        .run()
+        .ok()
 }
 
 /// A rustc that appends a line to `log` for every build, then runs the real
@@ -257,12 +158,15 @@ fn builds(log: &Path) -> usize {
     fs::read_to_string(log).map_or(0, |s| s.lines().count())
 }
 
-fn assert_generic_answers(r: &HashMap<String, String>) {
-    assert_eq!(r["origin"], "none", "{r:?}");
-    assert_eq!(r["dispatch_correct"], "true", "{r:?}");
-    assert_eq!(r["maps_store"], "false", "{r:?}");
-    assert!(r["failed"].parse::<u64>().unwrap() >= 1, "{r:?}");
-    assert!(r["generic_calls"].parse::<u64>().unwrap() >= 50, "{r:?}");
+fn assert_generic_answers(r: &Ran) {
+    assert_eq!(r.get("origin"), "none", "{r:#?}");
+    assert_eq!(r.get("dispatch_correct"), "true", "{r:#?}");
+    assert_eq!(r.get("maps_store"), "false", "{r:#?}");
+    assert!(r.get("failed").parse::<u64>().unwrap() >= 1, "{r:#?}");
+    assert!(
+        r.get("generic_calls").parse::<u64>().unwrap() >= 50,
+        "{r:#?}"
+    );
 }
 
 #[test]
@@ -270,26 +174,23 @@ fn a_second_process_loads_from_the_disk_cache_without_rustc() {
     let store = fresh_store("second-process");
     let first = run("specialize", &store, &[]);
     assert_eq!(
-        (first["origin"].as_str(), first["correct"].as_str()),
+        (first.get("origin"), first.get("correct")),
         ("Compiled", "true"),
-        "{first:?}"
+        "{first:#?}"
     );
-    assert_eq!(first["compiled"], "1");
+    assert_eq!(first.get("compiled"), "1");
     let second = run(
         "specialize",
         &store,
-        &[("STAGED_RUSTC", "/nonexistent/rustc".into())],
+        &[("STAGED_RUSTC", "/nonexistent/rustc")],
     );
     assert_eq!(
-        (second["origin"].as_str(), second["correct"].as_str()),
+        (second.get("origin"), second.get("correct")),
         ("Cached", "true"),
-        "{second:?}"
+        "{second:#?}"
     );
-    assert_eq!(
-        (second["compiled"].as_str(), second["cached"].as_str()),
-        ("0", "1")
-    );
-    assert_eq!(second["maps_store"], "true");
+    assert_eq!((second.get("compiled"), second.get("cached")), ("0", "1"));
+    assert_eq!(second.get("maps_store"), "true");
 }
 
 #[test]
@@ -300,11 +201,11 @@ fn eight_threads_asking_for_one_value_build_it_once() {
     let r = run(
         "threads",
         &store,
-        &[("STAGED_RUSTC", rustc.display().to_string())],
+        &[("STAGED_RUSTC", &rustc.display().to_string())],
     );
-    assert_eq!(r["correct"], "true", "{r:?}");
-    assert_eq!(builds(&log), 1, "{r:?}");
-    assert_eq!(r["compiled"], "1", "{r:?}");
+    assert_eq!(r.get("correct"), "true", "{r:#?}");
+    assert_eq!(builds(&log), 1, "{r:#?}");
+    assert_eq!(r.get("compiled"), "1", "{r:#?}");
 }
 
 #[test]
@@ -312,26 +213,24 @@ fn four_processes_on_one_store_build_once() {
     let store = fresh_store("processes");
     let log = store.parent().unwrap().join("builds.log");
     let rustc = counting_rustc(store.parent().unwrap(), &log);
-    let envs = [
-        ("STAGED_RUSTC", rustc.display().to_string()),
-        (VALUE, "11".to_owned()),
-    ];
-    let children: Vec<Child> = (0..4)
-        .map(|_| child("specialize", &store, &envs).spawn().unwrap())
+    let running: Vec<_> = (0..4)
+        .map(|_| {
+            Child::new("specialize", &store)
+                .env("STAGED_RUSTC", &rustc)
+                .env(VALUE, "11")
+                .spawn()
+        })
         .collect();
-    let all: Vec<_> = children.into_iter().map(results).collect();
+    let all: Vec<Ran> = running.into_iter().map(|r| r.wait().ok()).collect();
     for r in &all {
-        assert_eq!(r["correct"], "true", "{r:?}");
-        assert!(
-            ["Compiled", "Cached"].contains(&r["origin"].as_str()),
-            "{r:?}"
-        );
+        assert_eq!(r.get("correct"), "true", "{r:#?}");
+        assert!(["Compiled", "Cached"].contains(&r.get("origin")), "{r:#?}");
     }
-    assert_eq!(builds(&log), 1, "{all:?}");
+    assert_eq!(builds(&log), 1, "{all:#?}");
     assert_eq!(
-        all.iter().filter(|r| r["origin"] == "Compiled").count(),
+        all.iter().filter(|r| r.get("origin") == "Compiled").count(),
         1,
-        "{all:?}"
+        "{all:#?}"
     );
 }
 
@@ -343,56 +242,53 @@ fn prepare_builds_many_values_in_one_run() {
     let r = run(
         "prepare",
         &store,
-        &[("STAGED_RUSTC", rustc.display().to_string())],
+        &[("STAGED_RUSTC", &rustc.display().to_string())],
     );
-    assert_eq!(r["prepared"], "true", "{r:?}");
+    assert_eq!(r.get("prepared"), "true", "{r:#?}");
     for n in [8, 9, 10] {
-        assert_eq!(r[&format!("origin{n}")], "Compiled", "{r:?}");
-        assert_eq!(r[&format!("correct{n}")], "true", "{r:?}");
+        assert_eq!(r.get(&format!("origin{n}")), "Compiled", "{r:#?}");
+        assert_eq!(r.get(&format!("correct{n}")), "true", "{r:#?}");
     }
     assert_eq!(builds(&log), 1);
-    assert_eq!(r["compiled"], "3");
+    assert_eq!(r.get("compiled"), "3");
 }
 
 #[test]
 fn background_mode_swaps_the_variant_in_after_the_threshold() {
     let store = fresh_store("background");
     let envs = [
-        ("STAGED_MODE", "background".to_owned()),
-        ("STAGED_THRESHOLD", "4".to_owned()),
-        (VALUE, "12".to_owned()),
+        ("STAGED_MODE", "background"),
+        ("STAGED_THRESHOLD", "4"),
+        (VALUE, "12"),
     ];
     let r = run("background", &store, &envs);
-    assert_eq!(r["compiled_before_threshold"], "0", "{r:?}");
-    assert_eq!(r["compiled"], "1", "{r:?}");
-    assert_eq!(r["dispatch_correct"], "true", "{r:?}");
-    assert_eq!(r["generic_after_swap"], "0", "{r:?}");
+    assert_eq!(r.get("compiled_before_threshold"), "0", "{r:#?}");
+    assert_eq!(r.get("compiled"), "1", "{r:#?}");
+    assert_eq!(r.get("dispatch_correct"), "true", "{r:#?}");
+    assert_eq!(r.get("generic_after_swap"), "0", "{r:#?}");
 }
 
 #[test]
 fn extra_rustflags_are_part_of_the_cache_key() {
     let store = fresh_store("rustflags");
-    let flags = (
-        "STAGED_RUSTFLAGS",
-        "-C llvm-args=-unroll-threshold=1000".to_owned(),
-    );
-    assert_eq!(run("specialize", &store, &[])["origin"], "Compiled");
-    let r = run("specialize", &store, std::slice::from_ref(&flags));
+    let flags = ("STAGED_RUSTFLAGS", "-C llvm-args=-unroll-threshold=1000");
+    assert_eq!(run("specialize", &store, &[]).get("origin"), "Compiled");
+    let r = run("specialize", &store, &[flags]);
     assert_eq!(
-        (r["origin"].as_str(), r["correct"].as_str()),
+        (r.get("origin"), r.get("correct")),
         ("Compiled", "true"),
-        "{r:?}"
+        "{r:#?}"
     );
-    assert_eq!(run("specialize", &store, &[flags])["origin"], "Cached");
+    assert_eq!(run("specialize", &store, &[flags]).get("origin"), "Cached");
 }
 
 #[test]
 fn off_mode_builds_nothing() {
     let store = fresh_store("off");
-    let r = run("specialize", &store, &[("STAGED_MODE", "off".into())]);
-    assert_eq!(r["origin"], "none");
-    assert!(r["error"].contains("STAGED_MODE=off"), "{r:?}");
-    assert_eq!((r["compiled"].as_str(), r["failed"].as_str()), ("0", "0"));
+    let r = run("specialize", &store, &[("STAGED_MODE", "off")]);
+    assert_eq!(r.get("origin"), "none");
+    assert!(r.get("error").contains("STAGED_MODE=off"), "{r:#?}");
+    assert_eq!((r.get("compiled"), r.get("failed")), ("0", "0"));
     assert!(
         !store.join("obj").exists() || fs::read_dir(store.join("obj")).unwrap().next().is_none()
     );
@@ -404,12 +300,13 @@ fn fault_rustc_missing() {
     let r = run(
         "specialize",
         &store,
-        &[("STAGED_RUSTC", "/nonexistent/rustc".into())],
+        &[("STAGED_RUSTC", "/nonexistent/rustc")],
     );
     assert_generic_answers(&r);
     assert!(
-        r["last_error"].contains("/nonexistent/rustc") && r["last_error"].contains("STAGED_RUSTC"),
-        "{r:?}"
+        r.get("last_error").contains("/nonexistent/rustc")
+            && r.get("last_error").contains("STAGED_RUSTC"),
+        "{r:#?}"
     );
 }
 
@@ -427,10 +324,10 @@ fn fault_rustc_of_another_version() {
     let r = run(
         "specialize",
         &store,
-        &[("STAGED_RUSTC", fake.display().to_string())],
+        &[("STAGED_RUSTC", &fake.display().to_string())],
     );
     assert_generic_answers(&r);
-    assert!(r["last_error"].contains("1.60.0"), "{r:?}");
+    assert!(r.get("last_error").contains("1.60.0"), "{r:#?}");
 }
 
 #[test]
@@ -438,17 +335,20 @@ fn fault_store_unwritable() {
     let store = PathBuf::from("/proc/staged-test-store");
     let r = run("specialize", &store, &[]);
     assert_generic_answers(&r);
-    assert!(r["last_error"].contains("/proc/staged-test-store"), "{r:?}");
+    assert!(
+        r.get("last_error").contains("/proc/staged-test-store"),
+        "{r:#?}"
+    );
 }
 
 #[test]
 fn fault_store_writable_by_others_is_never_mapped() {
     let store = fresh_store("shared");
-    assert_eq!(run("specialize", &store, &[])["origin"], "Compiled");
+    assert_eq!(run("specialize", &store, &[]).get("origin"), "Compiled");
     fs::set_permissions(&store, fs::Permissions::from_mode(0o777)).unwrap();
     let r = run("specialize", &store, &[]);
     assert_generic_answers(&r);
-    assert!(r["last_error"].contains("writable by others"), "{r:?}");
+    assert!(r.get("last_error").contains("writable by others"), "{r:#?}");
     // One of its folders rather than the root.
     fs::set_permissions(&store, fs::Permissions::from_mode(0o700)).unwrap();
     fs::set_permissions(store.join("obj"), fs::Permissions::from_mode(0o757)).unwrap();
@@ -469,7 +369,7 @@ fn the_object(store: &Path) -> PathBuf {
 fn fault_stored_library_truncated_or_replaced() {
     for damage in ["truncate", "junk"] {
         let store = fresh_store(damage);
-        assert_eq!(run("specialize", &store, &[])["origin"], "Compiled");
+        assert_eq!(run("specialize", &store, &[]).get("origin"), "Compiled");
         let object = the_object(&store);
         let bytes = fs::read(&object).unwrap();
         let spoil = || {
@@ -485,20 +385,20 @@ fn fault_stored_library_truncated_or_replaced() {
         let r = run(
             "specialize",
             &store,
-            &[("STAGED_RUSTC", "/nonexistent/rustc".into())],
+            &[("STAGED_RUSTC", "/nonexistent/rustc")],
         );
         assert_generic_answers(&r);
         // The entry was dropped: the next process builds afresh. With a
         // compiler, damage found is reported, and the entry replaced.
-        assert_eq!(run("specialize", &store, &[])["origin"], "Compiled");
+        assert_eq!(run("specialize", &store, &[]).get("origin"), "Compiled");
         spoil();
         let r = run("specialize", &store, &[]);
         assert_eq!(
-            (r["origin"].as_str(), r["correct"].as_str()),
+            (r.get("origin"), r.get("correct")),
             ("Compiled", "true"),
-            "{damage}: {r:?}"
+            "{damage}: {r:#?}"
         );
-        assert!(r["last_error"].contains("corrupt"), "{damage}: {r:?}");
+        assert!(r.get("last_error").contains("corrupt"), "{damage}: {r:#?}");
         assert_eq!(fs::read(the_object(&store)).unwrap(), bytes, "{damage}");
     }
 }
@@ -516,13 +416,10 @@ fn fault_build_killed_midway_leaves_nothing_that_loads() {
             real_rustc()
         ),
     );
-    let mut victim = child(
-        "specialize",
-        &store,
-        &[("STAGED_RUSTC", slow.display().to_string())],
-    )
-    .spawn()
-    .unwrap();
+    let victim = Child::new("specialize", &store)
+        .env("STAGED_RUSTC", &slow)
+        .limit(Duration::from_secs(90))
+        .spawn();
     let start = Instant::now();
     let partial = loop {
         let found = fs::read_dir(store.join("tmp")).ok().and_then(|d| {
@@ -539,8 +436,7 @@ fn fault_build_killed_midway_leaves_nothing_that_loads() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
-    victim.kill().unwrap();
-    victim.wait().unwrap();
+    victim.kill();
     assert!(partial.exists());
     assert_eq!(
         fs::read_dir(store.join("obj")).unwrap().count(),
@@ -551,23 +447,26 @@ fn fault_build_killed_midway_leaves_nothing_that_loads() {
     // The next process is not blocked by the dead one's lock, and builds.
     let r = run("specialize", &store, &[]);
     assert_eq!(
-        (r["origin"].as_str(), r["correct"].as_str()),
+        (r.get("origin"), r.get("correct")),
         ("Compiled", "true"),
-        "{r:?}"
+        "{r:#?}"
     );
 }
 
 #[test]
 fn fault_variant_cap_reached() {
     let store = fresh_store("cap");
-    let r = run("cap", &store, &[("STAGED_MAX_VARIANTS", "2".into())]);
-    assert_eq!(r["origin5"], "Compiled", "{r:?}");
-    assert_eq!(r["origin6"], "Compiled", "{r:?}");
+    let r = run("cap", &store, &[("STAGED_MAX_VARIANTS", "2")]);
+    assert_eq!(r.get("origin5"), "Compiled", "{r:#?}");
+    assert_eq!(r.get("origin6"), "Compiled", "{r:#?}");
     assert!(
-        r["origin7"].starts_with("error") && r["origin7"].contains("STAGED_MAX_VARIANTS"),
-        "{r:?}"
+        r.get("origin7").starts_with("error") && r.get("origin7").contains("STAGED_MAX_VARIANTS"),
+        "{r:#?}"
     );
-    assert_eq!(r["dispatch7"], "true");
-    assert!(r["failed"].parse::<u64>().unwrap() >= 1, "{r:?}");
-    assert!(r["last_error"].contains("STAGED_MAX_VARIANTS"), "{r:?}");
+    assert_eq!(r.get("dispatch7"), "true");
+    assert_eq!(r.get("failed"), "1", "one value failed: {r:#?}");
+    assert!(
+        r.get("last_error").contains("STAGED_MAX_VARIANTS"),
+        "{r:#?}"
+    );
 }

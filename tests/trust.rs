@@ -13,20 +13,20 @@
 //! - `trust/eval.rs`: the `const_init!` evaluator's sandbox.
 //!
 //! Scenarios that need their own settings run in a child process (this
-//! binary again, see `trust/child.rs`), with a time limit; a second local
+//! binary again, see `common/child.rs`), with a time limit; a second local
 //! user is created where an attack needs one (the tests run as root in CI).
 #![allow(clippy::disallowed_methods)] // scenarios reach the children through the environment
 
 #[path = "trust/answers.rs"]
 mod answers;
-#[path = "trust/child.rs"]
+#[path = "common/child.rs"]
 mod child;
 #[path = "trust/scenarios.rs"]
 mod scenarios;
 #[path = "trust/store.rs"]
 mod store;
 
-/// The entry of every child: does what `STAGED_TRUST_SCENARIO` names. It is
+/// The entry of every child: does what `STAGED_TEST_SCENARIO` names. It is
 /// ignored in a normal run, where it would have nothing to do.
 #[test]
 #[ignore = "run by the other tests in a child process"]

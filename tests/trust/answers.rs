@@ -115,6 +115,8 @@ fn the_process_state_a_variant_does_not_share_is_as_documented() {
     // One call each before: the library's copy counts on its own.
     assert_eq!(r.get("generic_counts"), "[1, 2]", "{r:#?}");
     assert_eq!(r.get("variant_counts"), "[1, 2]", "{r:#?}");
+    assert_eq!(r.get("same_args"), "true", "{r:#?}");
+    assert_eq!(r.get("same_env"), "true", "{r:#?}");
 }
 
 /// `STAGED_TARGET_CPU` naming features this CPU lacks (`bdver4`'s TBM, on
@@ -190,7 +192,7 @@ fn a_fork_while_a_thread_builds_does_not_hang_the_child() {
     );
     let r = Child::new("fork", &dir.join("store"))
         .env("STAGED_RUSTC", &rustc)
-        .env("STAGED_TRUST_MARKER", &marker)
+        .env("STAGED_TEST_MARKER", &marker)
         .env(VALUE, "9")
         .limit(Duration::from_secs(90))
         .run()
@@ -346,7 +348,7 @@ fn a_wrapper_whose_child_holds_the_pipe_cannot_outlast_the_limit() {
     );
     let r = Child::new("slow_build", &dir.join("store"))
         .env("STAGED_RUSTC", &rustc)
-        .env("STAGED_TRUST_BUILD_TIMEOUT", "2")
+        .env("STAGED_TEST_BUILD_TIMEOUT", "2")
         .limit(Duration::from_secs(60))
         .run()
         .ok();

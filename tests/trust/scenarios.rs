@@ -1,26 +1,15 @@
 //! The child side: functions under attack, and what a child does for each
 //! scenario. Every scenario checks answers against the generic body and
-//! reports `trust: key=value` lines (see `child.rs`).
+//! reports `staged-test: key=value` lines (see `common/child.rs`).
 
 use std::any::Any;
-use std::fs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use staged::runtime::Config;
 use staged::specialize;
 
-use super::child::{VALUE, say};
-
-/// `x` to the power `n`.
-#[specialize(n = [2, 3])]
-pub fn power(x: u64, n: u32) -> u64 {
-    let mut p = 1u64;
-    for _ in 0..n {
-        p = p.wrapping_mul(x);
-    }
-    p
-}
+use super::child::{env, power, report_stats, say, specialize_and_report, value};
 
 /// Panics with a `&'static str`, a `String` or an `i32`, by `kind`.
 #[specialize(kind)]
@@ -41,72 +30,18 @@ pub fn chatty(k: u8) -> u8 {
     k
 }
 
-/// What a body sees of the process: whether its thread has a name, and a
-/// count kept in a `static` of the body.
+/// What a body sees of the process: whether its thread has a name, a count
+/// kept in a `static` of the body, the command line and an environment
+/// variable.
 #[specialize(k)]
-pub fn state(k: u8) -> (bool, u32) {
+pub fn state(k: u8) -> (bool, u32, usize, bool) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static CALLS: AtomicU32 = AtomicU32::new(0);
     let named = std::thread::current().name().is_some();
-    (
-        named,
-        CALLS.fetch_add(1, Ordering::Relaxed) + u32::from(k) * 0,
-    )
-}
-
-/// The value the parent asked for.
-fn value() -> u32 {
-    env(VALUE).and_then(|v| v.parse().ok()).unwrap_or(7)
-}
-
-#[allow(clippy::disallowed_methods)] // scenarios reach the children through the environment
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok()
-}
-
-/// Whether any library of the store is mapped into this process.
-fn maps_store() -> bool {
-    let store = env("STAGED_CACHE_DIR").unwrap_or_default();
-    let maps = fs::read_to_string("/proc/self/maps").unwrap_or_default();
-    let real = fs::canonicalize(&store).map(|p| p.display().to_string());
-    !store.is_empty() && (maps.contains(&store) || real.is_ok_and(|r| maps.contains(&r)))
-}
-
-fn report_stats(s: staged::SiteStats) {
-    say("compiled", s.compiled);
-    say("cached", s.cached);
-    say("failed", s.failed);
-    say("generic_calls", s.generic_calls);
-    say(
-        "last_error",
-        s.last_error.unwrap_or_default().replace('\n', " "),
-    );
-    say("warnings", s.warnings.unwrap_or_default());
-    say("maps_store", maps_store());
-}
-
-/// Asks for the variant of `value()`, checks every answer against the
-/// generic body, and reports.
-fn specialize_and_report() {
-    let n = value();
-    match power::specialized(n) {
-        Ok(h) => {
-            say("origin", format!("{:?}", h.origin()));
-            say(
-                "correct",
-                (0..50).all(|x| h.call(x) == power::generic(x, n)),
-            );
-        }
-        Err(e) => {
-            say("origin", "none");
-            say("error", e.to_string().replace('\n', " "));
-        }
-    }
-    say(
-        "dispatch_correct",
-        (0..50).all(|x| power(x, n) == power::generic(x, n)),
-    );
-    report_stats(power::stats());
+    let calls = CALLS.fetch_add(1, Ordering::Relaxed) + u32::from(k) * 0;
+    let args = std::env::args().count();
+    let env = std::env::var_os("STAGED_TEST_SCENARIO").is_some();
+    (named, calls, args, env)
 }
 
 /// The type of a panic payload, as a test names it.
@@ -181,6 +116,10 @@ fn process_state() {
     let variant = [h.call().1, h.call().1];
     say("generic_counts", format!("{generic:?}"));
     say("variant_counts", format!("{variant:?}"));
+    // Shared: the command line and the environment.
+    let (g, v) = (state::generic(1), h.call());
+    say("same_args", g.2 == v.2 && g.2 > 1);
+    say("same_env", g.3 && v.3);
 }
 
 /// A thread builds the value (through a slow rustc) when the process forks:
@@ -188,7 +127,7 @@ fn process_state() {
 /// body, instead of waiting for a thread it does not have.
 fn fork_while_building() {
     let n = value();
-    let marker = env("STAGED_TRUST_MARKER").expect("a marker path");
+    let marker = env("STAGED_TEST_MARKER").expect("a marker path");
     let builder = std::thread::spawn(move || power::specialized(n).map(|h| h.origin()));
     let start = Instant::now();
     while !std::path::Path::new(&marker).exists() {
@@ -204,7 +143,7 @@ fn fork_while_building() {
         // SAFETY: alarm has no preconditions; it ends a child that hangs.
         unsafe { libc::alarm(60) };
         let correct = (0..20).all(|x| power(x, n) == power::generic(x, n));
-        let text = format!("trust: forked_correct={correct}\n");
+        let text = format!("staged-test: forked_correct={correct}\n");
         // SAFETY: writing a buffer to stdout, then ending the child without
         // running the parent's exit handlers.
         unsafe {
@@ -275,7 +214,7 @@ fn counts() {
 /// A build through a wrapper that leaves a child holding the pipes, with a
 /// short time limit.
 fn slow_build() {
-    let limit: u64 = env("STAGED_TRUST_BUILD_TIMEOUT")
+    let limit: u64 = env("STAGED_TEST_BUILD_TIMEOUT")
         .and_then(|v| v.parse().ok())
         .unwrap_or(2);
     Config::from_env()

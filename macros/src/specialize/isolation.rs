@@ -381,7 +381,10 @@ mod tests {
         assert_eq!(found.len(), 2, "{found:?}");
         assert!(found[0].contains("is_x86_feature_detected"), "{found:?}");
         assert!(found[1].contains("always built to unwind"), "{found:?}");
-        assert!(found[1].contains("write the body without it, or add"), "{found:?}");
+        assert!(
+            found[1].contains("write the body without it, or add"),
+            "{found:?}"
+        );
         let found = messages(
             "#[cfg(test)] let a = 1; let b = cfg!(any(unix, my_flag)); #[cfg_attr(not(test), inline)] fn f() {}",
         );

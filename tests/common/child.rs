@@ -1,9 +1,12 @@
-//! Running a scenario in a child process: this test binary run again with
-//! `STAGED_TRUST_SCENARIO` set, so that it gets its own settings, its own
-//! loaded libraries and its own store, as an attacked program would. The
-//! child prints `trust: key=value` lines; the parent reads them, and kills a
+//! Running a scenario in a child process: the test binary run again with
+//! `STAGED_TEST_SCENARIO` set, so that it gets its own settings, its own
+//! loaded libraries and its own store, as a real program would. The child
+//! prints `staged-test: key=value` lines; the parent reads them, and kills a
 //! child that runs past its time limit, so that a hang fails the test
-//! instead of stalling the suite.
+//! instead of stalling the suite. Used by `tests/trust.rs` and
+//! `tests/runtime_faults.rs`, each of which has an ignored `child_entry`
+//! test that runs the scenario the variable names.
+#![allow(dead_code)] // each test binary uses some of it
 
 use std::collections::HashMap;
 use std::fs;
@@ -14,18 +17,86 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub const SCENARIO: &str = "STAGED_TRUST_SCENARIO";
-pub const VALUE: &str = "STAGED_TRUST_VALUE";
+pub const SCENARIO: &str = "STAGED_TEST_SCENARIO";
+pub const VALUE: &str = "STAGED_TEST_VALUE";
+const PREFIX: &str = "staged-test: ";
 
 /// Prints a result line for the parent.
 pub fn say(key: &str, value: impl std::fmt::Display) {
-    println!("trust: {key}={value}");
+    println!("{PREFIX}{key}={value}");
+}
+
+/// `x` to the power `n`: the function most scenarios specialize.
+#[staged::specialize(n = [2, 3])]
+pub fn power(x: u64, n: u32) -> u64 {
+    let mut p = 1u64;
+    for _ in 0..n {
+        p = p.wrapping_mul(x);
+    }
+    p
+}
+
+/// A variable of the child's environment.
+#[allow(clippy::disallowed_methods)] // scenarios reach the children through the environment
+pub fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// The value the parent asked for (7 by default).
+pub fn value() -> u32 {
+    env(VALUE).and_then(|v| v.parse().ok()).unwrap_or(7)
+}
+
+/// Whether any library of the store is mapped into this process.
+pub fn maps_store() -> bool {
+    let store = env("STAGED_CACHE_DIR").unwrap_or_default();
+    let maps = fs::read_to_string("/proc/self/maps").unwrap_or_default();
+    let real = fs::canonicalize(&store).map(|p| p.display().to_string());
+    !store.is_empty() && (maps.contains(&store) || real.is_ok_and(|r| maps.contains(&r)))
+}
+
+/// Reports a function's counters.
+pub fn report_stats(s: staged::SiteStats) {
+    say("compiled", s.compiled);
+    say("cached", s.cached);
+    say("failed", s.failed);
+    say("generic_calls", s.generic_calls);
+    say(
+        "last_error",
+        s.last_error.unwrap_or_default().replace('\n', " "),
+    );
+    say("warnings", s.warnings.unwrap_or_default());
+    say("maps_store", maps_store());
+}
+
+/// Asks for the variant of `value()`, checks every answer against the
+/// generic body, and reports.
+pub fn specialize_and_report() {
+    let n = value();
+    match power::specialized(n) {
+        Ok(h) => {
+            say("origin", format!("{:?}", h.origin()));
+            say(
+                "correct",
+                (0..50).all(|x| h.call(x) == power::generic(x, n)),
+            );
+        }
+        Err(e) => {
+            say("origin", "none");
+            say("error", e.to_string().replace('\n', " "));
+        }
+    }
+    say(
+        "dispatch_correct",
+        (0..50).all(|x| power(x, n) == power::generic(x, n)),
+    );
+    report_stats(power::stats());
 }
 
 /// A fresh directory for one test, mode 0700, under cargo's target dir.
 pub fn fresh_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("trust")
+        .join("children")
         .join(format!("{name}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
@@ -98,7 +169,12 @@ impl Child {
     }
 
     /// Runs the child to its end; what it said, its stdout and stderr.
-    pub fn run(mut self) -> Ran {
+    pub fn run(self) -> Ran {
+        self.spawn().wait()
+    }
+
+    /// Starts the child; [`Running::wait`] collects it.
+    pub fn spawn(mut self) -> Running {
         self.cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -118,24 +194,55 @@ impl Child {
             let _ = stderr.read_to_string(&mut s);
             s
         });
+        Running {
+            child,
+            out,
+            err,
+            start,
+            limit: self.limit,
+        }
+    }
+}
+
+/// A child that runs.
+pub struct Running {
+    child: std::process::Child,
+    out: std::thread::JoinHandle<String>,
+    err: std::thread::JoinHandle<String>,
+    start: Instant,
+    limit: Duration,
+}
+
+impl Running {
+    /// Kills the child and its process group, as a crash would.
+    pub fn kill(mut self) {
+        // SAFETY: kill has no memory-safety preconditions; the group is
+        // the child's own.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+
+    /// Waits for the child, killing it (and failing) past its time limit.
+    pub fn wait(mut self) -> Ran {
         let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
+            if let Some(status) = self.child.try_wait().unwrap() {
                 break status;
             }
-            if start.elapsed() > self.limit {
+            if self.start.elapsed() > self.limit {
                 // SAFETY: kill has no memory-safety preconditions; the
                 // group is the child's own.
-                unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
-                let _ = child.wait();
+                unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
+                let _ = self.child.wait();
                 panic!("the child hung: still running after {:?}", self.limit);
             }
             std::thread::sleep(Duration::from_millis(10));
         };
-        let stdout = out.join().unwrap();
-        let stderr = err.join().unwrap();
+        let stdout = self.out.join().unwrap();
+        let stderr = self.err.join().unwrap();
         let said = stdout
             .lines()
-            .filter_map(|l| l.split_once("trust: ").map(|(_, rest)| rest))
+            // The first line shares its start with libtest's own.
+            .filter_map(|l| l.split_once(PREFIX).map(|(_, rest)| rest))
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
@@ -144,7 +251,7 @@ impl Child {
             stdout,
             stderr,
             success: status.success(),
-            elapsed: start.elapsed(),
+            elapsed: self.start.elapsed(),
         }
     }
 }
