@@ -210,11 +210,17 @@ impl<'a> Job<'a> {
                     .map_err(|e| io_error(e.into()))?;
                 let source = write.as_raw_fd();
                 // SAFETY: the closure runs in the child between fork and exec
-                // and only calls dup2, which is async-signal-safe; `source`
-                // stays open in the parent until after the spawn.
+                // and only calls dup2 or fcntl, which are async-signal-safe;
+                // `source` stays open in the parent until after the spawn.
                 unsafe {
                     self.cmd.pre_exec(move || {
-                        if libc::dup2(source, fd) < 0 {
+                        // dup2 onto itself would leave the pipe close-on-exec.
+                        let result = if source == fd {
+                            libc::fcntl(fd, libc::F_SETFD, 0)
+                        } else {
+                            libc::dup2(source, fd)
+                        };
+                        if result < 0 {
                             return Err(io::Error::last_os_error());
                         }
                         Ok(())
@@ -598,13 +604,22 @@ mod tests {
             .parse()
             .unwrap();
         // The grandchild was killed; it may linger as a zombie of init for a
-        // moment, never as a running `sleep`.
-        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        let running = state
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| matches!(rest.trim_start().chars().next(), Some('S' | 'R')));
-        assert!(!running, "the grandchild still runs: {state}");
+        // moment, or still be on its way out (running, its memory already
+        // gone), never for long as a running `sleep`.
+        let stat = || std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let running = |state: &str| {
+            state
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| matches!(rest.trim_start().chars().next(), Some('S' | 'R')))
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut state = stat();
+        while running(&state) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+            state = stat();
+        }
+        assert!(!running(&state), "the grandchild still runs: {state}");
     }
 
     #[test]
