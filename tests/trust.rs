@@ -21,6 +21,8 @@
 mod answers;
 #[path = "common/child.rs"]
 mod child;
+#[path = "trust/eval.rs"]
+mod eval;
 #[path = "trust/scenarios.rs"]
 mod scenarios;
 #[path = "trust/store.rs"]

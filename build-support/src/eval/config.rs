@@ -12,6 +12,14 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 /// How long rustc may take to build an evaluator program.
 pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// How much of what an evaluator program prints (each of stdout and
+/// stderr) is kept, for messages; the rest is read and dropped.
+pub const DEFAULT_OUTPUT_LIMIT: usize = 1 << 20;
+
+/// How many bytes of records (the values, rendered) one run of an
+/// evaluator program may send; an item past it fails.
+pub const DEFAULT_RECORD_LIMIT: usize = 1 << 30;
+
 /// The evaluator's settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvalConfig {
@@ -27,6 +35,12 @@ pub struct EvalConfig {
     /// The only variables rustc gets: `PATH` (to find the linker) and
     /// `TMPDIR`; the evaluator program itself gets none.
     pub rustc_env: Vec<(String, OsString)>,
+    /// How much of an evaluator program's stdout and of its stderr is kept:
+    /// [`DEFAULT_OUTPUT_LIMIT`].
+    pub output_limit: usize,
+    /// How many bytes of records one run may send:
+    /// [`DEFAULT_RECORD_LIMIT`].
+    pub record_limit: usize,
 }
 
 impl Default for EvalConfig {
@@ -36,6 +50,8 @@ impl Default for EvalConfig {
             timeout: DEFAULT_TIMEOUT,
             build_timeout: DEFAULT_BUILD_TIMEOUT,
             rustc_env: Vec::new(),
+            output_limit: DEFAULT_OUTPUT_LIMIT,
+            record_limit: DEFAULT_RECORD_LIMIT,
         }
     }
 }

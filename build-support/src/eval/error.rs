@@ -45,6 +45,12 @@ pub enum EvalError {
         /// The first lines of its stderr.
         stderr: String,
     },
+    /// The sandbox could not be prepared where the kernel offers one.
+    #[error("cannot prepare the evaluator's sandbox: {cause}")]
+    Sandbox {
+        /// Why.
+        cause: String,
+    },
     /// A cache entry could not be read.
     #[error("a cache entry is corrupt: {0}")]
     Corrupt(String),

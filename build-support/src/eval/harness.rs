@@ -1,7 +1,8 @@
 //! The evaluator program's own code: compiled into every program that
 //! evaluates a `const_init!` block (as source, next to `bake.rs`), and into
 //! staged-build for its tests. It turns each initializer's result into the
-//! declared type, renders it, and reports on stdout, one record per item:
+//! declared type, renders it, and reports on descriptor [`RECORD_FD`], one
+//! record per item:
 //!
 //! ```text
 //! start <item>
@@ -13,20 +14,33 @@
 //! done
 //! ```
 //!
-//! Records are flushed as they are written, so that when the program is
-//! killed (a time-out) or dies (a stack overflow, an abort) the engine still
-//! knows which items were done and which one was running.
+//! Records are written as they happen, so that when the program is killed
+//! (a time-out) or dies (a stack overflow, an abort) the engine still knows
+//! which items were done and which one was running.
+//!
+//! What an initializer prints goes to stdout and stderr, which the engine
+//! keeps (bounded) but never parses; the records have a descriptor of their
+//! own, which the harness takes before any initializer runs and keeps
+//! close-on-exec, so that neither a `println!` nor a process an initializer
+//! starts can write a record.
 //!
 //! Like `bake.rs`, this file depends on nothing but `std`.
 
+use std::fs::File;
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use super::bake::{Bake, Baker, BlobKind};
 
 /// The name of the program's source file, as panic locations report it.
 pub const SOURCE_FILE: &str = "main.rs";
+
+/// The descriptor the engine gives the program for its records.
+pub const RECORD_FD: i32 = 3;
+
+/// The record channel, taken from [`RECORD_FD`] when the program starts.
+static RECORDS: OnceLock<Option<File>> = OnceLock::new();
 
 /// Stack of the thread that runs the initializers: deep recursion on the
 /// build host should not fail where the same code at run time would not.
@@ -251,10 +265,11 @@ fn record_panics() {
     }));
 }
 
-/// Evaluates the items `items` asks for and reports them on stdout. The
-/// program's arguments are the indices of items to skip (they timed out or
-/// crashed in an earlier run).
+/// Evaluates the items `items` asks for and reports them on the record
+/// channel. The program's arguments are the indices of items to skip (they
+/// timed out or crashed in an earlier run).
 pub fn run(items: fn(&mut Session)) {
+    RECORDS.get_or_init(take_records);
     record_panics();
     let skip = std::env::args()
         .skip(1)
@@ -344,11 +359,30 @@ pub fn baked_record(index: usize, baker: &Baker) -> Vec<u8> {
     out
 }
 
+/// Takes descriptor [`RECORD_FD`] as a close-on-exec copy, so that the
+/// processes an initializer starts do not inherit it, and closes the
+/// original. `None` if it is not open (the program was started by hand).
+fn take_records() -> Option<File> {
+    use std::os::fd::{BorrowedFd, FromRawFd, OwnedFd};
+    // SAFETY: nothing in the program has opened or closed a descriptor yet
+    // (this runs first in `main`), so descriptor 3 is the engine's record
+    // pipe or not open at all; duplicating a descriptor that is not open
+    // fails with EBADF and touches nothing.
+    let copy = unsafe { BorrowedFd::borrow_raw(RECORD_FD) }
+        .try_clone_to_owned()
+        .ok()?;
+    // SAFETY: descriptor 3 is open (it was just duplicated) and nothing else
+    // owns it: the engine gave it to this program for the harness alone.
+    drop(unsafe { OwnedFd::from_raw_fd(RECORD_FD) });
+    Some(File::from(copy))
+}
+
 fn emit(record: &[u8]) {
-    let mut out = std::io::stdout().lock();
-    // If stdout is gone the engine is gone too; there is no one to tell.
-    let _ = out.write_all(record);
-    let _ = out.flush();
+    if let Some(mut out) = RECORDS.get().and_then(Option::as_ref) {
+        // If the channel is gone the engine is gone too; there is no one to
+        // tell.
+        let _ = out.write_all(record);
+    }
 }
 
 #[cfg(test)]

@@ -13,16 +13,20 @@
 //!                   ▼
 //!       rustc --error-format=json  ──errors──► mapped back to the block's
 //!                   ▼                          tokens (diagnostics.rs)
-//!       run: empty directory, no environment, stdin closed, time limit
+//!       run: sandbox.rs (Landlock, namespaces), empty directory, no
+//!                   │  environment, stdin closed, time limit on the
+//!                   │  process group, output bounded and never parsed
 //!                   ▼
-//!       output.rs: one record per item ──► emit.rs: source, blobs stored
-//!                   ▼                        in the cache (cache.rs)
+//!       output.rs: one record per item, ──► emit.rs: source, blobs stored
+//!                  on a descriptor of        in the cache (cache.rs)
+//!                  its own
+//!                   ▼
 //!                Outcome, cached unless something timed out or crashed
 //! ```
 //!
 //! The cache key is the content: the block's tokens as written, the
-//! contents of the files it includes, the rustc version, the edition and
-//! this engine's own source. Never a path.
+//! contents of the files it includes, the rustc version, the edition,
+//! this engine's own source and the sandbox the host offers. Never a path.
 
 mod cache;
 pub mod config;
@@ -31,6 +35,7 @@ mod error;
 pub mod harness;
 mod output;
 mod program;
+pub mod sandbox;
 #[cfg(test)]
 mod tests;
 
@@ -50,6 +55,10 @@ pub use error::EvalError;
 
 use cache::Cache;
 use program::{Owner, Place, Program};
+use sandbox::Sandbox;
+
+/// How much of an evaluator program's stderr a failure carries.
+const STDERR_HEAD_BYTES: usize = 8 << 10;
 
 /// A `const_init!` block, as the macro hands it over.
 #[derive(Clone, Debug, Default)]
@@ -155,6 +164,12 @@ pub enum Failure {
         /// The limit.
         limit: Duration,
     },
+    /// Its value, rendered, is larger than the evaluator accepts
+    /// ([`EvalConfig::record_limit`]).
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The evaluator program died while evaluating it.
     Crashed {
         /// How it ended.
@@ -224,7 +239,7 @@ pub fn evaluate(
 fn key(block: &Block, toolchain: &Toolchain) -> Result<Hash32, EvalError> {
     // The engine's own source: a change to how programs are generated or
     // values rendered must not reuse old entries.
-    const ENGINE: [&str; 8] = [
+    const ENGINE: [&str; 9] = [
         include_str!("../bake.rs"),
         include_str!("../emit.rs"),
         include_str!("mod.rs"),
@@ -233,14 +248,17 @@ fn key(block: &Block, toolchain: &Toolchain) -> Result<Hash32, EvalError> {
         include_str!("output.rs"),
         include_str!("cache.rs"),
         include_str!("diagnostics.rs"),
+        include_str!("sandbox.rs"),
     ];
     let mut contents = Vec::with_capacity(block.files.len());
     for path in &block.files {
         let bytes = std::fs::read(path).map_err(|cause| EvalError::file(path, cause))?;
         contents.push(*blake3::hash(&bytes).as_bytes());
     }
+    let sandbox = sandbox::key_part();
     let mut parts: Vec<&[u8]> = vec![b"staged-eval v1"];
     parts.extend(ENGINE.iter().map(|s| s.as_bytes()));
+    parts.push(sandbox.as_bytes());
     parts.push(toolchain.version.as_bytes());
     parts.push(block.edition.as_bytes());
     parts.push(block.key_text.as_bytes());
@@ -349,7 +367,7 @@ impl<'a> Evaluation<'a> {
         if errors.is_empty() {
             return Err(EvalError::Rustc {
                 status: ended.describe(),
-                stderr: process::head(&ended.stderr),
+                stderr: stderr_head(&ended.stderr),
             });
         }
         Ok(Err(errors))
@@ -402,8 +420,8 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Runs the program until every item was reported, rerunning it without
-    /// an item that timed out or crashed it. Returns whether the outcome
-    /// may be cached.
+    /// an item that timed out, crashed it or sent too much. Returns whether
+    /// the outcome may be cached.
     fn run_program(
         &mut self,
         program: &Program,
@@ -412,6 +430,7 @@ impl<'a> Evaluation<'a> {
     ) -> Result<bool, EvalError> {
         let workdir = dir.join("work");
         std::fs::create_dir_all(&workdir).map_err(|e| EvalError::file(&workdir, e))?;
+        let sandbox = Sandbox::prepare(exe, &workdir, self.toolchain)?;
         let mut skip: Vec<usize> = Vec::new();
         let mut cacheable = true;
         loop {
@@ -419,8 +438,16 @@ impl<'a> Evaluation<'a> {
             cmd.args(skip.iter().map(usize::to_string))
                 .env_clear()
                 .current_dir(&workdir);
-            let ended = process::run_to_end(&mut cmd, self.limit, MISSING_HINT)?;
-            let run = output::parse(&ended.stdout);
+            let report = sandbox.install(&mut cmd)?;
+            // Records come on a descriptor of their own; what the program
+            // prints is kept for messages, bounded, and never parsed.
+            let ended = process::Job::new(&mut cmd, self.limit, MISSING_HINT)
+                .records(harness::RECORD_FD, self.config.record_limit)
+                .capture_limit(self.config.output_limit)
+                .run_to_end()?;
+            let applied = report.finish();
+            let overflowed = ended.records.len() >= self.config.record_limit;
+            let run = output::parse(&ended.records);
             for (index, baked) in run.baked {
                 let expr = self
                     .cache
@@ -436,7 +463,7 @@ impl<'a> Evaluation<'a> {
                         }
                     });
                 self.results[panic.item] = Some(ItemOutcome::Failed(Failure::Panicked {
-                    message: panic.message,
+                    message: applied.explain(panic.message),
                     token,
                 }));
             }
@@ -444,25 +471,48 @@ impl<'a> Evaluation<'a> {
                 return Ok(cacheable);
             }
             // The item that was running when the program stopped is the
-            // culprit; the others get another run without it.
-            let Some(culprit) = run.unfinished else {
-                return Err(EvalError::Crashed {
-                    status: ended.describe(),
-                    stderr: process::head(&ended.stderr),
-                });
+            // culprit (when the records overflowed, the one whose record
+            // was cut, or whose start was lost past the limit); the others
+            // get another run without it.
+            let culprit = run
+                .unfinished
+                .or_else(|| overflowed.then(|| self.next_unreported(&skip)).flatten());
+            let crashed = || EvalError::Crashed {
+                status: ended.describe(),
+                stderr: stderr_head(&ended.stderr),
+            };
+            // A culprit skipped already cannot have run: the records lie.
+            let Some(culprit) = culprit.filter(|c| !skip.contains(c)) else {
+                return Err(crashed());
             };
             cacheable = false;
             let failure = match ended.status {
+                _ if overflowed => Failure::TooLarge {
+                    limit: self.config.record_limit,
+                },
                 None => Failure::TimedOut { limit: self.limit },
                 Some(_) => Failure::Crashed {
                     status: ended.describe(),
-                    stderr: process::head(&ended.stderr),
+                    stderr: stderr_head(&ended.stderr),
                 },
             };
             self.results[culprit] = Some(ItemOutcome::Failed(failure));
             skip.push(culprit);
         }
     }
+
+    /// The first item of the program that has no result yet and is not
+    /// skipped.
+    fn next_unreported(&self, skip: &[usize]) -> Option<usize> {
+        (0..self.block.items.len())
+            .find(|&i| !self.excluded[i] && self.results[i].is_none() && !skip.contains(&i))
+    }
+}
+
+/// The first lines of a program's stderr, at most a few kilobytes of them
+/// (an initializer may print lines of any length).
+fn stderr_head(stderr: &[u8]) -> String {
+    process::head(&stderr[..stderr.len().min(STDERR_HEAD_BYTES)])
 }
 
 /// Where in the block a rustc error is.

@@ -1,5 +1,6 @@
 //! Reads what an evaluator program reported (the records `harness.rs`
-//! writes), including the partial output of a program that was stopped.
+//! writes on their own descriptor), including the partial records of a
+//! program that was stopped.
 
 use crate::bake::{Baker, Blob, BlobKind, Scalar};
 
@@ -24,12 +25,13 @@ pub(super) struct Run {
     pub done: bool,
 }
 
-/// Reads the records in `stdout`. A record cut short (the program was
-/// killed while writing it) ends the reading; the item it was about is
-/// then the unfinished one.
-pub(super) fn parse(stdout: &[u8]) -> Run {
+/// Reads the records a run sent on its record descriptor. A record cut
+/// short (the program was killed while writing it, or passed the record
+/// limit) ends the reading; the item it was about is then the unfinished
+/// one.
+pub(super) fn parse(records: &[u8]) -> Run {
     let mut run = Run::default();
-    let mut reader = Reader { bytes: stdout };
+    let mut reader = Reader { bytes: records };
     let mut running = None;
     while let Some(line) = reader.line() {
         let words: Vec<&str> = line.split(' ').collect();

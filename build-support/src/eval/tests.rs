@@ -166,3 +166,25 @@ fn compile_errors_map_to_tokens_and_spare_fallback_items() {
     assert_eq!(outcome.errors[0].item, Some(0));
     assert_eq!(outcome.items[1], ItemOutcome::Failed(Failure::NotRun));
 }
+
+#[test]
+fn a_value_past_the_record_limit_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = block(
+        "record limit test",
+        vec![
+            item("BIG", "&'static str", "\"x\" . repeat ( 1 << 20 )"),
+            item("AFTER", "u8", "3"),
+        ],
+    );
+    let mut config = config(dir.path());
+    config.record_limit = 64 << 10;
+    let outcome = evaluate(&block, &toolchain_cached(), &config).unwrap();
+    assert_eq!(
+        outcome.items,
+        [
+            ItemOutcome::Failed(Failure::TooLarge { limit: 64 << 10 }),
+            ItemOutcome::Baked("3u8".into()),
+        ]
+    );
+}

@@ -308,6 +308,16 @@ impl Context<'_> {
                     seconds(limit)
                 )),
             ),
+            Failure::TooLarge { limit } => (
+                format!(
+                    "its value, rendered, is larger than the {} the build-time evaluator accepts",
+                    bytes(limit)
+                ),
+                Some(format!(
+                    "the value of `{name}`, rendered, is larger than the {} the build-time evaluator accepts; compute it in build.rs, or at run time with `#[fallback(lazy)]`",
+                    bytes(limit)
+                )),
+            ),
             Failure::Crashed { status, stderr } => (
                 format!("the evaluator crashed evaluating it ({status})"),
                 Some(format!(
@@ -338,6 +348,14 @@ impl Context<'_> {
 /// The item named in a failed dependency's message.
 fn dependency(message: &str) -> Option<&str> {
     message.strip_prefix("uses `")?.split('`').next()
+}
+
+fn bytes(limit: usize) -> String {
+    match limit {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n => format!("{n} bytes"),
+    }
 }
 
 fn seconds(limit: Duration) -> String {

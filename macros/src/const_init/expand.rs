@@ -27,22 +27,52 @@ pub(crate) fn expand(plan: &Plan, evaluated: &Evaluated) -> TokenStream {
     let settings = staged_build::eval::EvalConfig::problems()
         .into_iter()
         .map(|problem| settings_warning(&problem));
+    let sandbox = sandbox_gaps_once().map(|gaps| {
+        call_site_warning(
+            "staged_sandbox_incomplete",
+            &format!(
+                "the build-time evaluator runs without a full sandbox on this host: {}",
+                gaps.join("; ")
+            ),
+        )
+    });
     quote! {
         #(#items)*
         #(#files)*
         #(#settings)*
+        #sandbox
     }
+}
+
+/// What the evaluator's sandbox lacks on this host, the first time a block
+/// is expanded in this compilation (rustc runs the macro for every block of
+/// the crate in one process): the build says so once, not once per block.
+fn sandbox_gaps_once() -> Option<Vec<String>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static SAID: AtomicBool = AtomicBool::new(false);
+    let gaps = staged_build::eval::sandbox::gaps();
+    if gaps.is_empty() || SAID.swap(true, Ordering::Relaxed) {
+        return None;
+    }
+    Some(gaps)
 }
 
 /// A warning at the macro call about a setting that cannot be used.
 fn settings_warning(problem: &str) -> TokenStream {
+    call_site_warning("staged_setting_ignored", problem)
+}
+
+/// A warning at the macro call: the use of a deprecated constant `flag`,
+/// the one warning a macro can raise on stable Rust.
+fn call_site_warning(flag: &str, problem: &str) -> TokenStream {
     let note = format!("const_init!: {problem}");
+    let flag = proc_macro2::Ident::new(flag, Span::call_site());
     quote_spanned! {Span::call_site()=>
         const _: () = {
             #[deprecated(note = #note)]
             #[allow(non_upper_case_globals)]
-            const staged_setting_ignored: () = ();
-            staged_setting_ignored
+            const #flag: () = ();
+            #flag
         };
     }
 }
