@@ -318,3 +318,22 @@ pub fn other_user() -> Option<u32> {
         }
     })
 }
+
+/// Whether the process `pid` still runs (a zombie or a process gone does
+/// not), waiting up to 5 s for one that was killed to finish dying.
+pub fn still_runs(pid: i32) -> bool {
+    let running = || {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        stat.rsplit(')')
+            .next()
+            .is_some_and(|rest| matches!(rest.trim_start().chars().next(), Some('S' | 'R' | 'D')))
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while running() {
+        if Instant::now() > deadline {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}
