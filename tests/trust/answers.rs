@@ -7,7 +7,7 @@ use std::time::Duration;
 use staged::runtime::{Config, Mode};
 use staged::{Origin, specialize};
 
-use super::child::{Child, VALUE, fresh_dir, real_rustc, script};
+use super::child::{Child, VALUE, fresh_dir, real_rustc, script, still_runs};
 
 /// In-process tests share one store and sync mode.
 fn setup() {
@@ -361,10 +361,5 @@ fn a_wrapper_whose_child_holds_the_pipe_cannot_outlast_the_limit() {
         .trim()
         .parse()
         .unwrap();
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let running = stat
-        .rsplit(')')
-        .next()
-        .is_some_and(|rest| matches!(rest.trim_start().chars().next(), Some('S' | 'R')));
-    assert!(!running, "the wrapper's child survived the limit: {stat}");
+    assert!(!still_runs(pid), "the wrapper's child survived the limit");
 }
