@@ -165,7 +165,10 @@ fn fifos_at_index_object_and_lock_paths_never_block() {
     fs::remove_file(&idx).unwrap();
     mkfifo(&idx);
     let r = Child::new("specialize", &store).limit(limit).run().ok();
-    eprintln!("a process meeting a FIFO index entry, rebuilding: {:?}", r.elapsed);
+    eprintln!(
+        "a process meeting a FIFO index entry, rebuilding: {:?}",
+        r.elapsed
+    );
     assert_eq!(
         (r.get("origin"), r.get("correct")),
         ("Compiled", "true"),

@@ -10,6 +10,35 @@ use super::paths::{follows_path_sep, is_path_root, is_path_sep};
 use crate::errors::Errors;
 
 const HINT: &str = "add `runtime = false` to `#[specialize]` to specialize at compile time only";
+const MODULE_HINT: &str = "a `#[staged::self_contained]` module travels into run-time builds, which have only `core`, `std` and the module itself";
+
+/// What the code being checked is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// The body of a run-time function on its own: only its own items.
+    Body,
+    /// The items of a `#[staged::self_contained]` module: `self::` paths
+    /// name the module's items, and `super::` paths are fine as long as
+    /// they stay inside it (from a nested module).
+    Module,
+}
+
+/// Where a scan is: the scope, and how deep in nested modules.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    scope: Scope,
+    depth: usize,
+    local_macros: &'a [String],
+}
+
+impl At<'_> {
+    fn hint(&self) -> &'static str {
+        match self.scope {
+            Scope::Body => HINT,
+            Scope::Module => MODULE_HINT,
+        }
+    }
+}
 
 /// Macros of `std` and `core` that mean the same in the run-time build.
 const STD_MACROS: &[&str] = &[
@@ -63,19 +92,41 @@ const PLACE_MACROS: &[&str] = &[
 /// Records an error for every token of `body` that could not be compiled, or
 /// would mean something else, in the run-time build.
 pub(crate) fn check(body: TokenStream, errors: &mut Errors) {
-    let mut local_macros = Vec::new();
-    collect_macro_rules(body.clone(), &mut local_macros);
-    scan(body, &local_macros, errors);
+    check_in(body, Scope::Body, errors);
 }
 
-fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
+/// Like [`check`], for code in `scope`.
+pub(crate) fn check_in(tokens: TokenStream, scope: Scope, errors: &mut Errors) {
+    let mut local_macros = Vec::new();
+    collect_macro_rules(tokens.clone(), &mut local_macros);
+    let at = At {
+        scope,
+        depth: 0,
+        local_macros: &local_macros,
+    };
+    scan(tokens, at, errors);
+}
+
+fn scan(tokens: TokenStream, at: At<'_>, errors: &mut Errors) {
+    let hint = at.hint();
+    let local_macros = at.local_macros;
     let tokens: Vec<TokenTree> = tokens.into_iter().collect();
     for (i, token) in tokens.iter().enumerate() {
         let next = |k: usize| tokens.get(i + k);
         match token {
-            TokenTree::Group(group) => scan(group.stream(), local_macros, errors),
+            TokenTree::Group(group) => {
+                // `mod name { .. }`: one level deeper.
+                let nested = i >= 2
+                    && matches!(&tokens[i - 2], TokenTree::Ident(m) if m == "mod")
+                    && matches!(&tokens[i - 1], TokenTree::Ident(_));
+                let inner = At {
+                    depth: at.depth + usize::from(nested),
+                    ..at
+                };
+                scan(group.stream(), inner, errors);
+            }
             TokenTree::Ident(ident) if is_path_root(&tokens, i) => {
-                check_path_root(ident, errors);
+                check_path_root(ident, &tokens, i, at, errors);
             }
             TokenTree::Punct(p)
                 if p.as_char() == ':'
@@ -88,7 +139,7 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
                     errors.at(
                         root,
                         format_args!(
-                            "`::{root}` is not available to a run-time specialized body, which can use `core` and `std` only; {HINT}"
+                            "`::{root}` is not available to a run-time specialized body, which can use `core` and `std` only; {hint}"
                         ),
                     );
                 }
@@ -96,11 +147,11 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
             TokenTree::Ident(ident) => {
                 if is_macro_call(next(1), next(2)) {
                     if !follows_path_sep(&tokens, i) {
-                        check_macro(ident, local_macros, errors);
+                        check_macro(ident, local_macros, hint, errors);
                     } else if path_root(&tokens, i).is_some_and(|r| r == "std" || r == "core") {
                         // `std::line!()`, `::core::module_path!()`: the
                         // path does not change what the macro answers.
-                        check_place_macro(ident, errors);
+                        check_place_macro(ident, hint, errors);
                     }
                 }
                 if (ident == "cfg" || ident == "cfg_attr")
@@ -111,11 +162,11 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
                         errors.at(
                             &option,
                             format_args!(
-                                "`{option}` can differ between this crate's build and the run-time build, so this `{ident}` could select different code there; {HINT}"
+                                "`{option}` can differ between this crate's build and the run-time build, so this `{ident}` could select different code there; {hint}"
                             ),
                         );
                     } else {
-                        errors.at(&option, format_args!("{why} {HINT}"));
+                        errors.at(&option, format_args!("{why} {hint}"));
                     }
                 }
             }
@@ -124,30 +175,60 @@ fn scan(tokens: TokenStream, local_macros: &[String], errors: &mut Errors) {
     }
 }
 
-fn check_path_root(ident: &Ident, errors: &mut Errors) {
+fn check_path_root(ident: &Ident, tokens: &[TokenTree], i: usize, at: At<'_>, errors: &mut Errors) {
     let name = ident.to_string();
-    if ["crate", "super", "self", "$crate"].contains(&name.as_str()) {
-        errors.at(
+    let allowed = match (at.scope, name.as_str()) {
+        (_, "crate" | "$crate") => false,
+        (Scope::Body, "super" | "self") => false,
+        (Scope::Module, "self") => true,
+        // `super::super::x` from two modules down stays inside.
+        (Scope::Module, "super") => leading_supers(tokens, i) <= at.depth,
+        _ => true,
+    };
+    if allowed {
+        return;
+    }
+    let hint = at.hint();
+    match at.scope {
+        Scope::Body => errors.at(
             ident,
             format_args!(
-                "`{name}::` paths are not available to a run-time specialized body: it is built on its own, without the rest of the crate; {HINT}"
+                "`{name}::` paths are not available to a run-time specialized body: it is built on its own, without the rest of the crate; {hint}"
             ),
-        );
+        ),
+        Scope::Module => errors.at(
+            ident,
+            format_args!(
+                "`{name}::` leaves the `#[staged::self_contained]` module, whose items are built on their own at run time, without the rest of the crate; {hint}"
+            ),
+        ),
     }
 }
 
-fn check_macro(ident: &Ident, local_macros: &[String], errors: &mut Errors) {
+/// How many `super::` segments the path at `i` starts with.
+fn leading_supers(tokens: &[TokenTree], mut i: usize) -> usize {
+    let mut n = 0;
+    while matches!(tokens.get(i), Some(TokenTree::Ident(s)) if s == "super")
+        && is_path_sep(tokens.get(i + 1), tokens.get(i + 2))
+    {
+        n += 1;
+        i += 3;
+    }
+    n
+}
+
+fn check_macro(ident: &Ident, local_macros: &[String], hint: &str, errors: &mut Errors) {
     let name = ident.to_string();
     if local_macros.contains(&name) {
         return;
     }
     if PLACE_MACROS.contains(&name.as_str()) {
-        check_place_macro(ident, errors);
+        check_place_macro(ident, hint, errors);
     } else if !STD_MACROS.contains(&name.as_str()) {
         errors.at(
             ident,
             format_args!(
-                "macro `{name}!` is not available to a run-time specialized body, which can use the macros of `std` and those it defines itself; {HINT}"
+                "macro `{name}!` is not available to a run-time specialized body, which can use the macros of `std` and those it defines itself; {hint}"
             ),
         );
     }
@@ -155,13 +236,13 @@ fn check_macro(ident: &Ident, local_macros: &[String], errors: &mut Errors) {
 
 /// Reports `ident!` if it is a macro whose answer depends on where the
 /// source is compiled.
-fn check_place_macro(ident: &Ident, errors: &mut Errors) {
+fn check_place_macro(ident: &Ident, hint: &str, errors: &mut Errors) {
     let name = ident.to_string();
     if PLACE_MACROS.contains(&name.as_str()) {
         errors.at(
             ident,
             format_args!(
-                "`{name}!` would give a different answer in the run-time build, which compiles this body from another file and environment; {HINT}"
+                "`{name}!` would give a different answer in the run-time build, which compiles this body from another file and environment; {hint}"
             ),
         );
     }

@@ -4,6 +4,8 @@ mod args;
 mod expand;
 mod hygiene;
 mod isolation;
+mod module_types;
+mod names;
 mod paths;
 mod types;
 mod valid;
@@ -30,7 +32,9 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
         }
     };
     let plan = match (args, func) {
-        (Some(args), Some(func)) => errors.take(valid::check(args, func, STAGE3)),
+        (Some(args), Some(func)) => {
+            errors.take(valid::check(args, func, STAGE3, valid::Context::default()))
+        }
         // The item is not a function: only the keys can be checked.
         (Some(args), None) => {
             args.rejected.into_iter().for_each(|e| errors.push(e));

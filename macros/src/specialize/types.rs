@@ -6,6 +6,8 @@ use quote::quote;
 use syn::visit_mut::VisitMut;
 use syn::{Lifetime, Type};
 
+use super::module_types::ModuleType;
+
 /// An integer type.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct IntTy {
@@ -219,27 +221,30 @@ pub(crate) fn display(ty: &Type) -> String {
 
 /// Checks that `ty` can cross into a run-time variant: primitives, arrays of
 /// literal length, tuples, shared and mutable references, slices behind a
-/// reference, and `str` behind a reference. Returns the offending type.
-pub(crate) fn non_portable(ty: &Type) -> Option<&Type> {
+/// reference, `str` behind a reference, and the `#[repr(C)]` types of a
+/// `#[staged::self_contained]` module (`module`). Returns the offending
+/// type.
+pub(crate) fn non_portable<'t>(ty: &'t Type, module: &[ModuleType]) -> Option<&'t Type> {
     match ty {
-        Type::Group(g) => non_portable(&g.elem),
-        Type::Paren(p) => non_portable(&p.elem),
-        Type::Tuple(t) => t.elems.iter().find_map(non_portable),
+        Type::Group(g) => non_portable(&g.elem, module),
+        Type::Paren(p) => non_portable(&p.elem, module),
+        Type::Tuple(t) => t.elems.iter().find_map(|e| non_portable(e, module)),
         Type::Array(a) => match &a.len {
             syn::Expr::Lit(syn::ExprLit {
                 lit: syn::Lit::Int(_),
                 ..
-            }) => non_portable(&a.elem),
+            }) => non_portable(&a.elem, module),
             _ => Some(ty),
         },
         Type::Reference(r) => match &*r.elem {
-            Type::Slice(s) => non_portable(&s.elem),
+            Type::Slice(s) => non_portable(&s.elem, module),
             elem if primitive_name(elem) == Some("str") => None,
-            elem => non_portable(elem),
+            elem => non_portable(elem, module),
         },
-        _ => match primitive_name(ty) {
-            Some("str") | None => Some(ty),
-            Some(_) => None,
+        _ => match (primitive_name(ty), super::module_types::named(ty, module)) {
+            (Some(name), _) if name != "str" => None,
+            (None, Some(t)) if t.repr_c && !t.generic => None,
+            _ => Some(ty),
         },
     }
 }
@@ -345,7 +350,7 @@ mod tests {
             "[i32; 8]",
             "&&(bool, char)",
         ] {
-            assert!(non_portable(&ty(ok)).is_none(), "{ok}");
+            assert!(non_portable(&ty(ok), &[]).is_none(), "{ok}");
         }
         for (bad, culprit) in [
             ("String", "String"),
@@ -355,7 +360,7 @@ mod tests {
             ("*const u8", "* const u8"),
             ("str", "str"),
         ] {
-            let found = non_portable(&ty(bad)).map(|t| t.to_token_stream().to_string());
+            let found = non_portable(&ty(bad), &[]).map(|t| t.to_token_stream().to_string());
             assert_eq!(found.as_deref(), Some(culprit), "{bad}");
         }
     }

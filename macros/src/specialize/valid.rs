@@ -7,9 +7,10 @@ use quote::ToTokens;
 use syn::{Expr, FnArg, Ident, ItemFn, Pat, ReturnType, Token, Type};
 
 use super::args::{Args, Entry, Value as ArgValue};
+use super::module_types::{self, ModuleType};
 use super::types::{Scalar, display, non_portable};
 use super::value::{Listed, Value, text};
-use super::{hygiene, isolation};
+use super::{hygiene, isolation, names};
 use crate::errors::Errors;
 
 /// At most this many static variants per function.
@@ -21,10 +22,21 @@ pub(crate) const MAX_PARAMS: usize = 8;
 const RUNTIME_HINT: &str =
     "add `runtime = false` to `#[specialize]` to specialize at compile time only";
 
+/// Where the function is declared, which decides what its body may use.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Context<'a> {
+    /// In a `#[staged::self_contained]` module: the types it declares. A
+    /// run-time body there may use every item of the module.
+    pub(crate) module: Option<&'a [ModuleType]>,
+}
+
 /// What to emit for one function.
 pub(crate) struct Plan {
     pub(crate) func: ItemFn,
     pub(crate) shape: Shape,
+    /// The types of the module the function is in, if it is in a
+    /// `#[staged::self_contained]` one.
+    pub(crate) module_types: Option<Vec<ModuleType>>,
     /// Stage 3 is on for this function.
     pub(crate) runtime: bool,
     /// The specialized parameters, in signature order.
@@ -57,7 +69,7 @@ const OPTIONS: [&str; 1] = ["runtime"];
 
 /// Checks `args` against `func`. `stage3` says whether the `runtime` feature
 /// of staged is on.
-pub(crate) fn check(args: Args, func: ItemFn, stage3: bool) -> syn::Result<Plan> {
+pub(crate) fn check(args: Args, func: ItemFn, stage3: bool, ctx: Context<'_>) -> syn::Result<Plan> {
     let mut errors = Errors::default();
     let rejected_keys = !args.rejected.is_empty();
     for error in args.rejected {
@@ -112,11 +124,12 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool) -> syn::Result<Plan>
     }
     specs.sort_by_key(|(s, _)| s.position);
     let combos = combinations(&args.entries, &specs, runtime, &mut errors);
-    check_signature(&func, shape, runtime, &mut errors);
+    check_signature(&func, shape, runtime, ctx, &mut errors);
     let specs = specs.into_iter().map(|(s, _)| s).collect();
     errors.finish(Plan {
         func,
         shape,
+        module_types: ctx.module.map(<[ModuleType]>::to_vec),
         runtime,
         specs,
         combos,
@@ -481,7 +494,13 @@ fn combinations(
 
 /// Checks the shapes of function `#[specialize]` supports, and for stage 3,
 /// that the function can be built on its own.
-fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Errors) {
+fn check_signature(
+    func: &ItemFn,
+    shape: Shape,
+    runtime: bool,
+    ctx: Context<'_>,
+    errors: &mut Errors,
+) {
     let sig = &func.sig;
     if let Some(c) = &sig.constness {
         errors.at(
@@ -556,7 +575,7 @@ fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Erro
                     format_args!("an `impl Trait` parameter makes the function generic, which cannot be specialized at run time; {RUNTIME_HINT}"),
                 );
             } else {
-                portable(&t.ty, &generic_names, errors);
+                portable(&t.ty, &generic_names, ctx, errors);
             }
         }
     }
@@ -564,7 +583,7 @@ fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Erro
     if let ReturnType::Type(_, ty) = &sig.output
         && find_impl_trait(ty).is_none()
     {
-        portable(ty, &generic_names, errors);
+        portable(ty, &generic_names, ctx, errors);
     }
     let body = func
         .block
@@ -572,26 +591,60 @@ fn check_signature(func: &ItemFn, shape: Shape, runtime: bool, errors: &mut Erro
         .iter()
         .map(ToTokens::to_token_stream)
         .collect::<TokenStream>();
-    isolation::check(body, errors);
+    match ctx.module {
+        Some(_) => isolation::check_in(body, isolation::Scope::Module, errors),
+        None => {
+            isolation::check(body.clone(), errors);
+            // A method has its own error already; its names are its type's.
+            if shape == Shape::Free {
+                names::check(func, errors);
+            }
+        }
+    }
     hygiene::check(func, RUNTIME_HINT, errors);
 }
 
-fn portable(ty: &Type, generic_names: &[&Ident], errors: &mut Errors) {
-    let Some(bad) = non_portable(ty) else {
+fn portable(ty: &Type, generic_names: &[&Ident], ctx: Context<'_>, errors: &mut Errors) {
+    let types = ctx.module.unwrap_or(&[]);
+    let Some(bad) = non_portable(ty, types) else {
         return;
     };
     let mentions_generic = bad
         .to_token_stream()
         .into_iter()
         .any(|t| mentions(t, generic_names));
-    if !mentions_generic {
-        errors.at(
+    if mentions_generic {
+        return;
+    }
+    match module_types::named(bad, types) {
+        Some(t) if t.generic => errors.at(
             bad,
             format_args!(
-                "type `{}` cannot cross into a run-time variant, which takes primitives, arrays, tuples, references, slices and `&str`; {RUNTIME_HINT}",
+                "type `{}` has type parameters, so its layout is not known until it is used; a run-time variant takes the module's `#[repr(C)]` types without them; {RUNTIME_HINT}",
                 display(bad)
             ),
-        );
+        ),
+        Some(_) => errors.at(
+            bad,
+            format_args!(
+                "type `{}` is declared in this module without `#[repr(C)]`, so its layout may differ between this program and a run-time library; add `#[repr(C)]` to it, or {RUNTIME_HINT}",
+                display(bad)
+            ),
+        ),
+        None => {
+            let also = if ctx.module.is_some() {
+                ", and the `#[repr(C)]` structs and enums of this module"
+            } else {
+                ""
+            };
+            errors.at(
+                bad,
+                format_args!(
+                    "type `{}` cannot cross into a run-time variant, which takes primitives, arrays, tuples, references, slices and `&str`{also}; {RUNTIME_HINT}",
+                    display(bad)
+                ),
+            );
+        }
     }
 }
 
@@ -690,13 +743,14 @@ fn pattern_binding<'a>(func: &'a ItemFn, name: &Ident) -> Option<&'a Pat> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Value, check};
+    use super::{Context, Value, check};
 
     fn messages(args: &str, func: &str, stage3: bool) -> Vec<String> {
         match check(
             syn::parse_str(args).unwrap(),
             syn::parse_str(func).unwrap(),
             stage3,
+            Context::default(),
         ) {
             Ok(_) => Vec::new(),
             Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
@@ -710,6 +764,7 @@ mod tests {
             syn::parse_str(&format!("n = {}..={top}", u128::MAX - 2)).unwrap(),
             syn::parse_str("fn f(n: u128) {}").unwrap(),
             false,
+            Context::default(),
         )
         .ok()
         .unwrap();
@@ -726,6 +781,7 @@ mod tests {
             syn::parse_str("n = -128..-126").unwrap(),
             syn::parse_str("fn f(n: i8) {}").unwrap(),
             false,
+            Context::default(),
         )
         .ok()
         .unwrap();
