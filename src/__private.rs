@@ -6,7 +6,7 @@ use core::sync::atomic::Ordering;
 use crate::{Error, Origin, SiteStats};
 
 #[cfg(feature = "runtime")]
-pub use staged_runtime::{FnSource, Piece, Variant, toolchain};
+pub use staged_runtime::{FnSource, Piece, Variant, library_source, toolchain};
 
 /// What a `Specialized` handle calls.
 #[derive(Clone, Copy, Debug)]

@@ -170,6 +170,64 @@ pub use staged::Staged;
 /// `std::env::args()` are the process's own and read alike.
 pub use staged_macros::specialize;
 
+/// Makes an inline module the unit that travels into run-time builds, so
+/// that its `#[specialize]` functions may use the module's helpers,
+/// constants and types at every stage.
+///
+/// ```
+/// #[staged::self_contained]
+/// pub mod kernels {
+///     pub const SCALE: u64 = 0x9E37_79B9_7F4A_7C15;
+///
+///     #[repr(C)]
+///     #[derive(Clone, Copy, Debug, PartialEq)]
+///     pub struct Row {
+///         pub a: u32,
+///         pub b: u32,
+///     }
+///
+///     impl Row {
+///         pub fn key(&self) -> u64 {
+///             ((self.a as u64) << 32) | self.b as u64
+///         }
+///     }
+///
+///     fn mix(x: u64, k: u64) -> u64 {
+///         (x ^ k).wrapping_mul(SCALE).rotate_left(17)
+///     }
+///
+///     #[staged::specialize(k)]
+///     pub fn hash_rows(rows: &[Row], k: u64) -> u64 {
+///         rows.iter().fold(0u64, |h, r| h.wrapping_add(mix(r.key(), k)))
+///     }
+/// }
+/// pub use kernels::{Row, hash_rows};
+///
+/// let rows = [Row { a: 1, b: 2 }, Row { a: 3, b: 4 }];
+/// assert_eq!(hash_rows(&rows, 42), hash_rows::generic(&rows, 42));
+/// ```
+///
+/// - **Items**: `fn` (generic ones too, as helpers), `const`, `static`
+///   without interior mutability, `struct`, `enum`, `type`, `trait`,
+///   `impl`, inline `mod` and `use` of `core`, `std` and the module's own
+///   items (`self::…`); attributes and derives of `core`. Anything else (an
+///   `extern crate`, a macro invocation, a `static mut`, a module in its own
+///   file) is a compile error on it. Items keep their visibility.
+/// - **Rules**: those of a run-time body, for the module as a whole: no
+///   `crate::` or `super::` path out of it, no other crate's macro, no
+///   `cfg` the run-time build does not share.
+/// - **Types**: the module's `#[repr(C)]` structs and enums may appear in
+///   the parameters and results of its run-time functions, by value, by
+///   reference, in slices and arrays; their sizes, alignments and field
+///   offsets are compared before a variant is used.
+/// - **`#[specialize]` functions** sit at the top of the module and get
+///   their companion modules there (`kernels::hash_rows::specialized`).
+///   Inside the module, such a function's name calls its generic body;
+///   callers outside it get the dispatcher.
+/// - **Cost**: the whole module is compiled into each run-time library;
+///   what the variant does not use is left out of it by the linker.
+pub use staged_macros::self_contained;
+
 /// Evaluates `static` and `const` initializers on the build host and emits
 /// their values as literals of the declared types.
 ///

@@ -403,6 +403,7 @@ mod broken {
         ],
         entry: &[],
         layout: &[],
+        layout_path: "__staged::__LAYOUT",
         edition: "2021",
         debug_assertions: false,
         overflow_checks: false,

@@ -5,6 +5,7 @@ mod build_flags;
 mod const_init;
 mod edition;
 mod errors;
+mod self_contained;
 mod specialize;
 
 use proc_macro::TokenStream;
@@ -16,6 +17,16 @@ pub fn specialize(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
     specialize::expand(args.into(), item.clone())
         .unwrap_or_else(|error| specialize::fallback(item, error))
+        .into()
+}
+
+/// Makes an inline module the unit that travels into run-time builds; see
+/// the `staged` crate.
+#[proc_macro_attribute]
+pub fn self_contained(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    self_contained::expand(args.into(), item.clone())
+        .unwrap_or_else(|error| self_contained::fallback(item, error))
         .into()
 }
 

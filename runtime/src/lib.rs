@@ -28,3 +28,15 @@ pub use key::Key;
 pub use site::{Site, Stats};
 pub use source::{FnSource, Layout, Piece};
 pub use variant::{Source, Variant};
+
+/// The source of a library with variants of `source` for `values` (the
+/// literals of each), as the runtime writes it: for tests that check it
+/// holds the macro's text verbatim.
+#[doc(hidden)]
+pub fn library_source(source: &FnSource, values: &[Vec<String>]) -> String {
+    let keys: Vec<staged_build::store::Hash32> = values
+        .iter()
+        .map(|v| staged_build::store::Hash32::of_parts(v.iter().map(String::as_bytes)))
+        .collect();
+    codegen::library(source, values, &keys, &staged_build::store::Hash32([0; 32]))
+}

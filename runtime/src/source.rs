@@ -12,9 +12,9 @@ pub struct FnSource {
     /// logs and profiles.
     pub path: &'static str,
     /// The body of the isolated module `__staged`, up to the variants: its
-    /// header, the argument block `__Args`, the layout probes `__LAYOUT`, the
-    /// generic function and (in a `#[staged::self_contained]` module) the
-    /// items it travels with.
+    /// header, the argument block, the layout probes, the generic function
+    /// and (in a `#[staged::self_contained]` module) every item of the
+    /// module, with the blocks and probes of all its functions.
     pub module: &'static str,
     /// One variant function, with holes for its name and its values.
     pub variant: &'static [Piece],
@@ -25,6 +25,9 @@ pub struct FnSource {
     /// alignments and field offsets of the argument block and the result);
     /// a library is used only if it computed the same.
     pub layout: &'static [usize],
+    /// The path of those probes in the library's source (`__staged::__LAYOUT`),
+    /// where the library computes its own.
+    pub layout_path: &'static str,
     /// The edition of the crate that declared the function.
     pub edition: &'static str,
     /// Whether that crate was built with debug assertions.

@@ -314,6 +314,7 @@ mod probes {
         ],
         entry: &[],
         layout: &[4, 8],
+        layout_path: "__staged::__LAYOUT",
         edition: "2021",
         debug_assertions: false,
         overflow_checks: false,

@@ -17,8 +17,42 @@ use syn::Item;
 
 use crate::errors::Errors;
 
+pub(crate) use expand::{Member, header, io_module, render};
+pub(crate) use module_types::{ModuleType, collect as module_types, named as module_type};
+pub(crate) use valid::{Plan, is_specialize};
+
 /// Whether the facade's `runtime` feature, and so stage 3, is on.
-const STAGE3: bool = cfg!(feature = "runtime");
+pub(crate) const STAGE3: bool = cfg!(feature = "runtime");
+
+/// Checks a `#[specialize]` function of a `#[staged::self_contained]` module,
+/// whose attribute is `attr` (already taken off `func`); `types` are the
+/// module's structs and enums. `assoc` for a function of an `impl` block.
+pub(crate) fn plan_in_module(
+    attr: &syn::Attribute,
+    func: syn::ItemFn,
+    types: &[ModuleType],
+) -> syn::Result<Plan> {
+    let args = match &attr.meta {
+        syn::Meta::List(list) => syn::parse2::<args::Args>(list.tokens.clone())?,
+        _ => syn::parse2::<args::Args>(TokenStream::new())?,
+    };
+    let ctx = valid::Context {
+        module: Some(types),
+    };
+    valid::check(args, func, STAGE3, ctx)
+}
+
+/// The isolation rules of a run-time body, for the items of a
+/// `#[staged::self_contained]` module.
+pub(crate) fn isolation_in_module(tokens: TokenStream, errors: &mut Errors) {
+    isolation::check_in(tokens, isolation::Scope::Module, errors);
+}
+
+/// The expansion of a method's `#[specialize]`: its variants as arms of its
+/// own body, which refer to nothing outside it.
+pub(crate) fn expand_in_body(plan: &Plan) -> TokenStream {
+    expand::expand_assoc(plan)
+}
 
 /// Expands `#[specialize(args)] item`.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {

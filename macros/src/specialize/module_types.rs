@@ -17,6 +17,8 @@ pub(crate) struct ModuleType {
     pub(crate) generic: bool,
     /// The fields of a struct, for the layout probes; `None` for an enum.
     pub(crate) fields: Option<Vec<(syn::Member, Type)>>,
+    /// The types of every field (of every variant, for an enum).
+    pub(crate) contains: Vec<Type>,
 }
 
 /// The structs and enums among `items`.
@@ -24,7 +26,7 @@ pub(crate) fn collect(items: &[Item]) -> Vec<ModuleType> {
     items
         .iter()
         .filter_map(|item| {
-            let (name, attrs, generics, fields) = match item {
+            let (name, attrs, generics, fields, contains) = match item {
                 Item::Struct(s) => {
                     let fields = s
                         .fields
@@ -38,9 +40,17 @@ pub(crate) fn collect(items: &[Item]) -> Vec<ModuleType> {
                             (member, f.ty.clone())
                         })
                         .collect();
-                    (&s.ident, &s.attrs, &s.generics, Some(fields))
+                    let contains = s.fields.iter().map(|f| f.ty.clone()).collect();
+                    (&s.ident, &s.attrs, &s.generics, Some(fields), contains)
                 }
-                Item::Enum(e) => (&e.ident, &e.attrs, &e.generics, None),
+                Item::Enum(e) => {
+                    let contains = e
+                        .variants
+                        .iter()
+                        .flat_map(|v| v.fields.iter().map(|f| f.ty.clone()))
+                        .collect();
+                    (&e.ident, &e.attrs, &e.generics, None, contains)
+                }
                 _ => return None,
             };
             Some(ModuleType {
@@ -51,6 +61,7 @@ pub(crate) fn collect(items: &[Item]) -> Vec<ModuleType> {
                     .iter()
                     .any(|p| !matches!(p, syn::GenericParam::Lifetime(_))),
                 fields,
+                contains,
             })
         })
         .collect()

@@ -137,7 +137,7 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool, ctx: Context<'_>) ->
 }
 
 /// `specialize`, `staged::specialize` or `::staged::specialize`.
-fn is_specialize(path: &syn::Path) -> bool {
+pub(crate) fn is_specialize(path: &syn::Path) -> bool {
     let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     match names.as_slice() {
         [name] => path.leading_colon.is_none() && name == "specialize",

@@ -39,7 +39,7 @@ pub(crate) fn entry_symbol(i: usize) -> String {
 /// The name of the `i`-th run-time variant inside `__staged` (the static
 /// ones are `__v<i>`).
 fn variant_name(i: usize) -> String {
-    format!("__r{i}")
+    format!("__staged_r{i}")
 }
 
 /// The source of a library with one variant per element of `values` (each
@@ -74,7 +74,7 @@ pub(crate) fn library(
     out.push_str(&facts::source(
         ABI_VERSION,
         built_for,
-        "__staged::__LAYOUT",
+        src.layout_path,
         src.layout.len(),
         keys,
     ));
@@ -105,6 +105,7 @@ mod tests {
             Piece::Text("(1); }"),
         ],
         layout: &[8, 8],
+        layout_path: "__staged::__LAYOUT",
         edition: "2021",
         debug_assertions: false,
         overflow_checks: false,
@@ -121,9 +122,11 @@ mod tests {
             &Hash32([0; 32]),
         );
         assert!(text.contains(POWER.module), "{text}");
-        assert!(text.contains("pub fn __r0(x: u64) -> u64 { let n: u32 = 7u32; x }"));
-        assert!(text.contains("pub fn __r1(x: u64) -> u64 { let n: u32 = 13u32; x }"));
-        assert!(text.contains("pub extern \"C\" fn __staged_entry_1() { __staged::__r1(1); }"));
+        assert!(text.contains("pub fn __staged_r0(x: u64) -> u64 { let n: u32 = 7u32; x }"));
+        assert!(text.contains("pub fn __staged_r1(x: u64) -> u64 { let n: u32 = 13u32; x }"));
+        assert!(
+            text.contains("pub extern \"C\" fn __staged_entry_1() { __staged::__staged_r1(1); }")
+        );
         assert!(text.contains("nkeys: 2,"), "{text}");
         assert!(text.contains("__staged::__LAYOUT[1] as u64"));
     }

@@ -10,64 +10,101 @@
 //! module, and relative paths are moved down to keep their meaning.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::{FnArg, ReturnType};
 
 use super::super::types::{lifetime_positions, name_elided};
-use super::parts::Parts;
+use super::parts::{Home, Parts};
 use super::reroot::reroot;
-use super::text::OneText;
+use super::text::{FnText, alone_module};
 
 pub(super) fn expand(p: &Parts) -> TokenStream {
     let name = p.name;
-    let runtime = p.plan.runtime;
-    let variant_names: Vec<_> = (0..p.plan.combos.len())
-        .map(|i| format_ident!("__v{}", i))
-        .collect();
-    let cfgs = p.cfgs();
-    let vis = &p.func.vis;
-
-    let text = runtime.then(|| OneText::new(p));
-    let staged_module = match &text {
+    let text = p.plan.runtime.then(|| FnText::new(p));
+    let (staged_module, module_text) = match &text {
         // The one text: exactly what the runtime builds for other values.
-        Some(text) => text.static_module(p, &variant_names),
+        Some(text) => {
+            let (module, rendered) = alone_module(p, text);
+            let variants = text.static_variants(p);
+            let module = quote! {
+                #[doc(hidden)]
+                pub mod __staged {
+                    #module
+                    #variants
+                }
+            };
+            (module, Some(rendered))
+        }
         None => {
             let generic_fn = p.generic_fn(quote!(pub), name);
-            let variant_fns = variant_names
+            let variant_fns = p
+                .home
+                .variants
                 .iter()
                 .zip(&p.plan.combos)
                 .map(|(v, combo)| p.variant_fn(quote!(pub), v, combo));
             // The copies sit two modules below the user's.
             let fns = reroot(quote!(#generic_fn #(#variant_fns)*), 2);
-            quote! {
+            let module = quote! {
                 #[doc(hidden)]
                 pub mod __staged {
                     #[allow(unused_imports)]
                     use super::super::*;
                     #fns
                 }
-            }
+            };
+            (module, None)
         }
     };
-    // The output macros the module text imports: std's own here, the
-    // host's streams in a run-time library.
-    let io = (runtime && crate::edition::current() != "2015").then(|| {
-        quote! {
-            #[doc(hidden)]
-            pub mod __staged_io {
-                pub use ::std::{eprint, eprintln, print, println};
-            }
+    let io = p.plan.runtime.then(io_module);
+    let source = text.as_ref().zip(module_text.as_deref());
+    outside(p, source, quote!(#io #staged_module))
+}
+
+/// The output macros the module text imports: std's own here, the host's
+/// streams in a run-time library.
+pub(super) fn io_module() -> TokenStream {
+    if crate::edition::current() == "2015" {
+        return TokenStream::new();
+    }
+    quote! {
+        #[doc(hidden)]
+        pub mod __staged_io {
+            pub use ::std::{eprint, eprintln, print, println};
         }
-    });
+    }
+}
+
+/// The dispatcher and the companion module, which holds `inside` too.
+/// `source` is the function's part of the one text and the module's text,
+/// for a function with a run-time stage.
+pub(super) fn outside(
+    p: &Parts,
+    source: Option<(&FnText, &str)>,
+    inside: TokenStream,
+) -> TokenStream {
+    let name = p.name;
+    let runtime = p.plan.runtime;
+    let Home {
+        outer,
+        inner,
+        args: block,
+        variants: variant_names,
+        shared,
+        ..
+    } = &p.home;
+    let cfgs = p.cfgs();
+    let vis = &p.func.vis;
 
     let dispatcher = {
-        let generic_call = p.call(quote!(#name::__staged::#name), &p.arg_names);
+        let generic_call = p.call(quote!(#outer::#name), &p.arg_names);
         let fallback = if runtime {
             let keys = p.spec_names();
-            let args = args_block(p, quote!(#name::__staged::__Args));
+            let args = args_block(p, quote!(#outer::#block));
             // SAFETY (of the generated block): the site hands out only
             // variants of this function whose library computed the same
-            // layout probes for `__Args` and the result as this crate.
+            // layout probes for the argument block and the result as this
+            // crate did.
             quote!(match #name::__SITE.lookup(&(#(#keys,)*)) {
                 ::core::option::Option::Some(__staged_variant) => unsafe { __staged_variant.call(#args) },
                 ::core::option::Option::None => #generic_call,
@@ -78,23 +115,20 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
                 #generic_call
             })
         };
-        let paths = variant_names
-            .iter()
-            .map(|v| quote!(#name::__staged::#v))
-            .collect();
+        let paths = variant_names.iter().map(|v| quote!(#outer::#v)).collect();
         dispatcher(p, paths, fallback)
     };
 
     let generic = {
-        let call = p.call(quote!(__staged::#name), &p.arg_names);
+        let call = p.call(quote!(#inner::#name), &p.arg_names);
         generic_item(p, call)
     };
     let handle = {
         let arms = variant_names.iter().zip(p.indices()).map(|(v, i)| {
-            let call = p.call(quote!(__staged::#v), p.rest_names());
+            let call = p.call(quote!(#inner::#v), p.rest_names());
             quote!(::staged::__private::Target::Static(#i) => #call,)
         });
-        let args = args_block(p, quote!(__staged::__Args));
+        let args = args_block(p, quote!(#inner::#block));
         // SAFETY (of the generated block): as in the dispatcher.
         let runtime_arm = runtime.then(|| {
             quote!(::staged::__private::Target::Runtime(__staged_variant) => unsafe { __staged_variant.call(#args) },)
@@ -109,42 +143,49 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
             }),
         )
     };
-    let (site, specialized, prepare, stats_doc) = if runtime {
-        let key = key_type(p);
-        let keys = p.spec_names();
-        let fn_source = text.as_ref().map(|t| t.fn_source(p));
-        let site = quote! {
-            #[doc(hidden)]
-            pub static __SOURCE: ::staged::__private::FnSource = #fn_source;
-            #[doc(hidden)]
-            pub static __SITE: ::staged::__private::Site<#key> = ::staged::__private::Site::new(&__SOURCE);
-        };
-        let build = quote!(
-            __SITE.specialize(&(#(#keys,)*)).map(|v| Specialized { __target: ::staged::__private::Target::Runtime(v) })
-        );
-        (
-            site,
-            specialized_item(p, build),
-            prepare_runtime(p),
-            "The counters of this function's run-time stage.",
-        )
-    } else {
-        let site = quote! {
-            #[doc(hidden)]
-            pub static __SITE: ::staged::__private::StaticSite = ::staged::__private::StaticSite::new();
-        };
-        let refuse = quote!(::core::result::Result::Err(
-            ::staged::__private::runtime_false()
-        ));
-        (
-            site,
-            specialized_item(p, refuse),
-            prepare_static(p),
-            "The counters of this function: without a run-time stage, only `generic_calls` moves.",
-        )
+    let (site, specialized, prepare, stats_doc) = match source {
+        Some((text, module_text)) => {
+            let key = key_type(p);
+            let keys = p.spec_names();
+            let fn_source = text.fn_source(p, module_text);
+            let site = quote! {
+                #[doc(hidden)]
+                pub static __SOURCE: ::staged::__private::FnSource = #fn_source;
+                #[doc(hidden)]
+                pub static __SITE: ::staged::__private::Site<#key> = ::staged::__private::Site::new(&__SOURCE);
+            };
+            let build = quote!(
+                __SITE.specialize(&(#(#keys,)*)).map(|v| Specialized { __target: ::staged::__private::Target::Runtime(v) })
+            );
+            (
+                site,
+                specialized_item(p, build),
+                prepare_runtime(p),
+                "The counters of this function's run-time stage.",
+            )
+        }
+        None => {
+            let site = quote! {
+                #[doc(hidden)]
+                pub static __SITE: ::staged::__private::StaticSite = ::staged::__private::StaticSite::new();
+            };
+            let refuse = quote!(::core::result::Result::Err(
+                ::staged::__private::runtime_false()
+            ));
+            (
+                site,
+                specialized_item(p, refuse),
+                prepare_static(p),
+                "The counters of this function: without a run-time stage, only `generic_calls` moves.",
+            )
+        }
     };
-    let signatures = reroot(quote!(#generic #handle), if runtime { 0 } else { 1 });
-    let glob = (!runtime).then(|| {
+    // The signatures name what the user's module names: the companion
+    // module imports it, and relative paths move one level down (a
+    // function on its own with a run-time stage has only primitives there).
+    let sees_module = !runtime || *shared;
+    let signatures = reroot(quote!(#generic #handle), usize::from(sees_module));
+    let glob = sees_module.then(|| {
         quote!(
             #[allow(unused_imports)]
             use super::*;
@@ -162,8 +203,7 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
         #[allow(dead_code, clippy::all)]
         #vis mod #name {
             #glob
-            #io
-            #staged_module
+            #inside
             #site
             #signatures
             #specialized

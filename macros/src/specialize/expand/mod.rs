@@ -30,3 +30,76 @@ pub(crate) fn expand(plan: &Plan) -> TokenStream {
         Shape::Free => free::expand(&parts),
     }
 }
+
+/// The variants of `plan` as arms of its own body (a method's shape).
+pub(crate) fn expand_assoc(plan: &Plan) -> TokenStream {
+    assoc::expand(&Parts::new(plan))
+}
+
+/// A function of a `#[staged::self_contained]` module: its copies go in the
+/// module's shared isolated module, its dispatcher and companion module
+/// next to it.
+pub(crate) struct Member<'a> {
+    parts: Parts<'a>,
+    text: Option<text::FnText>,
+}
+
+impl<'a> Member<'a> {
+    pub(crate) fn new(plan: &'a Plan) -> Self {
+        let parts = Parts::new(plan);
+        let text = plan.runtime.then(|| text::FnText::new(&parts));
+        Self { parts, text }
+    }
+
+    /// Its generic function, as an item of the module text.
+    pub(crate) fn generic_fn(&self) -> TokenStream {
+        self.parts.generic_fn(quote::quote!(pub), self.parts.name)
+    }
+
+    /// Its argument block and layout probes (with a run-time stage).
+    pub(crate) fn extras(&self) -> TokenStream {
+        self.text
+            .as_ref()
+            .map(|t| t.extras().clone())
+            .unwrap_or_default()
+    }
+
+    /// Its static variants.
+    pub(crate) fn variants(&self) -> TokenStream {
+        match &self.text {
+            Some(text) => text.static_variants(&self.parts),
+            None => {
+                let p = &self.parts;
+                let fns = p
+                    .home
+                    .variants
+                    .iter()
+                    .zip(&p.plan.combos)
+                    .map(|(v, combo)| p.variant_fn(quote::quote!(pub), v, combo));
+                quote::quote!(#(#fns)*)
+            }
+        }
+    }
+
+    /// Its dispatcher and companion module, for the module whose text is
+    /// `module_text`.
+    pub(crate) fn outside(&self, module_text: &str) -> TokenStream {
+        let source = self.text.as_ref().map(|t| (t, module_text));
+        free::outside(&self.parts, source, TokenStream::new())
+    }
+}
+
+/// The header of every isolated module, with `inner` attributes of its own.
+pub(crate) fn header(inner: TokenStream) -> TokenStream {
+    text::header(inner)
+}
+
+/// The output macros a module text imports, in the host.
+pub(crate) fn io_module() -> TokenStream {
+    free::io_module()
+}
+
+/// `tokens` as the one text.
+pub(crate) fn render(tokens: &TokenStream) -> String {
+    printer::render(tokens)
+}

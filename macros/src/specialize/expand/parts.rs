@@ -8,9 +8,58 @@ use syn::{AttrStyle, Attribute, FnArg, Ident, ItemFn, Lifetime, Pat, Token};
 use super::super::valid::{Plan, Spec};
 use super::super::value::Listed;
 
+/// Where a function's copies live: its own isolated module `name::__staged`,
+/// or, in a `#[staged::self_contained]` module, the module's shared one
+/// `__staged`, where its names carry the function's name.
+pub(super) struct Home {
+    /// The isolated module, from the scope of the dispatcher.
+    pub(super) outer: TokenStream,
+    /// The isolated module, from the companion module.
+    pub(super) inner: TokenStream,
+    /// The argument block: `__Args` or `__Args_name`.
+    pub(super) args: Ident,
+    /// The layout probes: `__LAYOUT` or `__LAYOUT_name`.
+    pub(super) layout: Ident,
+    /// The static variants: `__v0`, .. or `__name_v0`, ...
+    pub(super) variants: Vec<Ident>,
+    /// In a `#[staged::self_contained]` module.
+    pub(super) shared: bool,
+}
+
+impl Home {
+    fn new(plan: &Plan, name: &Ident) -> Self {
+        let shared = plan.module_types.is_some();
+        let count = plan.combos.len();
+        if shared {
+            Self {
+                outer: quote!(__staged),
+                // Through the companion module's glob import of the
+                // module (a `super::` would be moved by the rerooting).
+                inner: quote!(__staged),
+                args: format_ident!("__Args_{}", name),
+                layout: format_ident!("__LAYOUT_{}", name),
+                variants: (0..count)
+                    .map(|i| format_ident!("__{}_v{}", name, i))
+                    .collect(),
+                shared,
+            }
+        } else {
+            Self {
+                outer: quote!(#name::__staged),
+                inner: quote!(__staged),
+                args: format_ident!("__Args"),
+                layout: format_ident!("__LAYOUT"),
+                variants: (0..count).map(|i| format_ident!("__v{}", i)).collect(),
+                shared,
+            }
+        }
+    }
+}
+
 /// The function taken apart for the expansion.
 pub(super) struct Parts<'a> {
     pub(super) plan: &'a Plan,
+    pub(super) home: Home,
     pub(super) func: &'a ItemFn,
     pub(super) name: &'a Ident,
     /// Attributes for the dispatcher: the user's, inner ones made outer.
@@ -70,6 +119,7 @@ impl<'a> Parts<'a> {
             .collect();
         Self {
             plan,
+            home: Home::new(plan, &func.sig.ident),
             func,
             name: &func.sig.ident,
             outer_attrs: func.attrs.iter().map(as_outer).collect(),

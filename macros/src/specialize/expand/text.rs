@@ -19,6 +19,7 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{ToTokens, format_ident, quote};
 use syn::{FnArg, ReturnType, Type};
 
+use super::super::module_types::{self, ModuleType};
 use super::super::types::erase_lifetimes;
 use super::parts::Parts;
 use super::printer::render;
@@ -32,22 +33,24 @@ enum Piece {
     Symbol,
 }
 
-/// The module's text and templates, and the static module made of them.
-pub(super) struct OneText {
-    /// The module's tokens, up to the variants.
-    module: TokenStream,
-    /// Its text.
-    module_text: String,
+/// A function's part of the one text: its argument block and layout probes
+/// (which go in the module text), and the templates of its variants and
+/// entries.
+pub(crate) struct FnText {
+    extras: TokenStream,
     variant: Vec<Piece>,
     entry: Vec<Piece>,
 }
 
-impl OneText {
-    pub(super) fn new(p: &Parts) -> Self {
-        let module = module(p);
-        let module_text = render(&module);
+impl FnText {
+    pub(crate) fn new(p: &Parts) -> Self {
+        let extras = extras(p);
         // Placeholders no user text can hold: derived from the text itself.
-        let salt = &Hash32::of_bytes(module_text.as_bytes()).to_string()[..12];
+        let salt = {
+            let mut text = render(&extras);
+            text.push_str(&p.stmts.to_string());
+            Hash32::of_bytes(text.as_bytes()).to_string()[..12].to_owned()
+        };
         let name_hole = format_ident!("__staged_hole_{}_name", salt);
         let value_holes: Vec<Ident> = (0..p.specs().len())
             .map(|i| format_ident!("__staged_hole_{}_value{}", salt, i))
@@ -61,41 +64,40 @@ impl OneText {
                 .enumerate()
                 .map(|(i, h)| (h.to_string(), Piece::Value(i))),
         );
-        let variant = split(&variant_text, &marks);
-        let entry = entry(p);
         Self {
-            module,
-            module_text,
-            variant,
-            entry,
+            extras,
+            variant: split(&variant_text, &marks),
+            entry: entry(p),
         }
     }
 
-    /// `pub mod __staged { <module> <one variant per static value> }`.
-    pub(super) fn static_module(&self, p: &Parts, names: &[Ident]) -> TokenStream {
-        let module = &self.module;
-        let variants = names.iter().zip(&p.plan.combos).map(|(name, combo)| {
-            let values: Vec<TokenStream> = combo.iter().map(|l| l.expr()).collect();
-            variant(p, name, &values)
-        });
-        quote! {
-            #[doc(hidden)]
-            pub mod __staged {
-                #module
-                #(#variants)*
-            }
-        }
+    /// The argument block and the layout probes, for the module text.
+    pub(crate) fn extras(&self) -> &TokenStream {
+        &self.extras
     }
 
-    /// The `FnSource` of the function, for the runtime.
-    pub(super) fn fn_source(&self, p: &Parts) -> TokenStream {
+    /// One variant per static value, as the template makes them.
+    pub(crate) fn static_variants(&self, p: &Parts) -> TokenStream {
+        let variants = p
+            .home
+            .variants
+            .iter()
+            .zip(&p.plan.combos)
+            .map(|(name, combo)| {
+                let values: Vec<TokenStream> = combo.iter().map(|l| l.expr()).collect();
+                variant(p, name, &values)
+            });
+        quote!(#(#variants)*)
+    }
+
+    /// The `FnSource` of the function, whose module is `module_text`.
+    pub(crate) fn fn_source(&self, p: &Parts, module_text: &str) -> TokenStream {
         let name = p.name.to_string();
-        let module = &self.module_text;
         let variant = pieces(&self.variant);
         let entry = pieces(&self.entry);
         let edition = crate::edition::current();
         let fingerprint = {
-            let mut parts: Vec<&[u8]> = vec![module.as_bytes(), edition.as_bytes()];
+            let mut parts: Vec<&[u8]> = vec![module_text.as_bytes(), edition.as_bytes()];
             let texts: Vec<String> = self
                 .variant
                 .iter()
@@ -109,20 +111,65 @@ impl OneText {
             Some(on) => quote!(#on),
             None => quote!(::core::cfg!(debug_assertions)),
         };
+        let (inner, layout) = (&p.home.inner, &p.home.layout);
+        let layout_path = format!("__staged::{layout}");
         quote! {
             ::staged::__private::FnSource {
                 name: #name,
                 path: ::core::concat!(::core::module_path!(), "::", #name),
-                module: #module,
+                module: #module_text,
                 variant: &[#(#variant),*],
                 entry: &[#(#entry),*],
-                layout: &__staged::__LAYOUT,
+                layout: &#inner::#layout,
+                layout_path: #layout_path,
                 edition: #edition,
                 debug_assertions: ::core::cfg!(debug_assertions),
                 overflow_checks: #overflow_checks,
                 fingerprint: #fingerprint,
             }
         }
+    }
+}
+
+/// The isolated module of a function on its own: the header, its argument
+/// block and probes, and its generic function; and the module's text.
+pub(crate) fn alone_module(p: &Parts, text: &FnText) -> (TokenStream, String) {
+    let header = header(TokenStream::new());
+    let extras = text.extras();
+    let generic_fn = p.generic_fn(quote!(pub), p.name);
+    let module = quote! {
+        #header
+        #extras
+        #generic_fn
+    };
+    let rendered = render(&module);
+    (module, rendered)
+}
+
+/// What every isolated module starts with: no prelude but std's for the
+/// crate's edition, then `inner` (more inner attributes), `std` and `core`,
+/// and the output macros of the host.
+pub(crate) fn header(inner: TokenStream) -> TokenStream {
+    let edition = crate::edition::current();
+    let prelude = format_ident!("rust_{}", edition);
+    // Output macros go through the host (the library routes them, the
+    // static build takes std's); edition 2015 cannot import macros by path.
+    let io = (edition != "2015").then(|| {
+        quote! {
+            #[allow(unused_imports)]
+            use super::__staged_io::{eprint, eprintln, print, println};
+        }
+    });
+    quote! {
+        #![no_implicit_prelude]
+        #inner
+        #[allow(unused_imports)]
+        use ::std::prelude::#prelude::*;
+        #[allow(unused_imports)]
+        use ::std;
+        #[allow(unused_imports)]
+        use ::core;
+        #io
     }
 }
 
@@ -171,34 +218,16 @@ fn split(text: &str, marks: &[(String, Piece)]) -> Vec<Piece> {
     }
 }
 
-/// The module's items up to the variants.
-fn module(p: &Parts) -> TokenStream {
-    let edition = crate::edition::current();
-    let prelude = format_ident!("rust_{}", edition);
-    // Output macros go through the host (the library routes them, the
-    // static build takes std's); edition 2015 cannot import macros by path.
-    let io = (edition != "2015").then(|| {
-        quote! {
-            #[allow(unused_imports)]
-            use super::__staged_io::{eprint, eprintln, print, println};
-        }
-    });
+/// The argument block and the layout probes of a function.
+fn extras(p: &Parts) -> TokenStream {
     let args = args_block(p);
     let (probes, count) = layout_probes(p);
-    let generic_fn = p.generic_fn(quote!(pub), p.name);
+    let layout = &p.home.layout;
     quote! {
-        #![no_implicit_prelude]
-        #[allow(unused_imports)]
-        use ::std::prelude::#prelude::*;
-        #[allow(unused_imports)]
-        use ::std;
-        #[allow(unused_imports)]
-        use ::core;
-        #io
         #args
         #[doc(hidden)]
-        pub const __LAYOUT: [usize; #count] = [#(#probes),*];
-        #generic_fn
+        #[allow(non_upper_case_globals)]
+        pub const #layout: [usize; #count] = [#(#probes),*];
     }
 }
 
@@ -240,10 +269,12 @@ fn args_block(p: &Parts) -> TokenStream {
     let (fields, lifetimes) = field_types(p);
     let names = fields.iter().map(|(n, _)| n);
     let types = fields.iter().map(|(_, t)| t);
+    let args = &p.home.args;
     quote! {
         #[doc(hidden)]
         #[repr(C)]
-        pub struct __Args<#(#lifetimes),*> {
+        #[allow(non_camel_case_types)]
+        pub struct #args<#(#lifetimes),*> {
             #(pub #names: #types,)*
         }
     }
@@ -253,7 +284,8 @@ fn args_block(p: &Parts) -> TokenStream {
 fn args_static(p: &Parts) -> TokenStream {
     let (_, lifetimes) = field_types(p);
     let statics = lifetimes.iter().map(|_| quote!('static));
-    quote!(__Args<#(#statics),*>)
+    let args = &p.home.args;
+    quote!(#args<#(#statics),*>)
 }
 
 /// Sizes, alignments and field offsets of the argument block, its fields
@@ -269,23 +301,29 @@ fn layout_probes(p: &Parts) -> (Vec<TokenStream>, usize) {
     for (name, _) in &fields {
         out.push(quote!(::core::mem::offset_of!(#args, #name)));
     }
+    let types = p.plan.module_types.as_deref().unwrap_or(&[]);
+    let mut seen = Vec::new();
     for (_, ty) in &fields {
-        probe(&erase_lifetimes(ty, &fixed), &mut out);
+        probe(&erase_lifetimes(ty, &fixed), types, &mut seen, &mut out);
     }
     let unit: Type = syn::parse_quote!(());
     let ret = match &p.func.sig.output {
         ReturnType::Default => unit,
         ReturnType::Type(_, ty) => erase_lifetimes(ty, &fixed),
     };
-    probe(&ret, &mut out);
+    probe(&ret, types, &mut seen, &mut out);
     let count = out.len();
     (out, count)
 }
 
-fn probe(ty: &Type, out: &mut Vec<TokenStream>) {
+/// The probes of `ty`: its size and alignment, and recursively those of
+/// what it holds, with the offset of each field of a tuple or of a struct
+/// of the module (`seen` keeps a struct that holds a reference to itself
+/// from being probed forever).
+fn probe(ty: &Type, types: &[ModuleType], seen: &mut Vec<String>, out: &mut Vec<TokenStream>) {
     match ty {
-        Type::Group(g) => return probe(&g.elem, out),
-        Type::Paren(p) => return probe(&p.elem, out),
+        Type::Group(g) => return probe(&g.elem, types, seen, out),
+        Type::Paren(p) => return probe(&p.elem, types, seen, out),
         _ => {}
     }
     out.push(quote!(::core::mem::size_of::<#ty>()));
@@ -295,16 +333,31 @@ fn probe(ty: &Type, out: &mut Vec<TokenStream>) {
             for (i, elem) in t.elems.iter().enumerate() {
                 let index = syn::Index::from(i);
                 out.push(quote!(::core::mem::offset_of!(#ty, #index)));
-                probe(elem, out);
+                probe(elem, types, seen, out);
             }
         }
-        Type::Array(a) => probe(&a.elem, out),
+        Type::Array(a) => probe(&a.elem, types, seen, out),
         Type::Reference(r) => match &*r.elem {
-            Type::Slice(s) => probe(&s.elem, out),
+            Type::Slice(s) => probe(&s.elem, types, seen, out),
             Type::Path(path) if path.path.is_ident("str") => {}
-            elem => probe(elem, out),
+            elem => probe(elem, types, seen, out),
         },
-        _ => {}
+        _ => {
+            let Some(t) = module_types::named(ty, types) else {
+                return;
+            };
+            let name = t.name.to_string();
+            let Some(fields) = &t.fields else { return };
+            if seen.contains(&name) {
+                return;
+            }
+            seen.push(name);
+            let fixed = syn::Lifetime::new("'static", Span::call_site());
+            for (member, field) in fields {
+                out.push(quote!(::core::mem::offset_of!(#ty, #member)));
+                probe(&erase_lifetimes(field, &fixed), types, seen, out);
+            }
+        }
     }
 }
 
@@ -342,6 +395,7 @@ fn variant(p: &Parts, name: &impl ToTokens, values: &[TokenStream]) -> TokenStre
 /// result or reports the panic.
 fn entry(p: &Parts) -> Vec<Piece> {
     let args: Vec<String> = p.rest.iter().map(|(_, n)| format!("__a.{n}")).collect();
+    let block = &p.home.args;
     let (call_head, call_tail, unsafe_note) = if p.is_unsafe() {
         (
             "unsafe { ",
@@ -359,7 +413,7 @@ fn entry(p: &Parts) -> Vec<Piece> {
              // SAFETY: the host passes an `__Args` block it built from the same\n    \
              // declaration (the loader compared the layout probes before this\n    \
              // library was loaded) and gives up ownership of it.\n    \
-             let __a: __staged::__Args = unsafe {{ ::core::ptr::read(args.cast()) }};{unsafe_note}\n    \
+             let __a: __staged::{block} = unsafe {{ ::core::ptr::read(args.cast()) }};{unsafe_note}\n    \
              // SAFETY: `out` has room for the result and `slot` is the host's,\n    \
              // as above.\n    \
              unsafe {{ __staged_run(out.cast(), slot, move || {call_head}__staged::"
