@@ -1,0 +1,6 @@
+#[staged::self_contained]
+fn kernel(x: u64) -> u64 {
+    x
+}
+
+fn main() {}
