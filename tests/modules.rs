@@ -154,6 +154,18 @@ pub mod query {
 /// A second module: its items do not clash with the first's.
 #[staged::self_contained]
 mod codes {
+    /// A body's own `mod f64` cannot capture the values written into it.
+    #[staged::specialize(c = [0.5])]
+    pub fn scaled(x: f64, c: f64) -> f64 {
+        #[allow(dead_code, non_camel_case_types)]
+        mod f64 {
+            pub fn from_bits(_: u64) -> f64 {
+                42.0
+            }
+        }
+        x * c
+    }
+
     pub const SCALE: u64 = 0x9E37_79B9_7F4A_7C15;
 
     fn mix(x: u64, k: u64) -> u64 {
@@ -241,6 +253,10 @@ fn two_modules_live_side_by_side() {
         Ok(())
     });
     assert_eq!(codes::SCALE, 0x9E37_79B9_7F4A_7C15);
+    for c in [0.5, 3.25, -1e-3] {
+        let h = codes::scaled::specialized(c).unwrap();
+        assert_eq!(h.call(2.0).to_bits(), (2.0 * c).to_bits());
+    }
 }
 
 /// The run-time library compiles the module's text as the macro wrote it:

@@ -11,6 +11,7 @@ uint64_t nostd_power_generic(uint64_t x, uint32_t n);
 uint64_t nostd_power_handle(uint64_t x, uint32_t n);
 uint32_t nostd_low_bits(uint32_t x, uint32_t bits);
 uint64_t nostd_generic_calls(void);
+uint32_t nostd_fnv(const uint8_t *ptr, size_t len);
 
 struct slice { const void *ptr; size_t len; };
 extern const uint32_t NOSTD_CRC32[256];
@@ -55,6 +56,13 @@ int main(void) {
     check("low_bits 20", nostd_low_bits(0xfffff, 20), 0xfffff);
     /* n = 0, 1, 5..9 and bits = 20 ran the generic bodies. */
     check("generic calls", nostd_generic_calls(), 8);
+
+    /* A #[staged::self_contained] module's kernel, at 4, 8 and another length. */
+    for (size_t len = 0; len <= 8; len++) {
+        uint32_t h = 0x811C9DC5u;
+        for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)"abcdefgh"[i]) * 0x01000193u;
+        check("fnv", nostd_fnv((const uint8_t *)"abcdefgh", len), h);
+    }
 
     /* const_init! tables. */
     for (uint32_t i = 0; i < 256; i++) check("crc32", NOSTD_CRC32[i], crc_entry(i));

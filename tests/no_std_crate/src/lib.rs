@@ -156,6 +156,37 @@ pub extern "C" fn nostd_generic_calls() -> u64 {
     power::stats().generic_calls + low_bits::stats().generic_calls
 }
 
+/// Helpers and a kernel kept together, as `#[staged::self_contained]`
+/// asks: the attribute works without `std`, for functions specialized at
+/// compile time.
+#[staged::self_contained]
+pub mod checksum {
+    /// FNV-1a's offset basis.
+    pub const SEED: u32 = 0x811C_9DC5;
+
+    fn step(h: u32, b: u8) -> u32 {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    }
+
+    /// FNV-1a of the first `len` bytes; 4 and 8 are specialized.
+    #[staged::specialize(len = [4, 8], runtime = false)]
+    pub fn fnv(bytes: &[u8], len: usize) -> u32 {
+        bytes.iter().take(len).fold(SEED, |h, &b| step(h, b))
+    }
+}
+
+/// `checksum::fnv` for C.
+///
+/// # Safety
+///
+/// `ptr` points to `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nostd_fnv(ptr: *const u8, len: usize) -> u32 {
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { core::slice::from_raw_parts(ptr, len) };
+    checksum::fnv(bytes, len)
+}
+
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
