@@ -6,7 +6,9 @@ use core::sync::atomic::Ordering;
 use crate::{Error, Origin, SiteStats};
 
 #[cfg(feature = "runtime")]
-pub use staged_runtime::{FnSource, Piece, Variant, library_source, toolchain};
+pub use staged_runtime::{
+    FnSource, Payload, Piece, Variant, library_source, raise, raise_at, raise_pending, toolchain,
+};
 
 /// What a `Specialized` handle calls.
 #[derive(Clone, Copy, Debug)]

@@ -151,6 +151,59 @@ pub mod query {
     }
 }
 
+/// A module whose helper panics.
+#[staged::self_contained]
+mod fragile {
+    fn check(x: u64) -> u64 {
+        if x == 13 {
+            panic!("unlucky {x}");
+        }
+        x
+    }
+
+    #[staged::specialize(k)]
+    pub fn run(x: u64, k: u64) -> u64 {
+        check(x) + [1u64, 2, 3][(x % 7) as usize] / k
+    }
+}
+
+std::thread_local! {
+    static PANICKED_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Where the panic of `f` was reported, by the panic hook (of this thread).
+fn panic_location(f: impl FnOnce() -> u64 + std::panic::UnwindSafe) -> String {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            PANICKED_AT.with(|p| *p.borrow_mut() = at);
+            if std::thread::current().name().is_none_or(|n| !n.contains("location")) {
+                previous(info);
+            }
+        }));
+    });
+    assert!(std::panic::catch_unwind(f).is_err());
+    PANICKED_AT.with(|p| p.borrow_mut().take()).unwrap_or_default()
+}
+
+/// A panic inside a variant is reported at the place in the user's source
+/// where it happened, as the generic body's is: in a helper of the module,
+/// and in the function itself.
+#[test]
+fn panics_of_variants_report_the_users_location() {
+    setup();
+    let h = fragile::run::specialized(2).unwrap();
+    assert_runtime(h.origin());
+    for x in [13u64, 5] {
+        let generic = panic_location(move || fragile::run::generic(x, 2));
+        let variant = panic_location(move || h.call(x));
+        assert!(generic.starts_with("tests/modules.rs:"), "{generic}");
+        assert_eq!(variant, generic, "x = {x}");
+    }
+}
+
 /// A second module: its items do not clash with the first's.
 #[staged::self_contained]
 mod codes {

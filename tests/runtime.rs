@@ -408,6 +408,9 @@ mod broken {
         debug_assertions: false,
         overflow_checks: false,
         fingerprint: "broken",
+        module_marks: &[],
+        variant_marks: &[],
+        raise: staged::__private::raise_at,
     };
     pub static SITE: Site<(u32,)> = Site::new(&SOURCE);
 }

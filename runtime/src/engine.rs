@@ -143,7 +143,7 @@ impl Engine {
     /// each value, in order.
     pub(crate) fn materialize(
         &self,
-        source: &FnSource,
+        source: &'static FnSource,
         site: &Hash32,
         values: &[Vec<String>],
     ) -> Materialized {
@@ -154,7 +154,7 @@ impl Engine {
 
     fn outcomes(
         &self,
-        source: &FnSource,
+        source: &'static FnSource,
         site: &Hash32,
         values: &[Vec<String>],
         repaired: &mut Vec<Error>,
@@ -175,7 +175,7 @@ impl Engine {
         let keys: Vec<Hash32> = values.iter().map(|v| self.value_key(site, v)).collect();
         let mut outcomes: Vec<Option<Outcome>> = keys
             .iter()
-            .map(|k| self.cached(store, k, &expect, repaired))
+            .map(|k| self.cached(store, source, k, &expect, repaired))
             .collect();
         if outcomes.iter().all(Option::is_some) {
             return outcomes.into_iter().flatten().collect();
@@ -198,7 +198,7 @@ impl Engine {
         }
         // Another process may have built them while we waited for the lock.
         for &i in &missing {
-            outcomes[i] = self.cached(store, &keys[i], &expect, repaired);
+            outcomes[i] = self.cached(store, source, &keys[i], &expect, repaired);
         }
         let missing: Vec<usize> = (0..keys.len()).filter(|&i| outcomes[i].is_none()).collect();
         if !missing.is_empty() {
@@ -220,8 +220,8 @@ impl Engine {
                 });
             for (n, &i) in missing.iter().enumerate() {
                 outcomes[i] = Some(built.clone().and_then(|library| {
-                    let entry_fn = library.entry(&entry_symbol(n), &keys[i])?;
-                    Ok(Variant::new(entry_fn, Source::Compiled))
+                    let (entry_fn, _) = library.entry(&entry_symbol(n), &keys[i])?;
+                    Ok(Variant::new(entry_fn, Source::Compiled, source, n))
                 }));
             }
             let removed = store.prune(self.config.cache_max_bytes);
@@ -245,6 +245,7 @@ impl Engine {
     fn cached(
         &self,
         store: &Store,
+        source: &'static FnSource,
         key: &Hash32,
         expect: &Expect,
         repaired: &mut Vec<Error>,
@@ -268,9 +269,9 @@ impl Engine {
         let result = loader::open(store, &entry.object, expect)
             .and_then(|library| library.entry(&entry.symbol, key));
         match result {
-            Ok(entry_fn) => {
+            Ok((entry_fn, index)) => {
                 log::info!("staged: loaded a variant from {}", store.root().display());
-                Some(Ok(Variant::new(entry_fn, Source::Cached)))
+                Some(Ok(Variant::new(entry_fn, Source::Cached, source, index)))
             }
             // Fits another CPU sharing the cache: left for it.
             Err(e @ Error::MissingFeatures { .. }) => Some(Err(e)),

@@ -27,7 +27,7 @@ pub use error::Error;
 pub use key::Key;
 pub use site::{Site, Stats};
 pub use source::{FnSource, Layout, Piece};
-pub use variant::{Source, Variant};
+pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};
 
 /// The source of a library with variants of `source` for `values` (the
 /// literals of each), as the runtime writes it: for tests that check it

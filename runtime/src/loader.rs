@@ -188,8 +188,9 @@ fn check(facts: &Facts, expect: &Expect, path: &std::path::Path) -> Result<(), E
 }
 
 impl Loaded {
-    /// The entry `symbol`, after checking that it serves `key`.
-    pub(crate) fn entry(&self, symbol: &str, key: &Hash32) -> Result<EntryFn, Error> {
+    /// The entry `symbol` and its index, after checking that it serves
+    /// `key`.
+    pub(crate) fn entry(&self, symbol: &str, key: &Hash32) -> Result<(EntryFn, usize), Error> {
         let path = PathBuf::from(format!("obj/{}.so", self.digest));
         let mismatch = |what: String| Error::Mismatch {
             path: path.clone(),
@@ -212,7 +213,7 @@ impl Loaded {
                 path: path.clone(),
                 cause: e.to_string(),
             })?;
-        Ok(*entry)
+        Ok((*entry, index))
     }
 }
 

@@ -37,6 +37,15 @@ pub struct FnSource {
     /// A digest of the texts above, by the macro: the function's source
     /// identity.
     pub fingerprint: &'static str,
+    /// Where the tokens of `module` are, as `(line, column, place)`: the
+    /// place a panic at that token is raised again at, with `raise`.
+    pub module_marks: &'static [(u32, u32, u16)],
+    /// The same for `variant`, with lines counted from the template's start.
+    pub variant_marks: &'static [(u32, u32, u16)],
+    /// Raises a variant's panic again at a place of the user's source (one
+    /// per line of it that the text holds), so that the panic hook reports
+    /// the user's file and line.
+    pub raise: fn(u16) -> !,
 }
 
 /// A piece of a template.

@@ -1,8 +1,12 @@
 //! A run-time variant: a function in a loaded library, called through its
 //! `extern "C"` entry.
 
+use std::collections::HashMap;
 use std::ffi::c_void;
 use std::mem::{ManuallyDrop, MaybeUninit};
+use std::sync::{Mutex, OnceLock};
+
+use crate::source::FnSource;
 
 /// Where a variant's code came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -13,9 +17,17 @@ pub enum Source {
     Cached,
 }
 
-/// Receives a panic from a library: `ctx` is the host's [`Payload`] slot,
-/// `kind` says what `msg` is (see the library's `__StagedPanicSlot`).
-type PanicWriter = unsafe extern "C" fn(ctx: *mut c_void, kind: u32, msg: *const u8, len: usize);
+/// Receives a panic from a library: `ctx` is the host's slot, `kind` says
+/// what `msg` is, `line` and `column` where in the library's source it
+/// happened (see the library's `__StagedPanicSlot`).
+type PanicWriter = unsafe extern "C" fn(
+    ctx: *mut c_void,
+    kind: u32,
+    msg: *const u8,
+    len: usize,
+    line: u32,
+    column: u32,
+);
 
 /// The entry every variant library exports, one per value.
 ///
@@ -33,8 +45,9 @@ pub(crate) struct PanicSlot {
     write: PanicWriter,
 }
 
-/// A panic's payload as it crossed from the library.
-enum Payload {
+/// A panic's payload as it crossed from a library, to be raised again.
+#[doc(hidden)]
+pub enum Payload {
     /// A `&'static str` in the library's read-only data, which stays mapped.
     Static(&'static str),
     /// A `String`, copied.
@@ -52,9 +65,16 @@ pub struct Variant {
 }
 
 impl Variant {
-    /// A variant whose entry was checked to take the site's argument block
-    /// and return its result type.
-    pub(crate) fn new(entry: EntryFn, source: Source) -> Self {
+    /// A variant whose entry, the `index`-th of a library of `function`,
+    /// was checked to take the site's argument block and return its result
+    /// type.
+    pub(crate) fn new(
+        entry: EntryFn,
+        source: Source,
+        function: &'static FnSource,
+        index: usize,
+    ) -> Self {
+        register(entry, function, index);
         Self { entry, source }
     }
 
@@ -82,7 +102,7 @@ impl Variant {
         let mut out = MaybeUninit::<R>::uninit();
         // Set only on a panic, so the call itself costs one store here and
         // nothing to drop.
-        let mut payload = ManuallyDrop::new(None::<Payload>);
+        let mut payload = ManuallyDrop::new(None::<(Payload, u32, u32)>);
         let slot = PanicSlot {
             ctx: (&raw mut *payload).cast(),
             write: write_panic,
@@ -94,22 +114,82 @@ impl Variant {
         let status =
             unsafe { (self.entry)((&raw mut *args).cast(), out.as_mut_ptr().cast(), &slot) };
         if status != 0 {
-            panicked(ManuallyDrop::into_inner(payload));
+            panicked(ManuallyDrop::into_inner(payload), self.entry);
         }
         // SAFETY: status 0 means the entry wrote the result.
         unsafe { out.assume_init() }
     }
 }
 
-/// Raises the panic of a variant again, on the caller's side.
+/// The function and entry index of every loaded entry, for panics.
+fn origins() -> &'static Mutex<HashMap<usize, (&'static FnSource, usize)>> {
+    static ORIGINS: OnceLock<Mutex<HashMap<usize, (&'static FnSource, usize)>>> = OnceLock::new();
+    ORIGINS.get_or_init(Mutex::default)
+}
+
+/// Remembers that `entry` is the `index`-th entry of a library of `source`.
+pub(crate) fn register(entry: EntryFn, source: &'static FnSource, index: usize) {
+    origins()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(entry as usize, (source, index));
+}
+
+/// Raises the panic of a variant again, on the caller's side: at the place
+/// of the user's source where it happened, when the library said where and
+/// the function knows that place, else at the caller.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn panicked(payload: Option<Payload>) -> ! {
+fn panicked(crossed: Option<(Payload, u32, u32)>, entry: EntryFn) -> ! {
+    let Some((payload, line, column)) = crossed else {
+        raise(Payload::Other)
+    };
+    let origin = origins()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&(entry as usize))
+        .copied();
+    if let Some((source, index)) = origin
+        && let Some(place) = crate::codegen::place(source, index, line, column)
+    {
+        PENDING.with(|p| *p.borrow_mut() = Some(payload));
+        (source.raise)(place)
+    }
+    raise(payload)
+}
+
+std::thread_local! {
+    /// The payload `raise_pending` raises, set right before the function's
+    /// `raise` is called.
+    static PENDING: std::cell::RefCell<Option<Payload>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Raises the pending payload of this thread at the caller's location (an
+/// arm of a function's `raise`, spanned at the user's source).
+#[doc(hidden)]
+#[track_caller]
+pub fn raise_pending() -> ! {
+    let payload = PENDING.with(|p| p.borrow_mut().take());
+    raise(payload.unwrap_or(Payload::Other))
+}
+
+/// Raises the pending payload at the caller's location, whatever the
+/// place: for a function that knows no places of its source.
+#[doc(hidden)]
+#[track_caller]
+pub fn raise_at(_place: u16) -> ! {
+    raise_pending()
+}
+
+/// Raises `payload` as a panic at the caller's location.
+#[doc(hidden)]
+#[track_caller]
+pub fn raise(payload: Payload) -> ! {
     match payload {
-        Some(Payload::Static(s)) => std::panic::panic_any(s),
-        Some(Payload::Owned(s)) => std::panic::panic_any(s),
-        Some(Payload::Other) | None => std::panic::panic_any(String::from("Box<dyn Any>")),
+        Payload::Static(s) => std::panic::panic_any(s),
+        Payload::Owned(s) => std::panic::panic_any(s),
+        Payload::Other => std::panic::panic_any(String::from("Box<dyn Any>")),
     }
 }
 
@@ -117,18 +197,25 @@ fn panicked(payload: Option<Payload>) -> ! {
 ///
 /// # Safety
 ///
-/// `ctx` must be the `Option<Payload>` set up by [`Variant::call`]; for kinds
-/// 0 and 1, `msg` must point to `len` bytes of UTF-8, which for kind 0 stay
-/// valid for the life of the process.
-unsafe extern "C" fn write_panic(ctx: *mut c_void, kind: u32, msg: *const u8, len: usize) {
+/// `ctx` must be the slot set up by [`Variant::call`]; for kinds 0 and 1,
+/// `msg` must point to `len` bytes of UTF-8, which for kind 0 stay valid
+/// for the life of the process.
+unsafe extern "C" fn write_panic(
+    ctx: *mut c_void,
+    kind: u32,
+    msg: *const u8,
+    len: usize,
+    line: u32,
+    column: u32,
+) {
     // SAFETY: the caller's contract.
-    let target = unsafe { &mut *ctx.cast::<Option<Payload>>() };
+    let target = unsafe { &mut *ctx.cast::<Option<(Payload, u32, u32)>>() };
     let text = || {
         // SAFETY: the caller's contract.
         let bytes = unsafe { std::slice::from_raw_parts(msg, len) };
         std::str::from_utf8(bytes).ok()
     };
-    *target = Some(match kind {
+    let payload = match kind {
         0 => text().map_or(Payload::Other, |s| {
             // SAFETY: a kind-0 payload is a `&'static str` of a library
             // that is never unloaded.
@@ -136,5 +223,6 @@ unsafe extern "C" fn write_panic(ctx: *mut c_void, kind: u32, msg: *const u8, le
         }),
         1 => text().map_or(Payload::Other, |s| Payload::Owned(s.to_owned())),
         _ => Payload::Other,
-    });
+    };
+    *target = Some((payload, line, column));
 }

@@ -319,6 +319,9 @@ mod probes {
         debug_assertions: false,
         overflow_checks: false,
         fingerprint: "probes",
+        module_marks: &[],
+        variant_marks: &[],
+        raise: staged::__private::raise_at,
     };
     pub static SITE: Site<(u32,)> = Site::new(&SOURCE);
 }

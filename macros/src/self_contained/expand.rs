@@ -65,7 +65,7 @@ pub(crate) fn expand(module: &ItemMod, checked: Checked) -> TokenStream {
         #(#items)*
         #(#extras)*
     };
-    let text = specialize::render(&prefix);
+    let text = specialize::module_text(&prefix);
     let variants = members.iter().map(Member::variants);
     let reexports = checked.items.iter().filter_map(|e| match e {
         Entry::Item(item) => Some(reexport(item)),

@@ -61,15 +61,23 @@ pub struct __StagedHost {
 
 /// Where an entry hands a panic back: `kind` 0 for a `&'static str` (the
 /// pointer stays valid: the library is never unloaded), 1 for a `String`
-/// (copied before the call returns), 2 for any other payload.
+/// (copied before the call returns), 2 for any other payload; and the line
+/// and column of this file where it happened (0 when elsewhere).
 #[repr(C)]
 pub struct __StagedPanicSlot {
     ctx: *mut ::core::ffi::c_void,
-    write: unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, *const u8, usize),
+    write: unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, *const u8, usize, u32, u32),
+}
+
+::std::thread_local! {
+    /// Where the last panic of this thread happened in this file.
+    static __STAGED_PANICKED_AT: ::core::cell::Cell<(u32, u32)> =
+        const { ::core::cell::Cell::new((0, 0)) };
 }
 
 /// Called once by the loader, before any entry: the host raises every
-/// panic again with its payload, so this library's own hook stays silent;
+/// panic again with its payload, so this library's own hook only notes
+/// where in this file a panic happened;
 /// output goes through the host; what the body wrote to this library's own
 /// stdout directly is flushed when the process exits.
 ///
@@ -78,7 +86,13 @@ pub struct __StagedPanicSlot {
 /// `host` points to a table that lives as long as the process.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __staged_init(host: *const __StagedHost) {
-    ::std::panic::set_hook(::std::boxed::Box::new(|_| {}));
+    ::std::panic::set_hook(::std::boxed::Box::new(|info| {
+        let at = info
+            .location()
+            .filter(|l| l.file().ends_with("variant.rs"))
+            .map_or((0, 0), |l| (l.line(), l.column()));
+        __STAGED_PANICKED_AT.with(|cell| cell.set(at));
+    }));
     __staged_io::HOST.store(host as *mut __StagedHost, ::core::sync::atomic::Ordering::Release);
     unsafe extern "C" {
         fn atexit(f: extern "C" fn()) -> i32;
@@ -127,6 +141,7 @@ unsafe fn __staged_report(
 ) {
     // SAFETY: the host's slot outlives the call.
     let slot = unsafe { &*slot };
+    let (line, column) = __STAGED_PANICKED_AT.with(|cell| cell.replace((0, 0)));
     let (kind, ptr, len) = if let ::core::option::Option::Some(s) = payload.downcast_ref::<&'static str>() {
         (0, s.as_ptr(), s.len())
     } else if let ::core::option::Option::Some(s) = payload.downcast_ref::<::std::string::String>() {
@@ -136,5 +151,5 @@ unsafe fn __staged_report(
     };
     // SAFETY: `ptr` is valid for `len` bytes for the duration of the call
     // (and for good, for a `&'static str` of a library never unloaded).
-    unsafe { (slot.write)(slot.ctx, kind, ptr, len) };
+    unsafe { (slot.write)(slot.ctx, kind, ptr, len, line, column) };
 }

@@ -16,7 +16,7 @@ use syn::{FnArg, ReturnType};
 use super::super::types::{lifetime_positions, name_elided};
 use super::parts::{Home, Parts};
 use super::reroot::reroot;
-use super::text::{FnText, alone_module};
+use super::text::{FnText, ModuleText, alone_module};
 
 pub(super) fn expand(p: &Parts) -> TokenStream {
     let name = p.name;
@@ -57,7 +57,7 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
         }
     };
     let io = p.plan.runtime.then(io_module);
-    let source = text.as_ref().zip(module_text.as_deref());
+    let source = text.as_ref().zip(module_text.as_ref());
     outside(p, source, quote!(#io #staged_module))
 }
 
@@ -80,7 +80,7 @@ pub(super) fn io_module() -> TokenStream {
 /// for a function with a run-time stage.
 pub(super) fn outside(
     p: &Parts,
-    source: Option<(&FnText, &str)>,
+    source: Option<(&FnText, &ModuleText)>,
     inside: TokenStream,
 ) -> TokenStream {
     let name = p.name;
@@ -147,8 +147,11 @@ pub(super) fn outside(
         Some((text, module_text)) => {
             let key = key_type(p);
             let keys = p.spec_names();
-            let fn_source = text.fn_source(p, module_text);
+            let map = text.panic_map(module_text);
+            let fn_source = text.fn_source(p, module_text, &map);
+            let raise = map.trampoline();
             let site = quote! {
+                #raise
                 #[doc(hidden)]
                 pub static __SOURCE: ::staged::__private::FnSource = #fn_source;
                 #[doc(hidden)]

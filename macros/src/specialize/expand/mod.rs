@@ -12,10 +12,13 @@
 
 mod assoc;
 mod free;
+mod panics;
 mod parts;
 mod printer;
 mod reroot;
 mod text;
+
+pub(crate) use text::ModuleText;
 
 use proc_macro2::TokenStream;
 
@@ -83,7 +86,7 @@ impl<'a> Member<'a> {
 
     /// Its dispatcher and companion module, for the module whose text is
     /// `module_text`.
-    pub(crate) fn outside(&self, module_text: &str) -> TokenStream {
+    pub(crate) fn outside(&self, module_text: &ModuleText) -> TokenStream {
         let source = self.text.as_ref().map(|t| (t, module_text));
         free::outside(&self.parts, source, TokenStream::new())
     }
@@ -100,6 +103,6 @@ pub(crate) fn io_module() -> TokenStream {
 }
 
 /// `tokens` as the one text.
-pub(crate) fn render(tokens: &TokenStream) -> String {
-    printer::render(tokens)
+pub(crate) fn module_text(tokens: &TokenStream) -> ModuleText {
+    ModuleText::of(tokens)
 }

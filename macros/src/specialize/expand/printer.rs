@@ -10,13 +10,27 @@
 //!   its meaning: an expression of several tokens is written in
 //!   parentheses, so `2 * $e` with `$e = a + b` stays `2 * (a + b)`.
 
-use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Spacing, Span, TokenStream, TokenTree};
 
 /// `tokens` as text.
 pub(crate) fn render(tokens: &TokenStream) -> String {
+    render_marked(tokens).0
+}
+
+/// Where a token landed in the text: its 1-based line and column (in
+/// characters), with its span.
+#[derive(Clone, Copy)]
+pub(crate) struct Mark {
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+    pub(crate) span: Span,
+}
+
+/// `tokens` as text, and where each token landed.
+pub(crate) fn render_marked(tokens: &TokenStream) -> (String, Vec<Mark>) {
     let mut p = Printer::default();
     p.stream(tokens.clone());
-    p.out
+    (p.out, p.marks)
 }
 
 #[derive(Default)]
@@ -25,18 +39,44 @@ struct Printer {
     /// No space before the next token (after a joined punctuation mark or
     /// at the start of a line).
     glued: bool,
+    marks: Vec<Mark>,
+    line: u32,
+    /// Characters on the current line so far.
+    column: u32,
 }
 
 impl Printer {
     fn space(&mut self) {
         if !self.glued && !self.out.is_empty() && !self.out.ends_with('\n') {
-            self.out.push(' ');
+            self.push(" ");
         }
         self.glued = false;
     }
 
+    /// Writes `text`, keeping count of lines and columns.
+    fn push(&mut self, text: &str) {
+        for c in text.chars() {
+            if c == '\n' {
+                self.line += 1;
+                self.column = 0;
+            } else {
+                self.column += 1;
+            }
+        }
+        self.out.push_str(text);
+    }
+
+    /// Notes that the next character written starts a token of `span`.
+    fn mark(&mut self, span: Span) {
+        self.marks.push(Mark {
+            line: self.line + 1,
+            column: self.column + 1,
+            span,
+        });
+    }
+
     fn newline(&mut self) {
-        self.out.push('\n');
+        self.push("\n");
         self.glued = false;
     }
 
@@ -63,7 +103,8 @@ impl Printer {
                     }
                 };
                 self.space();
-                self.out.push_str(open);
+                self.mark(g.span_open());
+                self.push(open);
                 let brace = g.delimiter() == Delimiter::Brace;
                 if brace {
                     self.newline();
@@ -75,7 +116,7 @@ impl Printer {
                     self.newline();
                 }
                 self.glued = true;
-                self.out.push_str(close);
+                self.push(close);
                 self.glued = false;
                 if brace {
                     self.newline();
@@ -83,7 +124,8 @@ impl Printer {
             }
             TokenTree::Punct(p) => {
                 self.space();
-                self.out.push(p.as_char());
+                self.mark(p.span());
+                self.push(p.as_char().encode_utf8(&mut [0; 4]));
                 if p.spacing() == Spacing::Joint {
                     self.glued = true;
                 } else if p.as_char() == ';' {
@@ -92,11 +134,13 @@ impl Printer {
             }
             TokenTree::Ident(i) => {
                 self.space();
-                self.out.push_str(&i.to_string());
+                self.mark(i.span());
+                self.push(&i.to_string());
             }
             TokenTree::Literal(l) => {
                 self.space();
-                self.out.push_str(&l.to_string());
+                self.mark(l.span());
+                self.push(&l.to_string());
             }
         }
     }
@@ -129,6 +173,28 @@ mod tests {
         assert!(text.contains(";\nlet c"), "a line per statement: {text}");
         let back: TokenStream = text.parse().unwrap();
         assert_eq!(back.to_string(), tokens.to_string());
+    }
+
+    #[test]
+    fn marks_say_where_each_token_landed() {
+        let tokens = quote!(
+            fn f() {
+                let a = 1;
+                a
+            }
+        );
+        let (text, marks) = super::render_marked(&tokens);
+        let at = |m: &super::Mark| {
+            let line = text.lines().nth(m.line as usize - 1).unwrap();
+            line.chars()
+                .skip(m.column as usize - 1)
+                .take(3)
+                .collect::<String>()
+        };
+        let found: Vec<String> = marks.iter().map(at).collect();
+        assert_eq!(found[0], "fn ");
+        assert!(found.contains(&"let".to_owned()), "{found:?} in {text}");
+        assert!(marks.iter().any(|m| m.line == 3 && at(m) == "a"), "{text}");
     }
 
     #[test]

@@ -21,8 +21,9 @@ use syn::{FnArg, ReturnType, Type};
 
 use super::super::module_types::{self, ModuleType};
 use super::super::types::erase_lifetimes;
+use super::panics::PanicMap;
 use super::parts::Parts;
-use super::printer::render;
+use super::printer::{Mark, render, render_marked};
 use staged_build::store::Hash32;
 
 /// A piece of a template.
@@ -39,7 +40,22 @@ enum Piece {
 pub(crate) struct FnText {
     extras: TokenStream,
     variant: Vec<Piece>,
+    /// Where the template's tokens landed in its text.
+    variant_marks: Vec<Mark>,
     entry: Vec<Piece>,
+}
+
+/// The text of an isolated module, and where its tokens landed.
+pub(crate) struct ModuleText {
+    pub(crate) text: String,
+    pub(crate) marks: Vec<Mark>,
+}
+
+impl ModuleText {
+    pub(crate) fn of(tokens: &TokenStream) -> Self {
+        let (text, marks) = render_marked(tokens);
+        Self { text, marks }
+    }
 }
 
 impl FnText {
@@ -56,7 +72,7 @@ impl FnText {
             .map(|i| format_ident!("__staged_hole_{}_value{}", salt, i))
             .collect();
         let holes: Vec<TokenStream> = value_holes.iter().map(ToTokens::to_token_stream).collect();
-        let variant_text = render(&variant(p, &name_hole, &holes));
+        let (variant_text, variant_marks) = render_marked(&variant(p, &name_hole, &holes));
         let mut marks = vec![(name_hole.to_string(), Piece::Name)];
         marks.extend(
             value_holes
@@ -67,6 +83,7 @@ impl FnText {
         Self {
             extras,
             variant: split(&variant_text, &marks),
+            variant_marks,
             entry: entry(p),
         }
     }
@@ -90,8 +107,15 @@ impl FnText {
         quote!(#(#variants)*)
     }
 
-    /// The `FnSource` of the function, whose module is `module_text`.
-    pub(crate) fn fn_source(&self, p: &Parts, module_text: &str) -> TokenStream {
+    /// The places a panic of the function's text is reported at.
+    pub(crate) fn panic_map(&self, module: &ModuleText) -> PanicMap {
+        PanicMap::new(&module.marks, &self.variant_marks)
+    }
+
+    /// The `FnSource` of the function, whose module is `module`, and whose
+    /// companion module holds `map`'s trampoline.
+    pub(crate) fn fn_source(&self, p: &Parts, module: &ModuleText, map: &PanicMap) -> TokenStream {
+        let module_text = module.text.as_str();
         let name = p.name.to_string();
         let variant = pieces(&self.variant);
         let entry = pieces(&self.entry);
@@ -113,6 +137,7 @@ impl FnText {
         };
         let (inner, layout) = (&p.home.inner, &p.home.layout);
         let layout_path = format!("__staged::{layout}");
+        let marks = map.fields();
         quote! {
             ::staged::__private::FnSource {
                 name: #name,
@@ -126,6 +151,7 @@ impl FnText {
                 debug_assertions: ::core::cfg!(debug_assertions),
                 overflow_checks: #overflow_checks,
                 fingerprint: #fingerprint,
+                #marks
             }
         }
     }
@@ -133,7 +159,7 @@ impl FnText {
 
 /// The isolated module of a function on its own: the header, its argument
 /// block and probes, and its generic function; and the module's text.
-pub(crate) fn alone_module(p: &Parts, text: &FnText) -> (TokenStream, String) {
+pub(crate) fn alone_module(p: &Parts, text: &FnText) -> (TokenStream, ModuleText) {
     let header = header(TokenStream::new());
     let extras = text.extras();
     let generic_fn = p.generic_fn(quote!(pub), p.name);
@@ -142,7 +168,7 @@ pub(crate) fn alone_module(p: &Parts, text: &FnText) -> (TokenStream, String) {
         #extras
         #generic_fn
     };
-    let rendered = render(&module);
+    let rendered = ModuleText::of(&module);
     (module, rendered)
 }
 
