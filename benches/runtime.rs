@@ -68,102 +68,142 @@ mod twenty {
 
     /// Helper 0.
     pub fn h00(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(0u64, |acc, &x| acc.rotate_left(1).wrapping_add(x ^ k.wrapping_mul(3)))
+        xs.iter().fold(0u64, |acc, &x| {
+            acc.rotate_left(1).wrapping_add(x ^ k.wrapping_mul(3))
+        })
     }
 
     /// Helper 1.
     pub fn h01(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(1u64, |acc, &x| acc.rotate_left(2).wrapping_add(x ^ k.wrapping_mul(5)))
+        xs.iter().fold(1u64, |acc, &x| {
+            acc.rotate_left(2).wrapping_add(x ^ k.wrapping_mul(5))
+        })
     }
 
     /// Helper 2.
     pub fn h02(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(2u64, |acc, &x| acc.rotate_left(3).wrapping_add(x ^ k.wrapping_mul(7)))
+        xs.iter().fold(2u64, |acc, &x| {
+            acc.rotate_left(3).wrapping_add(x ^ k.wrapping_mul(7))
+        })
     }
 
     /// Helper 3.
     pub fn h03(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(3u64, |acc, &x| acc.rotate_left(4).wrapping_add(x ^ k.wrapping_mul(9)))
+        xs.iter().fold(3u64, |acc, &x| {
+            acc.rotate_left(4).wrapping_add(x ^ k.wrapping_mul(9))
+        })
     }
 
     /// Helper 4.
     pub fn h04(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(4u64, |acc, &x| acc.rotate_left(5).wrapping_add(x ^ k.wrapping_mul(11)))
+        xs.iter().fold(4u64, |acc, &x| {
+            acc.rotate_left(5).wrapping_add(x ^ k.wrapping_mul(11))
+        })
     }
 
     /// Helper 5.
     pub fn h05(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(5u64, |acc, &x| acc.rotate_left(6).wrapping_add(x ^ k.wrapping_mul(13)))
+        xs.iter().fold(5u64, |acc, &x| {
+            acc.rotate_left(6).wrapping_add(x ^ k.wrapping_mul(13))
+        })
     }
 
     /// Helper 6.
     pub fn h06(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(6u64, |acc, &x| acc.rotate_left(7).wrapping_add(x ^ k.wrapping_mul(15)))
+        xs.iter().fold(6u64, |acc, &x| {
+            acc.rotate_left(7).wrapping_add(x ^ k.wrapping_mul(15))
+        })
     }
 
     /// Helper 7.
     pub fn h07(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(7u64, |acc, &x| acc.rotate_left(8).wrapping_add(x ^ k.wrapping_mul(17)))
+        xs.iter().fold(7u64, |acc, &x| {
+            acc.rotate_left(8).wrapping_add(x ^ k.wrapping_mul(17))
+        })
     }
 
     /// Helper 8.
     pub fn h08(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(8u64, |acc, &x| acc.rotate_left(9).wrapping_add(x ^ k.wrapping_mul(19)))
+        xs.iter().fold(8u64, |acc, &x| {
+            acc.rotate_left(9).wrapping_add(x ^ k.wrapping_mul(19))
+        })
     }
 
     /// Helper 9.
     pub fn h09(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(9u64, |acc, &x| acc.rotate_left(10).wrapping_add(x ^ k.wrapping_mul(21)))
+        xs.iter().fold(9u64, |acc, &x| {
+            acc.rotate_left(10).wrapping_add(x ^ k.wrapping_mul(21))
+        })
     }
 
     /// Helper 10.
     pub fn h10(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(10u64, |acc, &x| acc.rotate_left(11).wrapping_add(x ^ k.wrapping_mul(23)))
+        xs.iter().fold(10u64, |acc, &x| {
+            acc.rotate_left(11).wrapping_add(x ^ k.wrapping_mul(23))
+        })
     }
 
     /// Helper 11.
     pub fn h11(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(11u64, |acc, &x| acc.rotate_left(12).wrapping_add(x ^ k.wrapping_mul(25)))
+        xs.iter().fold(11u64, |acc, &x| {
+            acc.rotate_left(12).wrapping_add(x ^ k.wrapping_mul(25))
+        })
     }
 
     /// Helper 12.
     pub fn h12(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(12u64, |acc, &x| acc.rotate_left(13).wrapping_add(x ^ k.wrapping_mul(27)))
+        xs.iter().fold(12u64, |acc, &x| {
+            acc.rotate_left(13).wrapping_add(x ^ k.wrapping_mul(27))
+        })
     }
 
     /// Helper 13.
     pub fn h13(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(13u64, |acc, &x| acc.rotate_left(1).wrapping_add(x ^ k.wrapping_mul(29)))
+        xs.iter().fold(13u64, |acc, &x| {
+            acc.rotate_left(1).wrapping_add(x ^ k.wrapping_mul(29))
+        })
     }
 
     /// Helper 14.
     pub fn h14(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(14u64, |acc, &x| acc.rotate_left(2).wrapping_add(x ^ k.wrapping_mul(31)))
+        xs.iter().fold(14u64, |acc, &x| {
+            acc.rotate_left(2).wrapping_add(x ^ k.wrapping_mul(31))
+        })
     }
 
     /// Helper 15.
     pub fn h15(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(15u64, |acc, &x| acc.rotate_left(3).wrapping_add(x ^ k.wrapping_mul(33)))
+        xs.iter().fold(15u64, |acc, &x| {
+            acc.rotate_left(3).wrapping_add(x ^ k.wrapping_mul(33))
+        })
     }
 
     /// Helper 16.
     pub fn h16(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(16u64, |acc, &x| acc.rotate_left(4).wrapping_add(x ^ k.wrapping_mul(35)))
+        xs.iter().fold(16u64, |acc, &x| {
+            acc.rotate_left(4).wrapping_add(x ^ k.wrapping_mul(35))
+        })
     }
 
     /// Helper 17.
     pub fn h17(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(17u64, |acc, &x| acc.rotate_left(5).wrapping_add(x ^ k.wrapping_mul(37)))
+        xs.iter().fold(17u64, |acc, &x| {
+            acc.rotate_left(5).wrapping_add(x ^ k.wrapping_mul(37))
+        })
     }
 
     /// Helper 18.
     pub fn h18(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(18u64, |acc, &x| acc.rotate_left(6).wrapping_add(x ^ k.wrapping_mul(39)))
+        xs.iter().fold(18u64, |acc, &x| {
+            acc.rotate_left(6).wrapping_add(x ^ k.wrapping_mul(39))
+        })
     }
 
     /// Helper 19.
     pub fn h19(xs: &[u64], k: u64) -> u64 {
-        xs.iter().fold(19u64, |acc, &x| acc.rotate_left(7).wrapping_add(x ^ k.wrapping_mul(41)))
+        xs.iter().fold(19u64, |acc, &x| {
+            acc.rotate_left(7).wrapping_add(x ^ k.wrapping_mul(41))
+        })
     }
 
     /// The function of `cold_build`.

@@ -68,6 +68,27 @@ pub mod query {
         pub best: Row,
     }
 
+    /// A comparison, crossing into run-time variants by value.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Op {
+        Lt,
+        Gt,
+    }
+
+    /// How many rows compare to `k` by `op`, with `op` returned (an enum by
+    /// value both ways) and the counts by column in an array.
+    #[staged::specialize(k)]
+    pub fn count(rows: &[Row], op: Op, k: u32) -> (Op, [u32; 2]) {
+        let test = |x: u32| match op {
+            Op::Lt => x < k,
+            Op::Gt => x > k,
+        };
+        let a = rows.iter().filter(|r| test(r.a)).count() as u32;
+        let b = rows.iter().filter(|r| test(u32::from(r.b))).count() as u32;
+        (op, [a, b])
+    }
+
     /// A way of scoring a row.
     pub trait Score {
         fn score(&self, k: u64) -> u64;
@@ -177,15 +198,22 @@ fn panic_location(f: impl FnOnce() -> u64 + std::panic::UnwindSafe) -> String {
     HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let at = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+            let at = info
+                .location()
+                .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
             PANICKED_AT.with(|p| *p.borrow_mut() = at);
-            if std::thread::current().name().is_none_or(|n| !n.contains("location")) {
+            if std::thread::current()
+                .name()
+                .is_none_or(|n| !n.contains("location"))
+            {
                 previous(info);
             }
         }));
     });
     assert!(std::panic::catch_unwind(f).is_err());
-    PANICKED_AT.with(|p| p.borrow_mut().take()).unwrap_or_default()
+    PANICKED_AT
+        .with(|p| p.borrow_mut().take())
+        .unwrap_or_default()
 }
 
 /// A panic inside a variant is reported at the place in the user's source
@@ -250,6 +278,16 @@ fn module_functions_agree_at_every_stage() {
             prop_assert_eq!(h.call(&rows, k), want);
             prop_assert_eq!(summarize(&rows, min_a, max_b, k), want);
             prop_assert_eq!(query::summarize(&rows, min_a, max_b, k), want);
+            Ok(())
+        });
+    }
+    for k in [0u32, 999, u32::MAX] {
+        let h = query::count::specialized(k).unwrap();
+        assert_runtime(h.origin());
+        for_inputs(rows.clone(), |rows| {
+            for op in [query::Op::Lt, query::Op::Gt] {
+                prop_assert_eq!(h.call(&rows, op), query::count::generic(&rows, op, k));
+            }
             Ok(())
         });
     }
