@@ -392,6 +392,7 @@ mod broken {
 
     pub static SOURCE: FnSource = FnSource {
         name: "broken",
+        krate: "runtime",
         path: "runtime::broken::broken",
         module: "pub const __LAYOUT: [usize; 0] = [];",
         variant: &[

@@ -15,6 +15,10 @@ pub mod baked_file;
 pub mod emit;
 pub mod eval;
 pub mod process;
+pub mod profile;
+pub mod promote;
 pub mod rustc;
 pub mod store;
 pub mod toolchain;
+
+pub use promote::promote_profile;

@@ -37,3 +37,17 @@ impl Errors {
         }
     }
 }
+
+/// A warning at the macro's call site: the use of a deprecated constant
+/// named `flag`, the one warning a macro can raise on stable Rust.
+pub(crate) fn warning(flag: &str, message: &str) -> proc_macro2::TokenStream {
+    let flag = proc_macro2::Ident::new(flag, proc_macro2::Span::call_site());
+    quote::quote_spanned! {proc_macro2::Span::call_site()=>
+        const _: () = {
+            #[deprecated(note = #message)]
+            #[allow(non_upper_case_globals)]
+            const #flag: () = ();
+            #flag
+        };
+    }
+}

@@ -522,13 +522,24 @@ fn fingerprint(s: &FnSource) -> Hash32 {
             b"off".as_slice()
         }
     };
-    Hash32::of_parts([
+    let mut parts: Vec<&[u8]> = vec![
         s.fingerprint.as_bytes(),
         s.module.as_bytes(),
         s.edition.as_bytes(),
         on(s.debug_assertions),
         on(s.overflow_checks),
-    ])
+    ];
+    let mut templates = String::new();
+    for piece in s.variant.iter().chain(s.entry) {
+        match piece {
+            crate::source::Piece::Text(t) => templates.push_str(t),
+            crate::source::Piece::Value(i) => templates.push_str(&format!("{{value {i}}}")),
+            crate::source::Piece::Name => templates.push_str("{name}"),
+            crate::source::Piece::Symbol => templates.push_str("{symbol}"),
+        }
+    }
+    parts.push(templates.as_bytes());
+    Hash32::of_parts(parts)
 }
 
 impl<O: Eq + std::hash::Hash> State<O> {

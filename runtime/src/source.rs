@@ -8,6 +8,8 @@
 pub struct FnSource {
     /// The function's name, for messages.
     pub name: &'static str,
+    /// The crate that defines it (`CARGO_CRATE_NAME`), for profiles.
+    pub krate: &'static str,
     /// `module_path!()` of the function, with its name: its identity in
     /// logs and profiles.
     pub path: &'static str,
@@ -34,8 +36,8 @@ pub struct FnSource {
     pub debug_assertions: bool,
     /// Whether that crate was built with overflow checks.
     pub overflow_checks: bool,
-    /// A digest of the texts above, by the macro: the function's source
-    /// identity.
+    /// A digest of the function's own source (signature and body), by the
+    /// macro: its identity in profiles.
     pub fingerprint: &'static str,
     /// Where the tokens of `module` are, as `(line, column, place)`: the
     /// place a panic at that token is raised again at, with `raise`.

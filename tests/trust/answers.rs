@@ -303,6 +303,7 @@ mod probes {
 
     pub static SOURCE: FnSource = FnSource {
         name: "probed",
+        krate: "trust",
         path: "trust::probes::probed",
         module: "pub const __LAYOUT: [usize; 2] = [::core::mem::size_of::<u32>(), 4];",
         variant: &[

@@ -11,6 +11,13 @@ use rustix::io::Errno;
 
 use super::dir::{Handle, Owners, check_private, current_uid, unique_name};
 use super::error::StoreError;
+use super::hash::Hash32;
+
+/// The file a build's shell writes once rustc succeeded, so that a later
+/// process can adopt the build of one that exited first.
+pub(crate) const DONE: &str = "done";
+/// The file that says which keys a build serves, and by which symbols.
+pub(crate) const KEYS: &str = "keys";
 
 /// A fresh directory (mode 0700) for one build, removed with everything in
 /// it when dropped. A program that builds here gets it as its working
@@ -24,6 +31,16 @@ pub struct BuildDir {
 }
 
 impl BuildDir {
+    /// The existing build directory `name` under `tmp/`, checked like a
+    /// fresh one, to adopt what a process that exited left there.
+    pub(super) fn existing(tmp: &Arc<Handle>, name: &str) -> Result<Self, StoreError> {
+        Ok(Self {
+            dir: tmp.subdir(name, false)?,
+            tmp: tmp.clone(),
+            name: name.to_owned(),
+        })
+    }
+
     pub(super) fn create(tmp: &Arc<Handle>) -> Result<Self, StoreError> {
         loop {
             let name = unique_name("build").trim_start_matches('.').to_owned();
@@ -87,6 +104,26 @@ impl BuildDir {
             cmd.pre_exec(move || rustix::process::fchdir(&fd).map_err(std::io::Error::from));
         }
         Ok(())
+    }
+
+    /// Records the keys the build serves (key, symbol, what it serves), for
+    /// a process that adopts the build if this one exits first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when the file cannot be written.
+    pub fn record_keys(&self, keys: &[(Hash32, String, String)]) -> Result<(), StoreError> {
+        let mut text = String::new();
+        for (key, symbol, serves) in keys {
+            let serves: String = serves.chars().filter(|c| *c != '\n').collect();
+            text.push_str(&format!("{key}\t{symbol}\t{serves}\n"));
+        }
+        self.write(KEYS, text.as_bytes())
+    }
+
+    /// The name of the file whose presence says that the build is done.
+    pub fn done_marker() -> &'static str {
+        DONE
     }
 
     pub(super) fn handle(&self) -> &Handle {

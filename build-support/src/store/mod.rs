@@ -33,6 +33,7 @@ mod build_dir;
 mod dir;
 mod error;
 mod hash;
+mod inventory;
 mod lock;
 mod walk;
 
@@ -45,6 +46,7 @@ use std::time::{Duration, SystemTime};
 pub use build_dir::BuildDir;
 pub use error::StoreError;
 pub use hash::Hash32;
+pub use inventory::{Inventory, Item, Kind, Pruned};
 pub use lock::KeyLock;
 
 use dir::{Handle, Owners};
@@ -56,6 +58,9 @@ pub struct IndexEntry {
     pub object: Hash32,
     /// The symbol in it.
     pub symbol: String,
+    /// What it serves, for people: the function and its value(s), one
+    /// line without tabs' meaning (`demo::power\t13u32`).
+    pub serves: String,
 }
 
 /// An object whose bytes were read through its open descriptor and hashed
@@ -99,6 +104,14 @@ impl VerifiedObject {
     }
 }
 
+/// A build left by a process that exited before publishing it.
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    name: String,
+    /// The keys it serves: key, symbol, and what the key serves.
+    pub keys: Vec<(Hash32, String, String)>,
+}
+
 /// The store under one root directory. Cloning it shares the handles.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -115,7 +128,7 @@ struct Inner {
     writable: bool,
 }
 
-const INDEX_MAGIC: &str = "staged-index v1";
+const INDEX_MAGIC: &str = "staged-index v2";
 /// Age after which a leftover in `tmp/` belongs to a build that died: far
 /// beyond any build's time limit.
 const STALE: Duration = Duration::from_secs(6 * 3600);
@@ -246,7 +259,12 @@ impl Store {
             .filter(|s| is_symbol(s))
             .ok_or_else(corrupt)?
             .to_owned();
-        Ok(Some(IndexEntry { object, symbol }))
+        let serves = lines.next().unwrap_or_default().to_owned();
+        Ok(Some(IndexEntry {
+            object,
+            symbol,
+            serves,
+        }))
     }
 
     /// Opens the object `digest`, reads it whole through its descriptor and
@@ -317,6 +335,55 @@ impl Store {
         })
     }
 
+    /// Builds that a process started and did not see through (it exited
+    /// first): their directories under `tmp/` hold a finished output, the
+    /// `done` marker and the keys they serve.
+    pub fn orphans(&self) -> Vec<Orphan> {
+        let tmp = &self.inner.tmp;
+        tmp.entries()
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("build"))
+            .filter_map(|(name, _)| {
+                let dir = tmp.subdir(&name, false).ok()?;
+                if !dir.has_file(build_dir::DONE).ok()? {
+                    return None;
+                }
+                let text = String::from_utf8(dir.read(build_dir::KEYS).ok()??).ok()?;
+                let keys = text
+                    .lines()
+                    .filter_map(|l| {
+                        let mut f = l.splitn(3, '\t');
+                        let key = Hash32::parse(f.next()?)?;
+                        let symbol = f.next().filter(|s| is_symbol(s))?.to_owned();
+                        Some((key, symbol, f.next().unwrap_or_default().to_owned()))
+                    })
+                    .collect();
+                Some(Orphan { name, keys })
+            })
+            .collect()
+    }
+
+    /// Publishes what `orphan` built (its `output`, checked as a fresh
+    /// build's is) and its index entries, and removes its directory.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::publish_object`].
+    pub fn adopt(&self, orphan: &Orphan, output: &str) -> Result<VerifiedObject, StoreError> {
+        self.writable()?;
+        let dir = BuildDir::existing(&self.inner.tmp, &orphan.name)?;
+        let object = self.publish_object(&dir, output)?;
+        for (key, symbol, serves) in &orphan.keys {
+            let entry = IndexEntry {
+                object: object.digest,
+                symbol: symbol.clone(),
+                serves: serves.clone(),
+            };
+            self.publish_index(key, &entry)?;
+        }
+        Ok(object)
+    }
+
     /// Records that `symbol` in object `object` serves `key`.
     ///
     /// # Errors
@@ -324,7 +391,11 @@ impl Store {
     /// [`StoreError::Io`] when the entry cannot be written.
     pub fn publish_index(&self, key: &Hash32, entry: &IndexEntry) -> Result<(), StoreError> {
         self.writable()?;
-        let text = format!("{INDEX_MAGIC}\n{}\n{}\n", entry.object, entry.symbol);
+        let serves: String = entry.serves.chars().filter(|c| *c != '\n').collect();
+        let text = format!(
+            "{INDEX_MAGIC}\n{}\n{}\n{serves}\n",
+            entry.object, entry.symbol
+        );
         self.inner
             .tmp
             .write_atomically(&self.inner.idx, &key.to_string(), text.as_bytes())

@@ -50,6 +50,7 @@ fn published_entries_are_found_and_verified() {
     let entry = IndexEntry {
         object: digest,
         symbol: "__staged_entry_0".into(),
+        serves: "demo::power\t13u32".into(),
     };
     store.publish_index(&key, &entry).unwrap();
     assert_eq!(store.lookup(&key).unwrap(), Some(entry));
@@ -93,7 +94,7 @@ fn garbled_index_entries_are_corrupt() {
     let (_dir, store) = store();
     let key = Hash32::of_bytes(b"key");
     let path = store.root().join("idx").join(key.to_string());
-    fs::write(&path, "staged-index v1\nnot a digest\nsym\n").unwrap();
+    fs::write(&path, "staged-index v2\nnot a digest\nsym\n").unwrap();
     assert!(matches!(
         store.lookup(&key),
         Err(StoreError::Corrupt { .. })
@@ -101,7 +102,7 @@ fn garbled_index_entries_are_corrupt() {
     let digest = Hash32::of_bytes(b"x");
     fs::write(
         &path,
-        format!("staged-index v1\n{digest}\nbad symbol; rm\n"),
+        format!("staged-index v2\n{digest}\nbad symbol; rm\n"),
     )
     .unwrap();
     assert!(matches!(
@@ -432,6 +433,7 @@ fn a_read_only_store_is_never_written() {
             &IndexEntry {
                 object: digest,
                 symbol: "s".into(),
+                serves: String::new(),
             },
         )
         .unwrap();

@@ -62,19 +62,9 @@ fn settings_warning(problem: &str) -> TokenStream {
     call_site_warning("staged_setting_ignored", problem)
 }
 
-/// A warning at the macro call: the use of a deprecated constant `flag`,
-/// the one warning a macro can raise on stable Rust.
+/// A warning at the macro call.
 fn call_site_warning(flag: &str, problem: &str) -> TokenStream {
-    let note = format!("const_init!: {problem}");
-    let flag = proc_macro2::Ident::new(flag, Span::call_site());
-    quote_spanned! {Span::call_site()=>
-        const _: () = {
-            #[deprecated(note = #note)]
-            #[allow(non_upper_case_globals)]
-            const #flag: () = ();
-            #flag
-        };
-    }
+    crate::errors::warning(flag, &format!("const_init!: {problem}"))
 }
 
 /// The expansion of items whose evaluation never happened (the block has

@@ -7,6 +7,7 @@ mod isolation;
 mod module_types;
 mod names;
 mod paths;
+mod promote;
 mod types;
 mod valid;
 mod value;

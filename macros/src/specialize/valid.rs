@@ -10,7 +10,7 @@ use super::args::{Args, Entry, Value as ArgValue};
 use super::module_types::{self, ModuleType};
 use super::types::{Scalar, display, non_portable};
 use super::value::{Listed, Value, text};
-use super::{hygiene, isolation, names};
+use super::{hygiene, isolation, names, promote};
 use crate::errors::Errors;
 
 /// At most this many static variants per function.
@@ -41,8 +41,11 @@ pub(crate) struct Plan {
     pub(crate) runtime: bool,
     /// The specialized parameters, in signature order.
     pub(crate) specs: Vec<Spec>,
-    /// The static variants: one value per spec, in spec order.
+    /// The static variants: one value per spec, in spec order (those a
+    /// profile promoted after the listed ones).
     pub(crate) combos: Vec<Vec<Listed>>,
+    /// Warnings for the build (a profile's values that were skipped).
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Where the function lives, which decides how variants are emitted.
@@ -123,10 +126,18 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool, ctx: Context<'_>) ->
         );
     }
     specs.sort_by_key(|(s, _)| s.position);
-    let combos = combinations(&args.entries, &specs, runtime, &mut errors);
+    let mut combos = combinations(&args.entries, &specs, runtime, &mut errors);
     check_signature(&func, shape, runtime, ctx, &mut errors);
-    let specs = specs.into_iter().map(|(s, _)| s).collect();
+    let specs: Vec<Spec> = specs.into_iter().map(|(s, _)| s).collect();
+    // Values a profile recorded at run time, promoted to static variants.
+    let promoted = if runtime && shape == Shape::Free {
+        promote::promoted(&func, &specs, &combos)
+    } else {
+        promote::Promoted::default()
+    };
+    combos.extend(promoted.combos);
     errors.finish(Plan {
+        warnings: promoted.warnings,
         func,
         shape,
         module_types: ctx.module.map(<[ModuleType]>::to_vec),

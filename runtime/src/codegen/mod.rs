@@ -151,6 +151,7 @@ mod tests {
 
     static POWER: FnSource = FnSource {
         name: "power",
+        krate: "demo",
         path: "demo::power",
         module: "pub fn power(x: u64, n: u32) -> u64 { x }",
         variant: &[

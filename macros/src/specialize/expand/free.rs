@@ -195,10 +195,17 @@ pub(super) fn outside(
         )
     });
     let static_index = static_index_item(p);
+    let warnings = p.plan.warnings.iter().map(|w| {
+        crate::errors::warning(
+            "staged_profile_value_skipped",
+            &format!("#[specialize]: {w}"),
+        )
+    });
     let doc = format!(
         " Companion items of the function `{name}`: its generic body, handles on its variants, and its counters."
     );
     quote! {
+        #(#warnings)*
         #dispatcher
 
         #cfgs

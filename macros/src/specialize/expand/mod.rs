@@ -102,6 +102,11 @@ pub(crate) fn io_module() -> TokenStream {
     free::io_module()
 }
 
+/// `tokens` as text, the way the one text writes them.
+pub(crate) fn render(tokens: &TokenStream) -> String {
+    printer::render(tokens)
+}
+
 /// `tokens` as the one text.
 pub(crate) fn module_text(tokens: &TokenStream) -> ModuleText {
     ModuleText::of(tokens)

@@ -120,17 +120,9 @@ impl FnText {
         let variant = pieces(&self.variant);
         let entry = pieces(&self.entry);
         let edition = crate::edition::current();
-        let fingerprint = {
-            let mut parts: Vec<&[u8]> = vec![module_text.as_bytes(), edition.as_bytes()];
-            let texts: Vec<String> = self
-                .variant
-                .iter()
-                .chain(&self.entry)
-                .map(describe)
-                .collect();
-            parts.extend(texts.iter().map(String::as_bytes));
-            Hash32::of_parts(parts).to_string()
-        };
+        // The function's own source, by which profiles name it.
+        let fingerprint = super::super::promote::fingerprint(&p.plan.func);
+        let krate = super::super::promote::crate_name();
         let overflow_checks = match crate::build_flags::current().overflow_checks {
             Some(on) => quote!(#on),
             None => quote!(::core::cfg!(debug_assertions)),
@@ -141,6 +133,7 @@ impl FnText {
         quote! {
             ::staged::__private::FnSource {
                 name: #name,
+                krate: #krate,
                 path: ::core::concat!(::core::module_path!(), "::", #name),
                 module: #module_text,
                 variant: &[#(#variant),*],
@@ -196,15 +189,6 @@ pub(crate) fn header(inner: TokenStream) -> TokenStream {
         #[allow(unused_imports)]
         use ::core;
         #io
-    }
-}
-
-fn describe(piece: &Piece) -> String {
-    match piece {
-        Piece::Text(t) => t.clone(),
-        Piece::Value(i) => format!("{{value {i}}}"),
-        Piece::Name => "{name}".to_owned(),
-        Piece::Symbol => "{symbol}".to_owned(),
     }
 }
 
