@@ -2,13 +2,14 @@
 //! later build to promote to static variants (`promote`), for `staged
 //! profile show|merge`, and for review in version control.
 //!
-//! The format is text, one value per line, tab-separated, stable:
+//! The format is text, one value per line, its fields separated by tabs
+//! (shown as `→` here), stable:
 //!
 //! ```text
 //! # staged profile v1
-//! # crate	function	fingerprint	calls	value...
-//! demo	demo::kernels::hash_rows	3f0c…e1	32	42u64
-//! demo	demo::power	9a7d…02	1	13u32
+//! # crate→function→fingerprint→calls→value...
+//! demo→demo::kernels::hash_rows→3f0c…e1→32→42u64
+//! demo→demo::power→9a7d…02→1→13u32
 //! ```
 //!
 //! - `crate` and `function` (its module path) name the function;
