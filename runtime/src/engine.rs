@@ -20,6 +20,12 @@ use crate::{Error, cpu, permits, rustflags};
 const SOURCE: &str = "variant.rs";
 const OUTPUT: &str = "libvariant.so";
 
+/// What an index entry serves, for `staged cache list`: the function and
+/// its value(s).
+fn serves(source: &FnSource, literals: &[String]) -> String {
+    format!("{}\t{}", source.path, literals.join("\t"))
+}
+
 /// The disk cache of `config`, or why there is none.
 fn open_store(config: &Config) -> Result<Store, Error> {
     let store = match &config.cache_dir {
