@@ -219,6 +219,7 @@ impl Engine {
                         let entry = IndexEntry {
                             object: object.digest,
                             symbol: entry_symbol(n),
+                            serves: serves(source, &values[n]),
                         };
                         store.publish_index(key, &entry)?;
                     }
