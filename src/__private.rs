@@ -133,6 +133,8 @@ impl<K: staged_runtime::Key> Site<K> {
             cached: s.cached,
             failed: s.failed,
             generic_calls: s.generic_calls,
+            pending: s.pending,
+            building: s.building,
             last_error: s.last_error,
             warnings: s.warnings,
         }

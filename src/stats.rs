@@ -25,6 +25,10 @@ pub struct SiteStats {
     pub failed: u64,
     /// Calls that ran the generic body because their value had no variant.
     pub generic_calls: u64,
+    /// Values waiting for a background builder (`STAGED_MODE=background`).
+    pub pending: u64,
+    /// Values being built or loaded right now.
+    pub building: u64,
     /// Why the last build or load failed, if one did.
     ///
     /// Without the `alloc` feature this is an `Option<&'static str>` and is

@@ -122,6 +122,18 @@ fn child_entry() {
             );
             report_stats(power::stats());
         }
+        "slow_build" => {
+            // The build limit the parent chose, so that a build left
+            // behind by a killed process ends within it.
+            let limit = child::env("STAGED_TEST_BUILD_TIMEOUT")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2);
+            staged::runtime::Config::from_env()
+                .build_timeout(Duration::from_secs(limit))
+                .install();
+            let outcome = power::specialized(value()).map(|h| h.origin());
+            say("outcome", format!("{outcome:?}").replace('\n', " "));
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -416,8 +428,11 @@ fn fault_build_killed_midway_leaves_nothing_that_loads() {
             real_rustc()
         ),
     );
-    let victim = Child::new("specialize", &store)
+    // A build limit of 3 s: the dead process's build, left running, holds
+    // the keys' lock no longer than that.
+    let victim = Child::new("slow_build", &store)
         .env("STAGED_RUSTC", &slow)
+        .env("STAGED_TEST_BUILD_TIMEOUT", "3")
         .limit(Duration::from_secs(90))
         .spawn();
     let start = Instant::now();
@@ -444,8 +459,10 @@ fn fault_build_killed_midway_leaves_nothing_that_loads() {
         "nothing was published"
     );
     assert_eq!(fs::read_dir(store.join("idx")).unwrap().count(), 0);
-    // The next process is not blocked by the dead one's lock, and builds.
+    // The next process waits for the build left behind no longer than its
+    // limit, does not adopt it (it never finished), and builds.
     let r = run("specialize", &store, &[]);
+    assert!(r.elapsed < Duration::from_secs(30), "{:?}", r.elapsed);
     assert_eq!(
         (r.get("origin"), r.get("correct")),
         ("Compiled", "true"),

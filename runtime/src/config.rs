@@ -49,10 +49,18 @@ pub struct Config {
     pub(crate) max_variants: usize,
     pub(crate) build_timeout: Duration,
     pub(crate) cache_max_bytes: u64,
+    /// Append the values built or loaded to this profile.
+    pub(crate) profile: Option<PathBuf>,
+    /// Read-only stores searched before building, in order.
+    pub(crate) bundles: Vec<PathBuf>,
     /// What was wrong with the settings (unreadable, out of range), as
     /// `stats()` reports it.
     pub(crate) warnings: Vec<String>,
 }
+
+/// How large the disk cache may grow (libraries and `const_init!` results)
+/// before its oldest entries are removed: `STAGED_CACHE_MAX_BYTES`.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 1 << 30;
 
 /// The most run-time variants one function may load: each is a library
 /// mapped for good, and the table has a slot per variant.
@@ -74,7 +82,9 @@ impl Default for Config {
             threshold: 32,
             max_variants: 64,
             build_timeout: Duration::from_secs(120),
-            cache_max_bytes: 1 << 30,
+            cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
+            profile: None,
+            bundles: Vec::new(),
             warnings: Vec::new(),
         }
     }
@@ -83,6 +93,8 @@ impl Default for Config {
 impl Config {
     /// The defaults, overridden by `STAGED_MODE`, `STAGED_CACHE_DIR`,
     /// `STAGED_RUSTC`, `STAGED_TARGET_CPU`, `STAGED_RUSTFLAGS`,
+    /// `STAGED_PROFILE`, `STAGED_BUNDLE` (`:`-separated),
+    /// `STAGED_CACHE_MAX_BYTES`,
     /// `STAGED_THRESHOLD` and `STAGED_MAX_VARIANTS`. A value that cannot be
     /// read is ignored, and one out of range is clamped, with a warning in
     /// the log and in every function's `stats()`.
@@ -105,6 +117,17 @@ impl Config {
         }
         if let Some(v) = var("STAGED_TARGET_CPU") {
             c.target_cpu = v;
+        }
+        if let Some(v) = var("STAGED_PROFILE") {
+            c.profile = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var_os("STAGED_BUNDLE") {
+            c.bundles = std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
+        }
+        if let Some(n) = c.number("STAGED_CACHE_MAX_BYTES", 0, u128::from(u64::MAX)) {
+            c.cache_max_bytes = u64::try_from(n).unwrap_or(u64::MAX);
         }
         if let Some(v) = var("STAGED_RUSTFLAGS") {
             c.rustflags = v.split_whitespace().map(str::to_owned).collect();
@@ -222,7 +245,25 @@ impl Config {
         self
     }
 
-    /// Sets the size past which the disk cache drops its oldest libraries.
+    /// Appends the values this process builds or loads to the profile at
+    /// `path` (see `staged_build::profile` for the format), to promote them
+    /// to static variants in a later build or to review them.
+    pub fn profile(mut self, path: impl Into<PathBuf>) -> Self {
+        self.profile = Some(path.into());
+        self
+    }
+
+    /// Adds a read-only store of prebuilt variants (a bundle made by a
+    /// training run), searched before building and before the cache; it
+    /// and every directory above it must be owned by root or the current
+    /// user and writable by no one else.
+    pub fn bundle(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.bundles.push(dir.into());
+        self
+    }
+
+    /// Sets the size past which the disk cache drops its oldest libraries
+    /// and `const_init!` results ([`DEFAULT_CACHE_MAX_BYTES`] by default).
     pub fn cache_max_bytes(mut self, bytes: u64) -> Self {
         self.cache_max_bytes = bytes;
         self
@@ -298,6 +339,11 @@ impl Hot {
     pub(crate) fn max_variants(&self) -> usize {
         self.max_variants.load(Ordering::Relaxed)
     }
+}
+
+#[allow(clippy::disallowed_methods)] // this module is where the environment is read
+fn var_os(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
 }
 
 #[allow(clippy::disallowed_methods)] // this module is where the environment is read

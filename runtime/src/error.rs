@@ -13,6 +13,10 @@ pub enum Error {
     /// Run-time specialization is switched off (`STAGED_MODE=off`).
     #[error("run-time specialization is off (STAGED_MODE=off)")]
     Off,
+    /// Only the cache and the bundles were asked, and neither has the
+    /// value (a build follows).
+    #[error("not in the disk cache or a bundle")]
+    NotCached,
     /// There is no cache directory to build into.
     #[error("no cache directory: set STAGED_CACHE_DIR (HOME is not set either)")]
     NoCacheDir,

@@ -10,7 +10,8 @@
 //! ```text
 //! magic     [u8; 8]          "STAGEDF1"
 //! abi       u64              the entry protocol
-//! built_for [u8; 32]         toolchain, target, CPU and flags
+//! built_for [u8; 32]         toolchain, target and flags
+//! cpu       [u8; 32]         the target CPU (and this machine's, for native)
 //! layout    u64 n, [u64; n]  layout probes of arguments and result
 //! features  u64 n, [u64; n]  one 0/1 per feature of `cpu::FEATURES`
 //! keys      u64 n, [[u8; 32]; n]  the cache key served by each entry
@@ -30,6 +31,7 @@ const MAGIC: &[u8; 8] = b"STAGEDF1";
 pub(crate) struct Facts {
     pub(crate) abi: u64,
     pub(crate) built_for: Hash32,
+    pub(crate) cpu: Hash32,
     pub(crate) layout: Vec<u64>,
     pub(crate) features: Vec<u64>,
     pub(crate) keys: Vec<Hash32>,
@@ -40,6 +42,7 @@ pub(crate) struct Facts {
 pub(crate) fn source(
     abi: u64,
     built_for: &Hash32,
+    cpu: &Hash32,
     layout: &str,
     layout_len: usize,
     keys: &[Hash32],
@@ -61,6 +64,7 @@ pub struct __StagedFacts {{
     magic: [u8; 8],
     abi: u64,
     built_for: [u8; 32],
+    cpu: [u8; 32],
     nlayout: u64,
     layout: [u64; {layout_len}],
     nfeatures: u64,
@@ -75,6 +79,7 @@ pub static {SYMBOL}: __StagedFacts = __StagedFacts {{
     magic: *b\"STAGEDF1\",
     abi: {abi},
     built_for: {built_for},
+    cpu: {cpu},
     nlayout: {layout_len},
     layout: [{probes}],
     nfeatures: {features},
@@ -85,6 +90,7 @@ pub static {SYMBOL}: __StagedFacts = __StagedFacts {{
 ",
         nkeys = keys.len(),
         built_for = bytes(built_for),
+        cpu = bytes(cpu),
         probes = probes.join(", "),
         flags = crate::cpu::feature_flags_source(),
         keys = keys_src.join(", "),
@@ -108,6 +114,7 @@ impl Facts {
         }
         let abi = r.u64()?;
         let built_for = r.hash()?;
+        let cpu = r.hash()?;
         let n = r.len()?;
         let layout = (0..n).map(|_| r.u64()).collect::<Option<_>>()?;
         let n = r.len()?;
@@ -117,6 +124,7 @@ impl Facts {
         Some(Self {
             abi,
             built_for,
+            cpu,
             layout,
             features,
             keys,
@@ -161,6 +169,7 @@ mod tests {
         let mut out = MAGIC.to_vec();
         out.extend(f.abi.to_ne_bytes());
         out.extend(f.built_for.0);
+        out.extend(f.cpu.0);
         for list in [&f.layout, &f.features] {
             out.extend((list.len() as u64).to_ne_bytes());
             list.iter().for_each(|v| out.extend(v.to_ne_bytes()));
@@ -175,6 +184,7 @@ mod tests {
         let facts = Facts {
             abi: 3,
             built_for: Hash32::of_bytes(b"t"),
+            cpu: Hash32::of_bytes(b"c"),
             layout: vec![8, 8, 0],
             features: vec![1, 0, 1],
             keys: vec![Hash32::of_bytes(b"a"), Hash32::of_bytes(b"b")],
@@ -185,7 +195,7 @@ mod tests {
         assert_eq!(Facts::parse(b"STAGEDF0"), None);
         let mut huge = MAGIC.to_vec();
         huge.extend(3u64.to_ne_bytes());
-        huge.extend([0u8; 32]);
+        huge.extend([0u8; 64]);
         huge.extend(u64::MAX.to_ne_bytes());
         assert_eq!(Facts::parse(&huge), None);
     }

@@ -14,13 +14,16 @@ mod facts;
 pub mod key;
 mod loader;
 mod permits;
+mod profile;
 mod rustflags;
 mod site;
 pub mod source;
 mod variant;
 mod worker;
 
-pub use config::{BUILD_TIMEOUT_RANGE, Config, MAX_VARIANTS_LIMIT, Mode, THRESHOLD_LIMIT};
+pub use config::{
+    BUILD_TIMEOUT_RANGE, Config, DEFAULT_CACHE_MAX_BYTES, MAX_VARIANTS_LIMIT, Mode, THRESHOLD_LIMIT,
+};
 #[doc(hidden)]
 pub use engine::toolchain;
 pub use error::Error;
@@ -28,6 +31,13 @@ pub use key::Key;
 pub use site::{Site, Stats};
 pub use source::{FnSource, Layout, Piece};
 pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};
+
+/// Writes to the profile (`STAGED_PROFILE`) the calls counted since it was
+/// last written; done when the process exits, and for a program that ends
+/// otherwise (`_exit`, a signal), worth calling before.
+pub fn flush_profile() {
+    profile::flush();
+}
 
 /// The source of a library with variants of `source` for `values` (the
 /// literals of each), as the runtime writes it: for tests that check it
@@ -38,5 +48,6 @@ pub fn library_source(source: &FnSource, values: &[Vec<String>]) -> String {
         .iter()
         .map(|v| staged_build::store::Hash32::of_parts(v.iter().map(String::as_bytes)))
         .collect();
-    codegen::library(source, values, &keys, &staged_build::store::Hash32([0; 32]))
+    let zero = staged_build::store::Hash32([0; 32]);
+    codegen::library(source, values, &keys, &zero, &zero)
 }

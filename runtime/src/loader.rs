@@ -30,6 +30,9 @@ pub(crate) struct Expect<'a> {
     /// The caller's layout probes.
     pub(crate) layout: &'a [usize],
     pub(crate) built_for: Hash32,
+    /// The CPU it must be built for; `None` takes any whose target features
+    /// this CPU has (a bundle's library found by its portable key).
+    pub(crate) cpu: Option<Hash32>,
 }
 
 /// A loaded library and what it said about itself.
@@ -163,8 +166,11 @@ fn check(facts: &Facts, expect: &Expect, path: &std::path::Path) -> Result<(), E
     }
     if facts.built_for != expect.built_for {
         return Err(mismatch(
-            "built by another toolchain, for another CPU or with other flags".into(),
+            "built by another toolchain or with other flags".into(),
         ));
+    }
+    if expect.cpu.is_some_and(|cpu| cpu != facts.cpu) {
+        return Err(mismatch("built for another CPU".into()));
     }
     let missing = crate::cpu::missing(&facts.features);
     if facts.features.len() != crate::cpu::FEATURES.len() || !missing.is_empty() {

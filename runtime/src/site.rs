@@ -22,7 +22,7 @@ use crate::config::{Config, HOT, Mode};
 use crate::key::Key;
 use crate::source::FnSource;
 use crate::variant::{Source, Variant};
-use crate::{Error, engine, worker};
+use crate::{Error, engine, profile, worker};
 
 /// Failed values remembered per function, beyond the variant cap.
 const REMEMBERED_FAILURES: usize = 64;
@@ -40,6 +40,10 @@ pub struct Stats {
     pub failed: u64,
     /// Calls that ran the generic body for a value without a variant.
     pub generic_calls: u64,
+    /// Values waiting for a background builder.
+    pub pending: u64,
+    /// Values being built or loaded right now.
+    pub building: u64,
     /// Why the last build or load failed.
     pub last_error: Option<String>,
     /// What is wrong with the settings in effect (a value out of range and
@@ -69,22 +73,37 @@ struct Entry<O> {
     /// The variant, or `None` for a value whose build failed.
     variant: Option<Variant>,
     error: Option<Error>,
+    /// Whether calls are counted, for the profile (only when one is kept:
+    /// the hit path then also stores a count).
+    counting: bool,
+    /// The calls of the value, and how many of them were already written
+    /// to the profile.
+    calls: AtomicU64,
+    written: AtomicU64,
 }
 
 impl<O> Entry<O> {
     fn new(key: O, outcome: Result<Variant, Error>) -> Self {
-        match outcome {
-            Ok(variant) => Self {
-                key,
-                variant: Some(variant),
-                error: None,
-            },
-            Err(error) => Self {
-                key,
-                variant: None,
-                error: Some(error),
-            },
+        let (variant, error) = match outcome {
+            Ok(variant) => (Some(variant), None),
+            Err(error) => (None, Some(error)),
+        };
+        Self {
+            key,
+            variant,
+            error,
+            counting: false,
+            calls: AtomicU64::new(0),
+            written: AtomicU64::new(0),
         }
+    }
+
+    /// Counts one more call of the value (a load and a store: a count
+    /// lost to a race does not matter to a profile).
+    #[inline]
+    fn count(&self) {
+        let n = self.calls.load(Ordering::Relaxed);
+        self.calls.store(n.wrapping_add(1), Ordering::Relaxed);
     }
 
     fn outcome(&self) -> Result<Variant, Error> {
@@ -224,6 +243,9 @@ impl<K: Key> Site<K> {
             if let Some(variant) = entry.variant
                 && key.matches(&entry.key)
             {
+                if entry.counting {
+                    entry.count();
+                }
                 return Some(variant);
             }
         }
@@ -237,6 +259,9 @@ impl<K: Key> Site<K> {
             self.last
                 .store(ptr::from_ref(entry).cast_mut(), Ordering::Release);
             if let Some(variant) = entry.variant {
+                if entry.counting {
+                    entry.count();
+                }
                 return Some(variant);
             }
             self.count_generic();
@@ -247,14 +272,18 @@ impl<K: Key> Site<K> {
                 self.count_generic();
                 None
             }
+            // At the threshold, a variant already in the cache or a bundle
+            // serves this very call.
             Mode::Background => {
-                self.count_generic();
-                self.count_miss(key);
-                None
+                let variant = self.count_miss(key);
+                if variant.is_none() {
+                    self.count_generic();
+                }
+                variant
             }
             // The call that built the variant runs it: not a generic call.
             Mode::Sync => {
-                let variant = self.obtain(key.to_owned_key()).ok();
+                let variant = self.obtain(key.to_owned_key(), 1).ok();
                 if variant.is_none() {
                     self.count_generic();
                 }
@@ -271,31 +300,53 @@ impl<K: Key> Site<K> {
             .store(n.wrapping_add(1), Ordering::Relaxed);
     }
 
-    /// Counts a call of a value without a variant; at the threshold, queues
-    /// the value for a background builder.
-    fn count_miss<B: Key<Owned = K::Owned>>(&'static self, key: &B) {
+    /// Counts a call of a value without a variant. At the threshold, the
+    /// variant is loaded at once if the cache or a bundle has it (and
+    /// serves this call), else queued for a background builder.
+    fn count_miss<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
         let table = self.table();
         if table.room(0).0 == 0 {
-            return;
+            return None;
         }
         let counter = &table.sketch[(key.sketch() % SKETCH as u64) as usize];
         let calls = counter.load(Ordering::Relaxed).saturating_add(1);
         if calls < HOT.threshold() {
             counter.store(calls, Ordering::Relaxed);
-            return;
+            return None;
         }
         // Start the slot over, so a value sharing it is counted afresh.
         counter.store(0, Ordering::Relaxed);
         let owned = key.to_owned_key();
-        let mut state = table.state();
-        if state.building.contains_key(&owned) || !state.queued.insert(owned.clone()) {
-            return;
+        let seen = u64::from(calls);
+        {
+            let mut state = table.state();
+            state.forget_builds_of_other_processes();
+            if state.building.contains_key(&owned) || state.queued.contains(&owned) {
+                return None;
+            }
+            state.building.insert(owned.clone(), pid());
         }
-        drop(state);
-        worker::submit(move || {
-            self.table().state().queued.remove(&owned);
-            let _ = self.obtain(owned);
-        });
+        let found = self
+            .materialize(std::slice::from_ref(&owned), engine::Reach::CacheOnly)
+            .pop();
+        match found {
+            Some(Ok(variant)) => {
+                self.publish(owned, Ok(variant), seen);
+                Some(variant)
+            }
+            _ => {
+                let mut state = table.state();
+                state.building.remove(&owned);
+                state.queued.insert(owned.clone());
+                drop(state);
+                table.built.notify_all();
+                worker::submit(move || {
+                    self.table().state().queued.remove(&owned);
+                    let _ = self.obtain(owned, seen);
+                });
+                None
+            }
+        }
     }
 
     fn table(&self) -> &Table<K::Owned> {
@@ -319,7 +370,7 @@ impl<K: Key> Site<K> {
         if HOT.mode() == Mode::Off {
             return Err(Error::Off);
         }
-        self.obtain(key.to_owned_key())
+        self.obtain(key.to_owned_key(), 0)
     }
 
     /// Builds the variants of many values in one rustc run, into one library.
@@ -363,20 +414,20 @@ impl<K: Key> Site<K> {
                 }
             }
         }
-        let outcomes = self.materialize(&fresh);
+        let outcomes = self.materialize(&fresh, engine::Reach::Build);
         for (key, outcome) in fresh.into_iter().zip(outcomes) {
             if let Err(e) = &outcome {
                 result = result.and(Err(e.clone()));
             }
-            self.publish(key, outcome);
+            self.publish(key, outcome, 0);
         }
         result
     }
 
     /// The outcome for `owned`: its entry if it has one, else the outcome of
     /// a build by another thread (waiting for it), else of a build by this
-    /// one.
-    fn obtain(&'static self, owned: K::Owned) -> Result<Variant, Error> {
+    /// one. `seen` calls of the value ran before (for the profile).
+    fn obtain(&'static self, owned: K::Owned, seen: u64) -> Result<Variant, Error> {
         let table = self.table();
         let mut state = table.state();
         loop {
@@ -397,10 +448,10 @@ impl<K: Key> Site<K> {
         state.building.insert(owned.clone(), pid());
         drop(state);
         let outcome = self
-            .materialize(std::slice::from_ref(&owned))
+            .materialize(std::slice::from_ref(&owned), engine::Reach::Build)
             .pop()
             .unwrap_or(Err(Error::Panicked));
-        self.publish(owned, outcome.clone());
+        self.publish(owned, outcome.clone(), seen);
         outcome
     }
 
@@ -419,8 +470,9 @@ impl<K: Key> Site<K> {
         }
     }
 
-    /// Builds or loads `keys` and updates the counters.
-    fn materialize(&self, keys: &[K::Owned]) -> Vec<Result<Variant, Error>> {
+    /// Builds or loads `keys` (or only loads, by `reach`) and updates the
+    /// counters.
+    fn materialize(&self, keys: &[K::Owned], reach: engine::Reach) -> Vec<Result<Variant, Error>> {
         if keys.is_empty() {
             return Vec::new();
         }
@@ -435,7 +487,7 @@ impl<K: Key> Site<K> {
         // Waiting callers block until every value of this batch is published:
         // a bug that panics here must not leave them waiting.
         let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            engine::current().materialize(self.source, self.fingerprint(), &literals)
+            engine::current().materialize(self.source, self.fingerprint(), &literals, reach)
         }))
         .map_or_else(
             |_| keys.iter().map(|_| Err(Error::Panicked)).collect(),
@@ -449,33 +501,64 @@ impl<K: Key> Site<K> {
         for outcome in &outcomes {
             match outcome {
                 Ok(v) if v.source() == Source::Compiled => {
-                    self.compiled.fetch_add(1, Ordering::Relaxed)
+                    self.compiled.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(_) => self.cached.fetch_add(1, Ordering::Relaxed),
-                Err(e) => {
-                    self.record_failure(e);
-                    0
+                Ok(_) => {
+                    self.cached.fetch_add(1, Ordering::Relaxed);
                 }
-            };
+                // Not in the cache is no failure: a build follows.
+                Err(Error::NotCached) => {}
+                Err(e) => self.record_failure(e),
+            }
         }
         outcomes
     }
 
-    /// Remembers the outcome of `key` and wakes the threads waiting for it.
-    fn publish(&self, key: K::Owned, outcome: Result<Variant, Error>) {
+    /// Remembers the outcome of `key` and wakes the threads waiting for it;
+    /// `seen` calls of the value ran before. With a profile, a variant's
+    /// value is written to it.
+    fn publish(&'static self, key: K::Owned, outcome: Result<Variant, Error>, seen: u64) {
+        let profile = outcome.is_ok().then(profile::current).flatten();
+        let mut entry = Entry::new(key.clone(), outcome);
+        if profile.is_some() {
+            entry.counting = true;
+            entry.calls.store(seen, Ordering::Relaxed);
+            entry.written.store(seen, Ordering::Relaxed);
+        }
         let table = self.table();
         let mut state = table.state();
         state.building.remove(&key);
-        if table.find(|o| *o == key).is_none()
-            && table.push(&state, Entry::new(key, outcome)).is_none()
-        {
-            log::warn!(
-                "staged: `{}` remembers no more values; others run the generic body",
-                self.source.name
-            );
-        }
+        let pushed = if table.find(|o| *o == key).is_none() {
+            let pushed = table.push(&state, entry);
+            if pushed.is_none() {
+                log::warn!(
+                    "staged: `{}` remembers no more values; others run the generic body",
+                    self.source.name
+                );
+            }
+            pushed
+        } else {
+            None
+        };
         drop(state);
         table.built.notify_all();
+        if let (Some(path), Some(entry)) = (profile, pushed) {
+            profile::write(&path, &self.profile_line(&entry.key, seen));
+            profile::remember(self);
+        }
+    }
+
+    /// The profile line of the value `key`, with `calls` calls.
+    fn profile_line(&self, key: &K::Owned, calls: u64) -> String {
+        let mut values = Vec::new();
+        K::bake_owned(key, &mut values);
+        staged_build::profile::Entry {
+            krate: self.source.krate.to_owned(),
+            function: self.source.path.to_owned(),
+            fingerprint: self.source.fingerprint.to_owned(),
+            values,
+        }
+        .line(calls)
     }
 
     /// Counts one value that failed, and says why.
@@ -494,7 +577,14 @@ impl<K: Key> Site<K> {
 
     /// A snapshot of the counters.
     pub fn stats(&self) -> Stats {
+        let (pending, building) = self.table.get().map_or((0, 0), |t| {
+            let mut state = t.state();
+            state.forget_builds_of_other_processes();
+            (state.queued.len() as u64, state.building.len() as u64)
+        });
         Stats {
+            pending,
+            building,
             compiled: self.compiled.load(Ordering::Relaxed),
             cached: self.cached.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
@@ -509,6 +599,29 @@ impl<K: Key> Site<K> {
                 (!config.warnings.is_empty()).then(|| config.warnings.join("; "))
             },
         }
+    }
+}
+
+impl<K: Key> profile::Profiled for Site<K> {
+    fn unwritten(&self) -> String {
+        let Some(table) = self.table.get() else {
+            return String::new();
+        };
+        let len = table.len.load(Ordering::Acquire);
+        table.slots[..len]
+            .iter()
+            .map(|slot| {
+                // SAFETY: slots below `len` hold leaked entries, never freed.
+                let entry = unsafe { &*slot.load(Ordering::Acquire) };
+                let calls = entry.calls.load(Ordering::Relaxed);
+                let written = entry.written.swap(calls, Ordering::Relaxed);
+                if entry.counting && calls > written {
+                    self.profile_line(&entry.key, calls - written)
+                } else {
+                    String::new()
+                }
+            })
+            .collect()
     }
 }
 

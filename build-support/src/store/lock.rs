@@ -31,6 +31,39 @@ pub struct KeyLock {
     name: String,
 }
 
+impl KeyLock {
+    /// Lets the program `cmd` runs hold the lock too, for as long as it
+    /// runs: a build that outlives this process (which exits first) keeps
+    /// others from building the same keys until it is done.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when the lock's descriptor cannot be duplicated.
+    pub fn share_with(&self, cmd: &mut std::process::Command) -> Result<(), StoreError> {
+        use std::os::fd::{AsFd, AsRawFd};
+        use std::os::unix::process::CommandExt;
+        let Some(file) = &self.file else {
+            return Ok(());
+        };
+        let fd = file
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| StoreError::io(&self.dir.join(&self.name), e))?;
+        // SAFETY: the closure runs in the child between fork and exec and
+        // only calls fcntl, which is async-signal-safe, on a descriptor it
+        // owns, so that the program inherits it (the same lock).
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Ok(())
+    }
+}
+
 impl Drop for KeyLock {
     fn drop(&mut self) {
         // Remove the name while still holding the lock, then let go: a

@@ -1,0 +1,199 @@
+//! One rustc run: a library for many values, written, built, checked and
+//! published. rustc runs under a shell that marks the build done when it
+//! succeeds and holds the keys' lock while it runs, so a build that
+//! outlives its process (a short one that exited first) is not lost: the
+//! next process that wants one of its values adopts it, with every check a
+//! fresh build gets.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use staged_build::store::{BuildDir, Hash32, IndexEntry, KeyLock, Store, VerifiedObject};
+
+use super::{Engine, Keys, serves, toolchain};
+use crate::Error;
+use crate::codegen::{self, entry_symbol};
+use crate::source::FnSource;
+
+/// The generated source and the library, in the build directory.
+const SOURCE: &str = "variant.rs";
+const OUTPUT: &str = "libvariant.so";
+
+/// The shell that runs rustc, where there is one.
+const SHELL: &str = "/bin/sh";
+
+impl Engine {
+    /// Builds one library holding `values` (whose entries serve `keys`),
+    /// under `lock`, and publishes it and its index entries.
+    pub(super) fn build(
+        &self,
+        store: &Store,
+        lock: &KeyLock,
+        source: &FnSource,
+        values: &[Vec<String>],
+        keys: &[Keys],
+    ) -> Result<VerifiedObject, Error> {
+        let rustc = self.rustc().clone()?;
+        let dir = store.build_dir()?;
+        let full: Vec<Hash32> = keys.iter().map(|k| k.full).collect();
+        let text = codegen::library(source, values, &full, &self.built_for, &self.cpu);
+        dir.write(SOURCE, text.as_bytes())?;
+        let entries = self.entries(source, values, keys);
+        dir.record_keys(&entries)?;
+        let mut rustc_cmd = rustc.command();
+        self.rustc_args(&mut rustc_cmd, source, &text, &rustc.host);
+        let mut cmd = self.under_shell(rustc_cmd);
+        dir.set_as_cwd(&mut cmd)?;
+        lock.share_with(&mut cmd)?;
+        let start = Instant::now();
+        staged_build::process::run(
+            &mut cmd,
+            self.config.build_timeout,
+            staged_build::rustc::MISSING_HINT,
+        )
+        .map_err(|e| match e {
+            staged_build::process::ProcessError::NotFound { .. } => Error::Rustc(e),
+            other => Error::Compile(other),
+        })?;
+        log::info!(
+            "staged: built {} variant(s) of `{}` in {:.0?}",
+            values.len(),
+            source.path,
+            start.elapsed()
+        );
+        publish(store, &dir, &entries)
+    }
+
+    /// The index entries of a library for `values`: each value under its
+    /// key, and, built for an explicit target CPU, under its portable key.
+    fn entries(
+        &self,
+        source: &FnSource,
+        values: &[Vec<String>],
+        keys: &[Keys],
+    ) -> Vec<(Hash32, String, String)> {
+        let explicit = self.config.target_cpu != "native";
+        let mut entries = Vec::new();
+        for (n, (key, literals)) in keys.iter().zip(values).enumerate() {
+            let what = serves(source, literals);
+            entries.push((key.full, entry_symbol(n), what.clone()));
+            if explicit {
+                entries.push((key.portable, entry_symbol(n), what));
+            }
+        }
+        entries
+    }
+
+    fn rustc_args(&self, cmd: &mut Command, source: &FnSource, text: &str, host: &str) {
+        cmd.args([
+            "--crate-type",
+            "cdylib",
+            "--crate-name",
+            "staged_variant",
+            "--edition",
+            source.edition,
+        ])
+        // Defaults the extra flags may change.
+        .args([
+            "-C",
+            "opt-level=3",
+            "-C",
+            "debuginfo=0",
+            "-C",
+            "strip=symbols",
+        ])
+        .args(["--cap-lints", "allow"]);
+        if !toolchain::LINKER.is_empty() {
+            cmd.arg("-C").arg(format!("linker={}", toolchain::LINKER));
+        }
+        cmd.args(&self.config.rustflags);
+        // The runtime's own flags come last, so they win.
+        let on = |b: bool| if b { "on" } else { "off" };
+        cmd.args(["-C", "panic=unwind"])
+            .arg("-C")
+            .arg(format!("target-cpu={}", self.config.target_cpu))
+            .arg("-C")
+            .arg(format!("debug-assertions={}", on(source.debug_assertions)))
+            .arg("-C")
+            .arg(format!("overflow-checks={}", on(source.overflow_checks)))
+            .arg("-C")
+            .arg(format!(
+                "metadata={}",
+                &Hash32::of_bytes(text.as_bytes()).to_string()[..16]
+            ));
+        if !toolchain::TARGET.is_empty() && toolchain::TARGET != host {
+            cmd.args(["--target", toolchain::TARGET]);
+        }
+        cmd.args(["-o", OUTPUT, SOURCE]);
+    }
+
+    /// `rustc` run by a shell that marks the build done when it succeeds;
+    /// without a shell, `rustc` itself (such a build is lost if this
+    /// process exits first). The shell bounds rustc's time by the build's
+    /// limit (with `timeout`, or, without it, its processor time), as this
+    /// process does while it lives: a build left behind holds the keys'
+    /// lock no longer than a build may take.
+    fn under_shell(&self, rustc: Command) -> Command {
+        if !Path::new(SHELL).is_file() {
+            return rustc;
+        }
+        let seconds = self.config.build_timeout.as_secs().max(1);
+        let limit = ["/usr/bin/timeout", "/bin/timeout"]
+            .into_iter()
+            .find(|t| Path::new(t).is_file())
+            .map_or_else(
+                || format!("ulimit -t {} 2>/dev/null; ", seconds.saturating_mul(4)),
+                |t| format!("exec_limit='{t} -s KILL {seconds}'; "),
+            );
+        let script = format!(
+            "{limit}${{exec_limit}} \"$0\" \"$@\" && : > {}",
+            BuildDir::done_marker()
+        );
+        let mut cmd = Command::new(SHELL);
+        cmd.arg("-c").arg(script).arg(rustc.get_program());
+        cmd.args(rustc.get_args());
+        cmd
+    }
+}
+
+/// Publishes the library `dir` holds and its index `entries`.
+fn publish(
+    store: &Store,
+    dir: &BuildDir,
+    entries: &[(Hash32, String, String)],
+) -> Result<VerifiedObject, Error> {
+    let object = store.publish_object(dir, OUTPUT)?;
+    for (key, symbol, serves) in entries {
+        let entry = IndexEntry {
+            object: object.digest,
+            symbol: symbol.clone(),
+            serves: serves.clone(),
+        };
+        store.publish_index(key, &entry)?;
+    }
+    Ok(object)
+}
+
+/// Adopts the builds that processes which exited first left done, if one
+/// of them serves one of `keys`; whether one was.
+pub(super) fn adopt(store: &Store, keys: &[Hash32]) -> bool {
+    let mut adopted = false;
+    for orphan in store.orphans() {
+        if !orphan.keys.iter().any(|(k, _, _)| keys.contains(k)) {
+            continue;
+        }
+        match store.adopt(&orphan, OUTPUT) {
+            Ok(object) => {
+                log::info!(
+                    "staged: adopted a build a process left in {} ({})",
+                    store.root().display(),
+                    object.digest
+                );
+                adopted = true;
+            }
+            Err(e) => log::warn!("staged: cannot adopt a build left behind: {e}"),
+        }
+    }
+    adopted
+}

@@ -1,0 +1,456 @@
+//! The build-and-load engine for one configuration: finds rustc, holds the
+//! disk cache and the bundles, and turns values into loaded variants, from
+//! a bundle or the cache when they have them and by one rustc run for all
+//! that they do not.
+//!
+//! Keys. A library is built for a toolchain, a target and flags
+//! (`built_for`) and for a CPU (`cpu`: `STAGED_TARGET_CPU`, and for
+//! `native` what this machine's CPU is). A value's key in the cache names
+//! all of that. A library built for an explicit target CPU is also indexed
+//! under its *portable* key, without the CPU, by which a bundle serves any
+//! machine whose CPU has the library's target features (the loader checks
+//! them before loading).
+
+mod build;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use staged_build::rustc::{Rustc, stamp, wrapper_serves_cdylib};
+use staged_build::store::{Hash32, Store, StoreError};
+
+use crate::codegen::{self, entry_symbol};
+use crate::config::Config;
+use crate::loader::{self, Expect};
+use crate::source::FnSource;
+use crate::variant::{Source, Variant};
+use crate::{Error, cpu, permits, rustflags};
+
+/// The toolchain that built this crate, recorded by `build.rs`.
+pub mod toolchain {
+    include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
+}
+
+/// Changes whenever the build flags change meaning (the entry protocol has
+/// its own version, `codegen::ABI_VERSION`).
+const FORMAT: &str = "staged-variant-3";
+
+/// How much longer than a build's own limit a process waits for another
+/// one building the same values.
+const LOCK_SLACK: Duration = Duration::from_secs(10);
+
+/// How far a request for variants may go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// Bundles and the cache only: a miss is [`Error::NotCached`].
+    CacheOnly,
+    /// Build what they do not have.
+    Build,
+}
+
+/// What one value turned into.
+pub(crate) type Outcome = Result<Variant, Error>;
+
+/// The outcomes of a batch of values, in order, and the problems met and
+/// mended on the way (a damaged cache entry, removed and built again; a
+/// bundle that cannot be used), for `stats()` to report.
+pub(crate) struct Materialized {
+    pub(crate) outcomes: Vec<Outcome>,
+    pub(crate) repaired: Vec<Error>,
+}
+
+/// The engine of the current configuration.
+pub(crate) fn current() -> Arc<Engine> {
+    static ENGINE: Mutex<Option<Arc<Engine>>> = Mutex::new(None);
+    let config = Config::current();
+    let mut slot = ENGINE.lock().unwrap_or_else(|e| e.into_inner());
+    match &*slot {
+        Some(engine) if Arc::ptr_eq(&engine.config, &config) => engine.clone(),
+        _ => {
+            let engine = Arc::new(Engine::new(config));
+            *slot = Some(engine.clone());
+            engine
+        }
+    }
+}
+
+pub(crate) struct Engine {
+    config: Arc<Config>,
+    /// The disk cache, or why there is none; opened again when the host
+    /// closed its handles.
+    store: Mutex<Result<Store, Error>>,
+    /// The bundles, in order, or why each cannot be used.
+    bundles: Vec<Result<Store, Error>>,
+    /// The extra flags, or why they are refused.
+    flags: Result<(), Error>,
+    rustc: OnceLock<Result<Rustc, Error>>,
+    /// The toolchain, target and flags a library depends on.
+    built_for: Hash32,
+    /// The CPU it is built for.
+    cpu: Hash32,
+}
+
+/// The keys of one value: in the cache, and without the CPU.
+#[derive(Clone, Copy)]
+struct Keys {
+    full: Hash32,
+    portable: Hash32,
+}
+
+impl Engine {
+    fn new(config: Arc<Config>) -> Self {
+        let store = open_store(&config);
+        let bundles = config
+            .bundles
+            .iter()
+            .map(|dir| {
+                let bundle = Store::open_read_only(dir).map_err(Error::from);
+                if let Err(e) = &bundle {
+                    log::warn!("staged: bundle {} is not used: {e}", dir.display());
+                }
+                bundle
+            })
+            .collect();
+        let flags = rustflags::check(&config.rustflags);
+        if let Err(e) = &flags {
+            log::warn!("staged: run-time variants are disabled: {e}");
+        }
+        let abi = codegen::ABI_VERSION.to_le_bytes();
+        let mut parts: Vec<&[u8]> = vec![
+            FORMAT.as_bytes(),
+            &abi,
+            env!("CARGO_PKG_VERSION").as_bytes(),
+            toolchain::RUSTC_VERSION.as_bytes(),
+            toolchain::TARGET.as_bytes(),
+        ];
+        // Extra flags change the code, so they are part of every key.
+        parts.extend(config.rustflags.iter().map(String::as_bytes));
+        let built_for = Hash32::of_parts(parts);
+        let native = if config.target_cpu == "native" {
+            cpu::fingerprint()
+        } else {
+            String::new()
+        };
+        let cpu = Hash32::of_parts([config.target_cpu.as_bytes(), native.as_bytes()]);
+        Self {
+            config,
+            store: Mutex::new(store),
+            bundles,
+            flags,
+            rustc: OnceLock::new(),
+            built_for,
+            cpu,
+        }
+    }
+
+    /// The disk cache, opened again (and so checked again, from `/`) if
+    /// the host closed or replaced its handles.
+    fn store(&self) -> Result<Store, Error> {
+        let mut slot = self.store.lock().unwrap_or_else(|e| e.into_inner());
+        if let Ok(store) = &*slot
+            && let Err(e) = store.verify()
+        {
+            log::warn!("staged: opening the disk cache again: {e}");
+            *slot = open_store(&self.config);
+        }
+        slot.clone()
+    }
+
+    /// The keys of one value of a function.
+    fn keys(&self, site: &Hash32, literals: &[String]) -> Keys {
+        let key = |cpu: &[u8]| {
+            let mut parts: Vec<&[u8]> = vec![&site.0, &self.built_for.0, cpu];
+            parts.extend(literals.iter().map(String::as_bytes));
+            Hash32::of_parts(parts)
+        };
+        Keys {
+            full: key(&self.cpu.0),
+            portable: key(b"any cpu"),
+        }
+    }
+
+    /// Variants for `values` (the literals of each): from a bundle or the
+    /// disk cache where they have them, the rest built by one rustc run
+    /// (with [`Reach::Build`]). The outcome of each value, in order.
+    pub(crate) fn materialize(
+        &self,
+        source: &'static FnSource,
+        site: &Hash32,
+        values: &[Vec<String>],
+        reach: Reach,
+    ) -> Materialized {
+        let mut repaired = Vec::new();
+        let outcomes = self.outcomes(source, site, values, reach, &mut repaired);
+        Materialized { outcomes, repaired }
+    }
+
+    fn outcomes(
+        &self,
+        source: &'static FnSource,
+        site: &Hash32,
+        values: &[Vec<String>],
+        reach: Reach,
+        repaired: &mut Vec<Error>,
+    ) -> Vec<Outcome> {
+        let fail_all = |e: &Error| values.iter().map(|_| Err(e.clone())).collect();
+        if let Err(e) = &self.flags {
+            return fail_all(e);
+        }
+        for bundle in &self.bundles {
+            if let Err(e) = bundle {
+                repaired.push(e.clone());
+            }
+        }
+        let expect = Expect {
+            layout: source.layout,
+            built_for: self.built_for,
+            cpu: Some(self.cpu),
+        };
+        let keys: Vec<Keys> = values.iter().map(|v| self.keys(site, v)).collect();
+        let store = self.store();
+        let lookup = |k: &Keys, repaired: &mut Vec<Error>| {
+            self.in_bundles(source, k, &expect, repaired).or_else(|| {
+                store
+                    .as_ref()
+                    .ok()
+                    .and_then(|s| cached(s, source, &k.full, &expect, repaired))
+            })
+        };
+        let mut outcomes: Vec<Option<Outcome>> = keys.iter().map(|k| lookup(k, repaired)).collect();
+        let missing = |o: &[Option<Outcome>]| {
+            (0..keys.len())
+                .filter(|&i| o[i].is_none())
+                .collect::<Vec<_>>()
+        };
+        // A build a process exited before publishing, finished since.
+        if let Ok(store) = &store
+            && !missing(&outcomes).is_empty()
+            && build::adopt(
+                store,
+                &missing(&outcomes)
+                    .iter()
+                    .map(|&i| keys[i].full)
+                    .collect::<Vec<_>>(),
+            )
+        {
+            for i in missing(&outcomes) {
+                outcomes[i] = lookup(&keys[i], repaired);
+            }
+        }
+        if outcomes.iter().all(Option::is_some) || reach == Reach::CacheOnly {
+            return outcomes
+                .into_iter()
+                .map(|o| o.unwrap_or(Err(Error::NotCached)))
+                .collect();
+        }
+        let store = match store.clone() {
+            Ok(store) => store,
+            Err(e) => {
+                return outcomes
+                    .into_iter()
+                    .map(|o| o.unwrap_or_else(|| Err(e.clone())))
+                    .collect();
+            }
+        };
+        let _permit = permits::acquire();
+        let lock_key = Hash32::of_parts(
+            missing(&outcomes)
+                .iter()
+                .map(|&i| keys[i].full.0.as_slice()),
+        );
+        let lock = match store.lock(&lock_key, self.config.build_timeout + LOCK_SLACK) {
+            Ok(lock) => lock,
+            Err(e) => {
+                let e = Error::from(e);
+                return outcomes
+                    .into_iter()
+                    .map(|o| o.unwrap_or_else(|| Err(e.clone())))
+                    .collect();
+            }
+        };
+        if let Some(what) = &lock.repaired {
+            log::warn!("staged: {what}");
+        }
+        // Another process may have built them while we waited for the
+        // lock, or left a build that finished meanwhile.
+        let wanted: Vec<Hash32> = missing(&outcomes).iter().map(|&i| keys[i].full).collect();
+        build::adopt(&store, &wanted);
+        for i in missing(&outcomes) {
+            outcomes[i] = lookup(&keys[i], repaired);
+        }
+        let missing = missing(&outcomes);
+        if !missing.is_empty() {
+            let values: Vec<Vec<String>> = missing.iter().map(|&i| values[i].clone()).collect();
+            let wanted: Vec<Keys> = missing.iter().map(|&i| keys[i]).collect();
+            let built = self
+                .build(&store, &lock, source, &values, &wanted)
+                .and_then(|object| loader::load(object, &expect));
+            for (n, &i) in missing.iter().enumerate() {
+                outcomes[i] = Some(built.clone().and_then(|library| {
+                    let (entry_fn, _) = library.entry(&entry_symbol(n), &keys[i].full)?;
+                    Ok(Variant::new(entry_fn, Source::Compiled, source, n))
+                }));
+            }
+            let removed = store.prune(self.config.cache_max_bytes);
+            if removed > 0 {
+                log::info!(
+                    "staged: pruned {removed} old libraries from {}",
+                    store.root().display()
+                );
+            }
+        }
+        drop(lock);
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or(Err(Error::Panicked)))
+            .collect()
+    }
+
+    /// The variant the bundles hold for `keys`: built for this CPU, else
+    /// for another whose target features this CPU has.
+    fn in_bundles(
+        &self,
+        source: &'static FnSource,
+        keys: &Keys,
+        expect: &Expect,
+        repaired: &mut Vec<Error>,
+    ) -> Option<Outcome> {
+        let portable = Expect {
+            cpu: None,
+            ..*expect
+        };
+        for bundle in self.bundles.iter().flatten() {
+            let found = cached(bundle, source, &keys.full, expect, repaired)
+                .or_else(|| cached(bundle, source, &keys.portable, &portable, repaired));
+            match found {
+                Some(Ok(variant)) => return Some(Ok(variant)),
+                // A bad entry in a bundle: the next bundle, the cache or a
+                // build serve the value instead, and stats() says why.
+                Some(Err(e)) => repaired.push(e),
+                None => {}
+            }
+        }
+        None
+    }
+
+    /// The rustc to build with, found and checked once.
+    fn rustc(&self) -> &Result<Rustc, Error> {
+        self.rustc.get_or_init(|| {
+            let path = match &self.config.rustc {
+                Some(p) => p.clone(),
+                None if Path::new(toolchain::RUSTC).is_file() => PathBuf::from(toolchain::RUSTC),
+                None => PathBuf::from("rustc"),
+            };
+            let wrapper = Some(Path::new(toolchain::RUSTC_WRAPPER))
+                .filter(|w| w.is_file() && wrapper_serves_cdylib(w));
+            // The recorded binary, untouched since it built this program,
+            // answers `-vV` as it did then: skip the ~15 ms of asking.
+            let unchanged = path == Path::new(toolchain::RUSTC)
+                && !toolchain::RUSTC_STAMP.is_empty()
+                && stamp(&path).as_deref() == Some(toolchain::RUSTC_STAMP);
+            if unchanged && let Some(rustc) = Rustc::known(&path, wrapper, toolchain::RUSTC_VERSION)
+            {
+                return Ok(rustc);
+            }
+            let rustc =
+                Rustc::probe(&path, wrapper, self.config.build_timeout).map_err(Error::Rustc)?;
+            if !toolchain::RUSTC_VERSION.is_empty()
+                && rustc.version != toolchain::RUSTC_VERSION.trim()
+            {
+                let release = |vv: &str| {
+                    vv.lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim_start_matches("rustc ")
+                        .to_owned()
+                };
+                return Err(Error::RustcMismatch {
+                    path,
+                    found: release(&rustc.version),
+                    expected: release(toolchain::RUSTC_VERSION),
+                });
+            }
+            Ok(rustc)
+        })
+    }
+}
+
+/// The variant stored in `store` for `key`: `None` on a miss, an error when
+/// the entry exists but cannot be used (in a writable store it is then
+/// forgotten, so that the next process builds it again).
+fn cached(
+    store: &Store,
+    source: &'static FnSource,
+    key: &Hash32,
+    expect: &Expect,
+    repaired: &mut Vec<Error>,
+) -> Option<Outcome> {
+    let entry = match store.lookup(key) {
+        Ok(Some(entry)) => entry,
+        Ok(None) => return None,
+        Err(e) => {
+            log::warn!("staged: dropping a cache entry that cannot be used: {e}");
+            store.forget(key);
+            return match e {
+                // Removed (or not a file): a miss, built again now.
+                StoreError::Corrupt { .. } | StoreError::Unsafe { .. } => {
+                    repaired.push(e.into());
+                    None
+                }
+                e => Some(Err(e.into())),
+            };
+        }
+    };
+    let result = loader::open(store, &entry.object, expect)
+        .and_then(|library| library.entry(&entry.symbol, key));
+    match result {
+        Ok((entry_fn, index)) => {
+            log::info!(
+                "staged: loaded a variant of `{}` from {}",
+                source.path,
+                store.root().display()
+            );
+            Some(Ok(Variant::new(entry_fn, Source::Cached, source, index)))
+        }
+        // Fits another CPU sharing the cache: left for it.
+        Err(e @ Error::MissingFeatures { .. }) => Some(Err(e)),
+        Err(e) => {
+            log::warn!("staged: dropping a cache entry that cannot be used: {e}");
+            store.forget(key);
+            match e {
+                // Pruned, damaged, not ours alone, or serving another value:
+                // a miss, and the value is built again now.
+                Error::Store(e) if e.is_not_found() => None,
+                Error::Store(StoreError::Corrupt { .. } | StoreError::Unsafe { .. }) => {
+                    store.remove_object(&entry.object);
+                    repaired.push(e);
+                    None
+                }
+                Error::Mismatch { .. } => {
+                    repaired.push(e);
+                    None
+                }
+                e => Some(Err(e)),
+            }
+        }
+    }
+}
+
+/// What an index entry serves, for `staged cache list`: the function and
+/// its value(s).
+fn serves(source: &FnSource, literals: &[String]) -> String {
+    format!("{}\t{}", source.path, literals.join("\t"))
+}
+
+/// The disk cache of `config`, or why there is none.
+fn open_store(config: &Config) -> Result<Store, Error> {
+    let store = match &config.cache_dir {
+        Some(dir) => Store::open(dir).map_err(Error::from),
+        None => Err(Error::NoCacheDir),
+    };
+    if let Err(e) = &store {
+        log::warn!("staged: run-time variants are disabled: {e}");
+    }
+    store
+}
