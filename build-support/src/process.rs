@@ -156,6 +156,7 @@ pub struct Job<'a> {
     hint: &'static str,
     capture: usize,
     records: Option<(RawFd, usize)>,
+    on_start: Option<Box<dyn FnOnce() + 'a>>,
 }
 
 impl<'a> Job<'a> {
@@ -168,7 +169,15 @@ impl<'a> Job<'a> {
             hint,
             capture: DEFAULT_CAPTURE,
             records: None,
+            on_start: None,
         }
+    }
+
+    /// Calls `f` once the program was started (or failed to start), before
+    /// waiting for it.
+    pub fn on_start(mut self, f: impl FnOnce() + 'a) -> Self {
+        self.on_start = Some(Box::new(f));
+        self
     }
 
     /// Keeps at most `bytes` of stdout and of stderr.
@@ -192,7 +201,7 @@ impl<'a> Job<'a> {
     ///
     /// [`ProcessError::NotFound`] or [`ProcessError::Io`]: the program could
     /// not be started or waited for.
-    pub fn run_to_end(self) -> Result<Ended, ProcessError> {
+    pub fn run_to_end(mut self) -> Result<Ended, ProcessError> {
         let command = CommandLine::of(self.cmd);
         let io_error = |e: io::Error| ProcessError::Io {
             command: command.clone(),
@@ -230,14 +239,11 @@ impl<'a> Job<'a> {
             }
             None => None,
         };
-        let mut child = self.cmd.spawn().map_err(|e| match e.kind() {
-            io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => ProcessError::NotFound {
-                program: command.0[0].clone(),
-                cause: e.to_string(),
-                hint: self.hint,
-            },
-            _ => io_error(e),
-        })?;
+        let spawned = self.cmd.spawn();
+        if let Some(f) = self.on_start.take() {
+            f();
+        }
+        let mut child = spawned.map_err(|e| not_found_or(e, &command, self.hint))?;
         // From here on the child runs: every path below ends its group.
         let group = Group::of(&child);
         let stdout = Drain::start(child.stdout.take(), self.capture);
@@ -300,6 +306,40 @@ impl<'a> Job<'a> {
 /// out.
 pub fn run(cmd: &mut Command, limit: Duration, hint: &'static str) -> Result<Output, ProcessError> {
     Job::new(cmd, limit, hint).run()
+}
+
+/// Starts `cmd` in a process group of its own, with no standard input or
+/// output, and does not wait for it: for a program that should outlive
+/// this process (which is about to exit, and so never leaves a zombie).
+/// Its time limit is its own business.
+///
+/// # Errors
+///
+/// [`ProcessError::NotFound`] or [`ProcessError::Io`]: the program could
+/// not be started.
+pub fn detach(cmd: &mut Command, hint: &'static str) -> Result<u32, ProcessError> {
+    let command = CommandLine::of(cmd);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    let child = cmd.spawn().map_err(|e| not_found_or(e, &command, hint))?;
+    Ok(child.id())
+}
+
+/// The error of a program that could not be started.
+fn not_found_or(e: io::Error, command: &CommandLine, hint: &'static str) -> ProcessError {
+    match e.kind() {
+        io::ErrorKind::NotFound | io::ErrorKind::PermissionDenied => ProcessError::NotFound {
+            program: command.0[0].clone(),
+            cause: e.to_string(),
+            hint,
+        },
+        _ => ProcessError::Io {
+            command: command.clone(),
+            cause: e.to_string(),
+        },
+    }
 }
 
 /// Like [`run`], but a failure or a time-out is not an error: the caller

@@ -8,13 +8,17 @@
 //! the bytes in the file are the bytes in memory), host-endian:
 //!
 //! ```text
-//! magic     [u8; 8]          "STAGEDF1"
+//! magic     [u8; 8]          "STAGEDF2"
 //! abi       u64              the entry protocol
 //! built_for [u8; 32]         toolchain, target and flags
 //! cpu       [u8; 32]         the target CPU (and this machine's, for native)
 //! layout    u64 n, [u64; n]  layout probes of arguments and result
 //! features  u64 n, [u64; n]  one 0/1 per feature of `cpu::FEATURES`
-//! keys      u64 n, [[u8; 32]; n]  the cache key served by each entry
+//! entries   u64 e            the library's entries
+//! keys      u64 n, [[u8; 32]; n]  the cache keys served: entry i's at
+//!                            i, i + e, i + 2e… (a library built for an
+//!                            explicit target CPU serves each value under
+//!                            its full and its portable key)
 //! ```
 
 use std::fmt::Write as _;
@@ -24,7 +28,7 @@ use staged_build::store::Hash32;
 /// Name of the section, and of the exported static, that hold the facts.
 pub(crate) const SECTION: &str = ".staged_facts";
 pub(crate) const SYMBOL: &str = "__STAGED_FACTS";
-const MAGIC: &[u8; 8] = b"STAGEDF1";
+const MAGIC: &[u8; 8] = b"STAGEDF2";
 
 /// What a library says about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,17 +38,36 @@ pub(crate) struct Facts {
     pub(crate) cpu: Hash32,
     pub(crate) layout: Vec<u64>,
     pub(crate) features: Vec<u64>,
+    pub(crate) entries: u64,
     pub(crate) keys: Vec<Hash32>,
 }
 
-/// The source of the facts static of a library with entries for `keys`.
-/// `layout` is an expression of type `[usize; N]` evaluated in the library.
+impl Facts {
+    /// Whether entry `index` serves `key`.
+    pub(crate) fn serves(&self, index: usize, key: &Hash32) -> bool {
+        let Ok(entries) = usize::try_from(self.entries) else {
+            return false;
+        };
+        index < entries
+            && self
+                .keys
+                .iter()
+                .skip(index)
+                .step_by(entries)
+                .any(|k| k == key)
+    }
+}
+
+/// The source of the facts static of a library with `entries` entries
+/// that serve `keys` (entry i's at i, i + entries, …). `layout` is an
+/// expression of type `[usize; N]` evaluated in the library.
 pub(crate) fn source(
     abi: u64,
     built_for: &Hash32,
     cpu: &Hash32,
     layout: &str,
     layout_len: usize,
+    entries: usize,
     keys: &[Hash32],
 ) -> String {
     let features = crate::cpu::FEATURES.len();
@@ -69,6 +92,7 @@ pub struct __StagedFacts {{
     layout: [u64; {layout_len}],
     nfeatures: u64,
     features: [u64; {features}],
+    entries: u64,
     nkeys: u64,
     keys: [[u8; 32]; {nkeys}],
 }}
@@ -76,7 +100,7 @@ pub struct __StagedFacts {{
 #[unsafe(no_mangle)]
 #[unsafe(link_section = \"{SECTION}\")]
 pub static {SYMBOL}: __StagedFacts = __StagedFacts {{
-    magic: *b\"STAGEDF1\",
+    magic: *b\"{magic}\",
     abi: {abi},
     built_for: {built_for},
     cpu: {cpu},
@@ -84,11 +108,13 @@ pub static {SYMBOL}: __StagedFacts = __StagedFacts {{
     layout: [{probes}],
     nfeatures: {features},
     features: {flags},
+    entries: {entries},
     nkeys: {nkeys},
     keys: [{keys}],
 }};
 ",
         nkeys = keys.len(),
+        magic = std::str::from_utf8(MAGIC).unwrap_or_default(),
         built_for = bytes(built_for),
         cpu = bytes(cpu),
         probes = probes.join(", "),
@@ -119,6 +145,7 @@ impl Facts {
         let layout = (0..n).map(|_| r.u64()).collect::<Option<_>>()?;
         let n = r.len()?;
         let features = (0..n).map(|_| r.u64()).collect::<Option<_>>()?;
+        let entries = r.u64()?;
         let n = r.len()?;
         let keys = (0..n).map(|_| r.hash()).collect::<Option<_>>()?;
         Some(Self {
@@ -127,6 +154,7 @@ impl Facts {
             cpu,
             layout,
             features,
+            entries,
             keys,
         })
     }
@@ -174,6 +202,7 @@ mod tests {
             out.extend((list.len() as u64).to_ne_bytes());
             list.iter().for_each(|v| out.extend(v.to_ne_bytes()));
         }
+        out.extend(f.entries.to_ne_bytes());
         out.extend((f.keys.len() as u64).to_ne_bytes());
         f.keys.iter().for_each(|k| out.extend(k.0));
         out
@@ -187,6 +216,7 @@ mod tests {
             cpu: Hash32::of_bytes(b"c"),
             layout: vec![8, 8, 0],
             features: vec![1, 0, 1],
+            entries: 1,
             keys: vec![Hash32::of_bytes(b"a"), Hash32::of_bytes(b"b")],
         };
         let bytes = encode(&facts);
@@ -198,5 +228,27 @@ mod tests {
         huge.extend([0u8; 64]);
         huge.extend(u64::MAX.to_ne_bytes());
         assert_eq!(Facts::parse(&huge), None);
+    }
+
+    #[test]
+    fn an_entry_serves_its_keys_only() {
+        let [a, b] = [b"a", b"b"].map(|k| Hash32::of_bytes(k));
+        let facts = |entries, keys: &[Hash32]| Facts {
+            abi: 3,
+            built_for: a,
+            cpu: a,
+            layout: vec![],
+            features: vec![],
+            entries,
+            keys: keys.to_vec(),
+        };
+        // One entry under its full and its portable key.
+        let f = facts(1, &[a, b]);
+        assert!(f.serves(0, &a) && f.serves(0, &b) && !f.serves(1, &a));
+        // Two entries, one key each.
+        let f = facts(2, &[a, b]);
+        assert!(f.serves(0, &a) && f.serves(1, &b));
+        assert!(!f.serves(0, &b) && !f.serves(1, &a));
+        assert!(!facts(0, &[a]).serves(0, &a));
     }
 }

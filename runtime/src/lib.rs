@@ -5,6 +5,7 @@
 //! `#[staged::specialize]` holds one [`Site`] per function. Settings come
 //! from the `STAGED_*` environment variables or from [`Config`].
 
+mod at_exit;
 mod codegen;
 mod config;
 mod cpu;

@@ -207,7 +207,7 @@ impl Loaded {
             .and_then(|i| i.parse::<usize>().ok())
             .filter(|&i| entry_symbol(i) == symbol)
             .ok_or_else(|| mismatch(format!("`{symbol}` is not an entry")))?;
-        if self.facts.keys.get(index) != Some(key) {
+        if !self.facts.serves(index, key) {
             return Err(mismatch(format!(
                 "`{symbol}` serves another value than the index says"
             )));

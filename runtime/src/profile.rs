@@ -5,17 +5,9 @@
 //! that name the same value add up when read.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
 
+use crate::at_exit;
 use crate::config::Config;
-
-/// A site whose values are in the profile.
-pub(crate) trait Profiled: Sync {
-    /// The lines of the calls counted since they were last written.
-    fn unwritten(&self) -> String;
-}
-
-static SITES: Mutex<Vec<&'static dyn Profiled>> = Mutex::new(Vec::new());
 
 /// The profile of the configuration in effect, if one is kept.
 pub(crate) fn current() -> Option<PathBuf> {
@@ -33,32 +25,9 @@ pub(crate) fn write(path: &Path, lines: &str) {
     }
 }
 
-/// Remembers `site`, whose counts are written when the process exits.
-pub(crate) fn remember(site: &'static dyn Profiled) {
-    let mut sites = SITES.lock().unwrap_or_else(|e| e.into_inner());
-    if !sites.iter().any(|s| std::ptr::addr_eq(*s, site)) {
-        sites.push(site);
-    }
-    drop(sites);
-    static AT_EXIT: Once = Once::new();
-    AT_EXIT.call_once(|| {
-        // SAFETY: `atexit` has no preconditions; `flush` only reads the
-        // sites (statics) and appends to a file.
-        if unsafe { libc::atexit(flush_at_exit) } != 0 {
-            log::warn!("staged: the profile will not get the calls counted until exit");
-        }
-    });
-}
-
 /// Writes the calls counted since the last write, of every site.
 pub(crate) fn flush() {
     let Some(path) = current() else { return };
-    let sites: Vec<&'static dyn Profiled> = SITES.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let lines: String = sites.iter().map(|s| s.unwritten()).collect();
+    let lines: String = at_exit::sites().iter().map(|s| s.unwritten()).collect();
     write(&path, &lines);
-}
-
-extern "C" fn flush_at_exit() {
-    // Nothing may unwind out of an exit handler.
-    let _ = std::panic::catch_unwind(flush);
 }

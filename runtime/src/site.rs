@@ -22,7 +22,7 @@ use crate::config::{Config, HOT, Mode};
 use crate::key::Key;
 use crate::source::FnSource;
 use crate::variant::{Source, Variant};
-use crate::{Error, engine, profile, worker};
+use crate::{Error, at_exit, engine, profile, worker};
 
 /// Failed values remembered per function, beyond the variant cap.
 const REMEMBERED_FAILURES: usize = 64;
@@ -283,7 +283,7 @@ impl<K: Key> Site<K> {
             }
             // The call that built the variant runs it: not a generic call.
             Mode::Sync => {
-                let variant = self.obtain(key.to_owned_key(), 1).ok();
+                let variant = self.obtain(key.to_owned_key(), 1, false).ok();
                 if variant.is_none() {
                     self.count_generic();
                 }
@@ -339,10 +339,10 @@ impl<K: Key> Site<K> {
                 state.building.remove(&owned);
                 state.queued.insert(owned.clone());
                 drop(state);
+                at_exit::remember(self);
                 table.built.notify_all();
                 worker::submit(move || {
-                    self.table().state().queued.remove(&owned);
-                    let _ = self.obtain(owned, seen);
+                    let _ = self.obtain(owned, seen, true);
                 });
                 None
             }
@@ -370,7 +370,7 @@ impl<K: Key> Site<K> {
         if HOT.mode() == Mode::Off {
             return Err(Error::Off);
         }
-        self.obtain(key.to_owned_key(), 0)
+        self.obtain(key.to_owned_key(), 0, false)
     }
 
     /// Builds the variants of many values in one rustc run, into one library.
@@ -426,10 +426,16 @@ impl<K: Key> Site<K> {
 
     /// The outcome for `owned`: its entry if it has one, else the outcome of
     /// a build by another thread (waiting for it), else of a build by this
-    /// one. `seen` calls of the value ran before (for the profile).
-    fn obtain(&'static self, owned: K::Owned, seen: u64) -> Result<Variant, Error> {
+    /// one. `seen` calls of the value ran before (for the profile). A
+    /// value `queued` for a background builder leaves the queue as it
+    /// starts building, at once, so that no call sees it neither queued
+    /// nor building and queues it again.
+    fn obtain(&'static self, owned: K::Owned, seen: u64, queued: bool) -> Result<Variant, Error> {
         let table = self.table();
         let mut state = table.state();
+        if queued {
+            state.queued.remove(&owned);
+        }
         loop {
             if let Some(entry) = table.find(|o| *o == owned) {
                 return entry.outcome();
@@ -466,7 +472,7 @@ impl<K: Key> Site<K> {
         {
             self.record_failure(bound);
         } else {
-            self.note_error(bound);
+            self.note_error(&bound.to_string());
         }
     }
 
@@ -486,18 +492,24 @@ impl<K: Key> Site<K> {
             .collect();
         // Waiting callers block until every value of this batch is published:
         // a bug that panics here must not leave them waiting.
-        let outcomes = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let (outcomes, repaired) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             engine::current().materialize(self.source, self.fingerprint(), &literals, reach)
         }))
         .map_or_else(
-            |_| keys.iter().map(|_| Err(Error::Panicked)).collect(),
-            |m| {
-                for problem in &m.repaired {
-                    self.note_error(problem);
-                }
-                m.outcomes
+            |_| {
+                (
+                    keys.iter().map(|_| Err(Error::Panicked)).collect(),
+                    Vec::new(),
+                )
             },
+            |m| (m.outcomes, m.repaired),
         );
+        for problem in &repaired {
+            self.note_error(&problem.to_string());
+        }
+        // What was refused on the way (a bad bundle, a damaged entry)
+        // stays in the reason of a failure that follows.
+        let refused: Vec<String> = repaired.iter().map(ToString::to_string).collect();
         for outcome in &outcomes {
             match outcome {
                 Ok(v) if v.source() == Source::Compiled => {
@@ -508,7 +520,8 @@ impl<K: Key> Site<K> {
                 }
                 // Not in the cache is no failure: a build follows.
                 Err(Error::NotCached) => {}
-                Err(e) => self.record_failure(e),
+                Err(e) if refused.is_empty() => self.record_failure(e),
+                Err(e) => self.record_failure(format!("{e}; before that: {}", refused.join("; "))),
             }
         }
         outcomes
@@ -544,7 +557,7 @@ impl<K: Key> Site<K> {
         table.built.notify_all();
         if let (Some(path), Some(entry)) = (profile, pushed) {
             profile::write(&path, &self.profile_line(&entry.key, seen));
-            profile::remember(self);
+            at_exit::remember(self);
         }
     }
 
@@ -562,17 +575,18 @@ impl<K: Key> Site<K> {
     }
 
     /// Counts one value that failed, and says why.
-    fn record_failure(&self, error: &Error) {
+    fn record_failure(&self, error: impl std::fmt::Display) {
         self.failed.fetch_add(1, Ordering::Relaxed);
+        let error = error.to_string();
         log::warn!(
             "staged: `{}` runs its generic body: {error}",
             self.source.path
         );
-        self.note_error(error);
+        self.note_error(&error);
     }
 
-    fn note_error(&self, error: &Error) {
-        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
+    fn note_error(&self, error: &str) {
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_owned());
     }
 
     /// A snapshot of the counters.
@@ -602,7 +616,37 @@ impl<K: Key> Site<K> {
     }
 }
 
-impl<K: Key> profile::Profiled for Site<K> {
+impl<K: Key> at_exit::Site for Site<K> {
+    fn leave_builds_behind(&'static self) {
+        let Some(table) = self.table.get() else {
+            return;
+        };
+        let wanted: Vec<K::Owned> = {
+            let mut state = table.state();
+            state.forget_builds_of_other_processes();
+            let state = &*state;
+            // Queued, or taken by a builder that may not have started
+            // rustc (one that has holds the lock, and is left alone).
+            state
+                .queued
+                .iter()
+                .chain(state.building.keys())
+                .filter(|k| table.find(|o| o == *k).is_none())
+                .take(HOT.max_variants())
+                .cloned()
+                .collect()
+        };
+        let mut unique: Vec<K::Owned> = Vec::with_capacity(wanted.len());
+        for key in wanted {
+            if !unique.contains(&key) {
+                unique.push(key);
+            }
+        }
+        if !unique.is_empty() {
+            let _ = self.materialize(&unique, engine::Reach::LeaveBehind);
+        }
+    }
+
     fn unwritten(&self) -> String {
         let Some(table) = self.table.get() else {
             return String::new();

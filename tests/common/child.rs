@@ -144,6 +144,9 @@ impl Child {
             "STAGED_THRESHOLD",
             "STAGED_RUSTFLAGS",
             "STAGED_TARGET_CPU",
+            "STAGED_PROFILE",
+            "STAGED_BUNDLE",
+            "STAGED_CACHE_MAX_BYTES",
         ] {
             cmd.env_remove(var);
         }

@@ -28,6 +28,8 @@ pub struct BuildDir {
     dir: Handle,
     tmp: Arc<Handle>,
     name: String,
+    /// Left to a build that outlives this process: not removed.
+    left: bool,
 }
 
 impl BuildDir {
@@ -38,6 +40,7 @@ impl BuildDir {
             dir: tmp.subdir(name, false)?,
             tmp: tmp.clone(),
             name: name.to_owned(),
+            left: false,
         })
     }
 
@@ -60,6 +63,7 @@ impl BuildDir {
                 dir,
                 tmp: tmp.clone(),
                 name,
+                left: false,
             });
         }
     }
@@ -168,8 +172,19 @@ impl AsFd for BuildDir {
     }
 }
 
+impl BuildDir {
+    /// Leaves the directory to a build that outlives this process: it is
+    /// not removed, and a later process adopts what the build leaves there
+    /// once it is done (see [`Store::orphans`](super::Store::orphans)).
+    pub fn leave(mut self) {
+        self.left = true;
+    }
+}
+
 impl Drop for BuildDir {
     fn drop(&mut self) {
-        self.tmp.remove_tree(&self.name);
+        if !self.left {
+            self.tmp.remove_tree(&self.name);
+        }
     }
 }

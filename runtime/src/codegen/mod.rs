@@ -22,7 +22,7 @@ use crate::source::{FnSource, fill};
 
 /// Version of the entry protocol: bumped when the entry's signature, the
 /// panic slot, the host table or the facts change.
-pub(crate) const ABI_VERSION: u64 = 5;
+pub(crate) const ABI_VERSION: u64 = 6;
 
 /// Name of the exported `extern "C" fn(*const Host)` the loader calls once,
 /// before any entry.
@@ -44,7 +44,7 @@ fn variant_name(i: usize) -> String {
 
 /// The source of a library with one variant per element of `values` (each
 /// the literals of the specialized parameters in signature order), whose
-/// entries serve `keys`.
+/// entries serve `keys`: entry i the keys at i, i + values.len(), ….
 pub(crate) fn library(
     src: &FnSource,
     values: &[Vec<String>],
@@ -121,6 +121,7 @@ fn assemble(
         cpu,
         src.layout_path,
         src.layout.len(),
+        values.len(),
         keys,
     ));
     (out, Regions { module, variants })

@@ -7,7 +7,8 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use staged_build::store::{BuildDir, Hash32, IndexEntry, KeyLock, Store, VerifiedObject};
 
@@ -23,35 +24,69 @@ const OUTPUT: &str = "libvariant.so";
 /// The shell that runs rustc, where there is one.
 const SHELL: &str = "/bin/sh";
 
+/// Builds that hold their keys' lock but have not started rustc yet: a
+/// process that exits waits for them (briefly), so that they outlive it.
+static STARTING: AtomicUsize = AtomicUsize::new(0);
+
+/// One build between taking its lock and starting rustc.
+pub(super) struct Starting(());
+
+impl Starting {
+    pub(super) fn enter() -> Self {
+        STARTING.fetch_add(1, Ordering::AcqRel);
+        Self(())
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        STARTING.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Waits at most `limit` for the builds of this process that hold their
+/// lock to have started rustc.
+pub(crate) fn wait_for_starts(limit: Duration) {
+    let deadline = Instant::now() + limit;
+    while STARTING.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A build ready to start: its directory, the command, and the index
+/// entries it will publish.
+struct Prepared {
+    dir: BuildDir,
+    cmd: Command,
+    entries: Vec<(Hash32, String, String)>,
+}
+
 impl Engine {
     /// Builds one library holding `values` (whose entries serve `keys`),
-    /// under `lock`, and publishes it and its index entries.
+    /// under `lock`, and publishes it and its index entries. `starting`
+    /// ends when rustc starts.
     pub(super) fn build(
         &self,
         store: &Store,
         lock: &KeyLock,
+        starting: Starting,
         source: &FnSource,
         values: &[Vec<String>],
         keys: &[Keys],
     ) -> Result<VerifiedObject, Error> {
-        let rustc = self.rustc().clone()?;
-        let dir = store.build_dir()?;
-        let full: Vec<Hash32> = keys.iter().map(|k| k.full).collect();
-        let text = codegen::library(source, values, &full, &self.built_for, &self.cpu);
-        dir.write(SOURCE, text.as_bytes())?;
-        let entries = self.entries(source, values, keys);
-        dir.record_keys(&entries)?;
-        let mut rustc_cmd = rustc.command();
-        self.rustc_args(&mut rustc_cmd, source, &text, &rustc.host);
-        let mut cmd = self.under_shell(rustc_cmd);
-        dir.set_as_cwd(&mut cmd)?;
-        lock.share_with(&mut cmd)?;
+        let Prepared {
+            dir,
+            mut cmd,
+            entries,
+        } = self.prepare(store, lock, source, values, keys)?;
         let start = Instant::now();
-        staged_build::process::run(
+        staged_build::process::Job::new(
             &mut cmd,
             self.config.build_timeout,
             staged_build::rustc::MISSING_HINT,
         )
+        .on_start(move || drop(starting))
+        .run()
         .map_err(|e| match e {
             staged_build::process::ProcessError::NotFound { .. } => Error::Rustc(e),
             other => Error::Compile(other),
@@ -65,6 +100,65 @@ impl Engine {
         publish(store, &dir, &entries)
     }
 
+    /// Starts the build of `values` and leaves it to finish after this
+    /// process, which is exiting: it holds `lock` from now on, and a later
+    /// process adopts its library. Only a build under a shell can be
+    /// adopted (the shell marks it done).
+    pub(super) fn leave_behind(
+        &self,
+        store: &Store,
+        lock: KeyLock,
+        source: &FnSource,
+        values: &[Vec<String>],
+        keys: &[Keys],
+    ) -> Result<(), Error> {
+        if !Path::new(SHELL).is_file() {
+            return Ok(());
+        }
+        let Prepared { dir, mut cmd, .. } = self.prepare(store, &lock, source, values, keys)?;
+        staged_build::process::detach(&mut cmd, staged_build::rustc::MISSING_HINT)
+            .map_err(Error::Rustc)?;
+        dir.leave();
+        // The build holds the lock now. Releasing ours would remove its
+        // name, letting another process build the same keys at once; the
+        // descriptor closes when this process exits.
+        std::mem::forget(lock);
+        log::info!(
+            "staged: left a build of {} value(s) of `{}` to finish after this process",
+            values.len(),
+            source.path
+        );
+        Ok(())
+    }
+
+    /// Writes the source and the keys of a build of `values` into a fresh
+    /// build directory, and makes the command that builds it.
+    fn prepare(
+        &self,
+        store: &Store,
+        lock: &KeyLock,
+        source: &FnSource,
+        values: &[Vec<String>],
+        keys: &[Keys],
+    ) -> Result<Prepared, Error> {
+        let rustc = self.rustc().clone()?;
+        let dir = store.build_dir()?;
+        let mut served: Vec<Hash32> = keys.iter().map(|k| k.full).collect();
+        if self.explicit_cpu() {
+            served.extend(keys.iter().map(|k| k.portable));
+        }
+        let text = codegen::library(source, values, &served, &self.built_for, &self.cpu);
+        dir.write(SOURCE, text.as_bytes())?;
+        let entries = self.entries(source, values, keys);
+        dir.record_keys(&entries)?;
+        let mut rustc_cmd = rustc.command();
+        self.rustc_args(&mut rustc_cmd, source, &text, &rustc.host);
+        let mut cmd = self.under_shell(rustc_cmd);
+        dir.set_as_cwd(&mut cmd)?;
+        lock.share_with(&mut cmd)?;
+        Ok(Prepared { dir, cmd, entries })
+    }
+
     /// The index entries of a library for `values`: each value under its
     /// key, and, built for an explicit target CPU, under its portable key.
     fn entries(
@@ -73,7 +167,7 @@ impl Engine {
         values: &[Vec<String>],
         keys: &[Keys],
     ) -> Vec<(Hash32, String, String)> {
-        let explicit = self.config.target_cpu != "native";
+        let explicit = self.explicit_cpu();
         let mut entries = Vec::new();
         for (n, (key, literals)) in keys.iter().zip(values).enumerate() {
             let what = serves(source, literals);
@@ -83,6 +177,12 @@ impl Engine {
             }
         }
         entries
+    }
+
+    /// Whether builds name their target CPU (so that their libraries also
+    /// serve other CPUs with its features, under their portable keys).
+    fn explicit_cpu(&self) -> bool {
+        self.config.target_cpu != "native"
     }
 
     fn rustc_args(&self, cmd: &mut Command, source: &FnSource, text: &str, host: &str) {

@@ -13,6 +13,8 @@
 
 mod build;
 
+pub(crate) use build::wait_for_starts;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -47,6 +49,10 @@ pub(crate) enum Reach {
     CacheOnly,
     /// Build what they do not have.
     Build,
+    /// Start building what they do not have, unless another build of it
+    /// holds the lock, and leave the build to finish after this process
+    /// (which is exiting); every value not found is [`Error::NotCached`].
+    LeaveBehind,
 }
 
 /// What one value turned into.
@@ -253,12 +259,27 @@ impl Engine {
                     .collect();
             }
         };
-        let _permit = permits::acquire();
         let lock_key = Hash32::of_parts(
             missing(&outcomes)
                 .iter()
                 .map(|&i| keys[i].full.0.as_slice()),
         );
+        if reach == Reach::LeaveBehind {
+            // Busy: another build of these values is under way.
+            if let Ok(lock) = store.lock(&lock_key, Duration::ZERO) {
+                let todo = missing(&outcomes);
+                let values: Vec<Vec<String>> = todo.iter().map(|&i| values[i].clone()).collect();
+                let wanted: Vec<Keys> = todo.iter().map(|&i| keys[i]).collect();
+                if let Err(e) = self.leave_behind(&store, lock, source, &values, &wanted) {
+                    log::warn!("staged: cannot leave a build behind: {e}");
+                }
+            }
+            return outcomes
+                .into_iter()
+                .map(|o| o.unwrap_or(Err(Error::NotCached)))
+                .collect();
+        }
+        let _permit = permits::acquire();
         let lock = match store.lock(&lock_key, self.config.build_timeout + LOCK_SLACK) {
             Ok(lock) => lock,
             Err(e) => {
@@ -269,6 +290,7 @@ impl Engine {
                     .collect();
             }
         };
+        let starting = build::Starting::enter();
         if let Some(what) = &lock.repaired {
             log::warn!("staged: {what}");
         }
@@ -284,7 +306,7 @@ impl Engine {
             let values: Vec<Vec<String>> = missing.iter().map(|&i| values[i].clone()).collect();
             let wanted: Vec<Keys> = missing.iter().map(|&i| keys[i]).collect();
             let built = self
-                .build(&store, &lock, source, &values, &wanted)
+                .build(&store, &lock, starting, source, &values, &wanted)
                 .and_then(|object| loader::load(object, &expect));
             for (n, &i) in missing.iter().enumerate() {
                 outcomes[i] = Some(built.clone().and_then(|library| {

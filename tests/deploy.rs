@@ -1,0 +1,498 @@
+//! Deployment (issue 10): value profiles, read-only bundles and short
+//! processes, each run as real programs are, in child processes (this
+//! binary again, see `common/child.rs`) with their own settings and a time
+//! limit. Promotion of a profile to static variants builds a crate of its
+//! own: `tests/promote.rs`.
+//!
+//! - profiles: every call of every run-time value counted, across
+//!   processes writing one file at once; a profile that cannot be written
+//!   changes nothing else;
+//! - bundles: a training run's cache serves a process with no rustc and is
+//!   left byte for byte as it was; a bundle someone else could write, a bad
+//!   entry, a library for features this CPU lacks are refused, with the
+//!   reason in `stats()`;
+//! - short processes: a value already cached is used from the call that
+//!   reaches the threshold; a build a process left behind is used by the
+//!   next one.
+#![allow(clippy::disallowed_methods)] // scenarios reach the children through the environment
+
+#[path = "common/child.rs"]
+mod child;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use child::{Child, Ran, env, fresh_dir, power, report_stats, say, value};
+use staged_build::profile::Profile;
+
+/// Calls `power(x, value())` for `STAGED_TEST_CALLS` values of `x` (1000 by
+/// default; `until-swap`: until the variant takes over, for at most a
+/// minute), checking each answer, then reports when the variant took over
+/// and what the builds were doing meanwhile.
+fn calls() {
+    let n = value();
+    let until_swap = env("STAGED_TEST_CALLS").as_deref() == Some("until-swap");
+    let total: u64 = env("STAGED_TEST_CALLS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let start = Instant::now();
+    let mut swapped_after = None;
+    let mut busy_seen = 0;
+    for x in 0.. {
+        let more = if until_swap {
+            swapped_after.is_none() && start.elapsed() < Duration::from_secs(60)
+        } else {
+            x < total
+        };
+        if !more {
+            break;
+        }
+        assert_eq!(power(x, n), power::generic(x, n), "x = {x}");
+        let s = power::stats();
+        busy_seen = busy_seen.max(s.pending + s.building);
+        if swapped_after.is_none() && s.compiled + s.cached > 0 {
+            swapped_after = Some(x + 1);
+        }
+    }
+    say(
+        "swapped_after_calls",
+        swapped_after.map_or_else(|| "never".to_owned(), |c| c.to_string()),
+    );
+    say("busy_seen", busy_seen);
+    report_stats(power::stats());
+}
+
+/// The entry of every child: does what `STAGED_TEST_SCENARIO` names. It is
+/// ignored in a normal run, where it would have nothing to do.
+#[test]
+#[ignore = "run by the other tests in a child process"]
+fn child_entry() {
+    let scenario = std::env::var(child::SCENARIO)
+        .expect("child_entry runs only as a child of the deploy tests");
+    match scenario.as_str() {
+        "specialize" => child::specialize_and_report(),
+        "calls" => calls(),
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+// ---- profiles ------------------------------------------------------------
+
+/// The calls the profile at `path` counts for `power` with the value `n`,
+/// checking that it has no torn or foreign line and no other value.
+fn profiled_calls(path: &Path, n: u32) -> u64 {
+    let (profile, problems) = Profile::read(path).unwrap();
+    assert!(problems.is_empty(), "torn or foreign lines: {problems:?}");
+    let text = fs::read_to_string(path).unwrap();
+    assert!(text.starts_with(staged_build::profile::HEADER), "{text}");
+    assert_eq!(text.matches("# staged profile").count(), 1, "{text}");
+    let mut calls = 0;
+    for (entry, count) in profile.entries() {
+        assert_eq!(entry.krate, "deploy", "{entry:?}");
+        assert!(entry.function.ends_with("::power"), "{entry:?}");
+        assert_eq!(entry.fingerprint.len(), 64, "{entry:?}");
+        assert_eq!(entry.values, [format!("{n}u32")], "{entry:?}");
+        calls += count;
+    }
+    calls
+}
+
+/// Before: nothing recorded which run-time values a program met.
+#[test]
+fn a_profile_counts_every_call_of_each_value_a_run_built_or_loaded() {
+    let dir = fresh_dir("profile");
+    let store = dir.join("store");
+    let profile = dir.join("staged.profile");
+    let run = |mode: &str| {
+        Child::new("calls", &store)
+            .env("STAGED_MODE", mode)
+            .env("STAGED_THRESHOLD", "4")
+            .env("STAGED_PROFILE", &profile)
+            .run()
+            .ok()
+    };
+    // Built on the first call, then 999 calls of the variant.
+    let r = run("sync");
+    assert_eq!(r.get("compiled"), "1", "{r:#?}");
+    assert_eq!(profiled_calls(&profile, 7), 1000);
+    // Loaded from the cache at the fourth call: the three generic calls
+    // before count too.
+    let r = run("background");
+    assert_eq!(
+        (r.get("cached"), r.get("generic_calls")),
+        ("1", "3"),
+        "{r:#?}"
+    );
+    assert_eq!(profiled_calls(&profile, 7), 2000);
+    // Four processes appending at once: no line torn, no call lost.
+    let running: Vec<_> = (0..4)
+        .map(|_| {
+            Child::new("calls", &store)
+                .env("STAGED_PROFILE", &profile)
+                .spawn()
+        })
+        .collect();
+    for r in running {
+        r.wait().ok();
+    }
+    assert_eq!(profiled_calls(&profile, 7), 6000);
+    // A static value is no run-time value: nothing to record.
+    Child::new("calls", &store)
+        .env("STAGED_PROFILE", &profile)
+        .env(child::VALUE, "2")
+        .run()
+        .ok();
+    assert_eq!(profiled_calls(&profile, 7), 6000);
+}
+
+/// A profile that cannot be written (a directory, a FIFO nobody reads, a
+/// symlink, a missing directory) is logged; the program's answers and
+/// exit are unchanged, and nothing blocks.
+#[test]
+fn a_profile_that_cannot_be_written_changes_nothing_else() {
+    let dir = fresh_dir("profile-bad");
+    let store = dir.join("store");
+    let fifo = dir.join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: `c` is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let link = dir.join("link");
+    std::os::unix::fs::symlink(dir.join("elsewhere"), &link).unwrap();
+    fs::create_dir(dir.join("a-directory")).unwrap();
+    for profile in [
+        dir.join("a-directory"),
+        fifo,
+        link,
+        dir.join("missing/staged.profile"),
+    ] {
+        let r = Child::new("calls", &store)
+            .env("STAGED_PROFILE", &profile)
+            .limit(Duration::from_secs(60))
+            .run()
+            .ok();
+        assert_eq!(r.get("failed"), "0", "{}: {r:#?}", profile.display());
+        assert_eq!(r.get("swapped_after_calls"), "1", "{r:#?}");
+    }
+    assert!(!dir.join("elsewhere").exists(), "the symlink was followed");
+}
+
+// ---- bundles -------------------------------------------------------------
+
+/// Every file and directory under `dir`: its kind, mode, owner, size,
+/// modification time and bytes.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u32, u32, i128, Vec<u8>)> {
+    let state = |path: &Path| {
+        let m = fs::symlink_metadata(path).unwrap();
+        let bytes = if m.is_file() {
+            fs::read(path).unwrap()
+        } else {
+            Vec::new()
+        };
+        let mtime = i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec());
+        (m.mode(), m.uid(), mtime, bytes)
+    };
+    let mut all = BTreeMap::from([(dir.to_owned(), state(dir))]);
+    let mut todo = vec![dir.to_owned()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                todo.push(e.path());
+            }
+            all.insert(e.path(), state(&e.path()));
+        }
+    }
+    all
+}
+
+/// The CPU a training run names: one this machine has every feature of.
+fn training_cpu() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi2")
+            && std::arch::is_x86_feature_detected!("fma")
+            && std::arch::is_x86_feature_detected!("movbe")
+        {
+            return "x86-64-v3";
+        }
+        "x86-64"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    "generic"
+}
+
+/// A bundle made by a training run, as DESIGN.md shows one. A library for
+/// a CPU other than this one is built but not loaded here.
+fn train(dir: &Path, cpu: &str) -> PathBuf {
+    let bundle = dir.join("bundle");
+    let r = Child::new("specialize", &bundle)
+        .env("STAGED_TARGET_CPU", cpu)
+        .run()
+        .ok();
+    if cpu == training_cpu() {
+        assert_eq!(r.get("origin"), "Compiled", "{r:#?}");
+    }
+    let libraries = fs::read_dir(bundle.join("obj")).unwrap().count();
+    assert_eq!(libraries, 1, "the training run built nothing: {r:#?}");
+    bundle
+}
+
+/// A process deployed with `bundle`, a cache of its own and no rustc.
+fn deployed(dir: &Path, bundle: &str) -> Ran {
+    Child::new("specialize", &dir.join("cache"))
+        .env("STAGED_BUNDLE", bundle)
+        .env("STAGED_RUSTC", "/nonexistent/rustc")
+        .run()
+        .ok()
+}
+
+/// The done-when of the issue: a bundle made by a training run serves a
+/// fresh process with no rustc, and is left byte for byte as it was.
+#[test]
+fn a_training_runs_bundle_serves_a_process_without_rustc_and_is_never_written() {
+    let dir = fresh_dir("bundle");
+    let bundle = train(&dir, training_cpu());
+    let before = snapshot(&bundle);
+    // The bundle is named second, after one that does not exist: that one
+    // is reported, and the next serves.
+    let named = format!(
+        "{}:{}",
+        dir.join("no-such-bundle").display(),
+        bundle.display()
+    );
+    for _ in 0..2 {
+        let r = deployed(&dir, &named);
+        assert_eq!(
+            (r.get("origin"), r.get("correct"), r.get("dispatch_correct")),
+            ("Cached", "true", "true"),
+            "{r:#?}"
+        );
+        assert_eq!(r.get("compiled"), "0", "{r:#?}");
+        assert!(r.get("last_error").contains("no-such-bundle"), "{r:#?}");
+        assert!(
+            r.get("maps_store") == "false",
+            "served from the bundle, not the cache"
+        );
+    }
+    assert_eq!(snapshot(&bundle), before, "the bundle changed");
+    // A read-only bundle (a container layer) serves as well.
+    let ro = |mode| {
+        for path in before.keys().filter(|p| p.is_dir()) {
+            fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+        }
+    };
+    ro(0o555);
+    let r = deployed(&dir, bundle.to_str().unwrap());
+    ro(0o700);
+    assert_eq!(r.get("origin"), "Cached", "{r:#?}");
+}
+
+/// A bundle someone else could write (group- or world-writable, or owned
+/// by another user, or below such a directory) could hold their code: it
+/// is never read, and `stats()` says why.
+#[test]
+fn a_bundle_others_could_write_is_refused() {
+    let dir = fresh_dir("bundle-writable");
+    let bundle = train(&dir, training_cpu());
+    let obj = bundle.join("obj");
+    let check = |what: &str, expect: &str| {
+        let r = deployed(&dir, bundle.to_str().unwrap());
+        assert_eq!(r.get("origin"), "none", "{what}: {r:#?}");
+        assert_eq!(r.get("dispatch_correct"), "true", "{what}: {r:#?}");
+        assert!(r.get("last_error").contains(expect), "{what}: {r:#?}");
+        assert_eq!(r.get("maps_store"), "false", "{what}: {r:#?}");
+    };
+    for (path, mode) in [(&bundle, 0o770), (&bundle, 0o703), (&obj, 0o775)] {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+        check(&format!("{} at {mode:o}", path.display()), "writable");
+        fs::set_permissions(path, fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    check("its parent world-writable", "writable");
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+    if let Some(uid) = child::other_user() {
+        std::os::unix::fs::chown(&bundle, Some(uid), None).unwrap();
+        check("owned by another user", "owned by");
+        std::os::unix::fs::chown(&bundle, Some(0), None).unwrap();
+    }
+    // Put right, it serves again.
+    assert_eq!(
+        deployed(&dir, bundle.to_str().unwrap()).get("origin"),
+        "Cached"
+    );
+}
+
+/// A bundle with a bad entry (a truncated or altered library) degrades to
+/// building, or without rustc to the generic body, with the reason in
+/// `stats()`; the bundle itself is not repaired.
+#[test]
+fn a_bad_entry_in_a_bundle_degrades_and_says_why() {
+    let dir = fresh_dir("bundle-bad");
+    let bundle = train(&dir, training_cpu());
+    let obj = bundle.join("obj");
+    let library = fs::read_dir(&obj).unwrap().flatten().next().unwrap().path();
+    let mut bytes = fs::read(&library).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    fs::set_permissions(&library, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(&library, &bytes).unwrap();
+    fs::set_permissions(&library, fs::Permissions::from_mode(0o400)).unwrap();
+    let before = snapshot(&bundle);
+    let r = deployed(&dir, bundle.to_str().unwrap());
+    assert_eq!(
+        (r.get("origin"), r.get("dispatch_correct")),
+        ("none", "true"),
+        "{r:#?}"
+    );
+    assert!(r.get("last_error").contains("corrupt"), "{r:#?}");
+    // With a compiler, the value is built into the writable cache.
+    let r = Child::new("specialize", &dir.join("cache"))
+        .env("STAGED_BUNDLE", &bundle)
+        .run()
+        .ok();
+    assert_eq!(
+        (r.get("origin"), r.get("correct")),
+        ("Compiled", "true"),
+        "{r:#?}"
+    );
+    assert_eq!(
+        snapshot(&bundle),
+        before,
+        "the bundle was repaired or written"
+    );
+}
+
+/// A bundle trained for a CPU with features this one lacks (`bdver4`'s
+/// TBM) is refused before anything of it is loaded.
+#[test]
+fn a_bundle_for_features_this_cpu_lacks_is_refused() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("tbm") {
+            eprintln!("skipped: this CPU has TBM, which bdver4 needs");
+            return;
+        }
+        let dir = fresh_dir("bundle-cpu");
+        let bundle = train(&dir, "bdver4");
+        let r = deployed(&dir, bundle.to_str().unwrap());
+        assert_eq!(r.get("origin"), "none", "{r:#?}");
+        assert_eq!(r.get("dispatch_correct"), "true", "{r:#?}");
+        assert!(r.get("last_error").contains("tbm"), "{r:#?}");
+        assert_eq!(r.get("maps_store"), "false", "{r:#?}");
+    }
+}
+
+// ---- short processes -----------------------------------------------------
+
+/// Before: even with the variant on disk, a process's first 100 calls of
+/// a value ran generic (the background builder's queue came first). Now
+/// the call that reaches the threshold loads it and runs it.
+#[test]
+fn a_cached_value_is_used_from_the_call_that_reaches_the_threshold() {
+    let dir = fresh_dir("warm");
+    let store = dir.join("store");
+    Child::new("specialize", &store).run().ok();
+    for (threshold, bundle) in [(8, None), (1, None), (8, Some(&store))] {
+        let cache = if bundle.is_some() {
+            dir.join("other")
+        } else {
+            store.clone()
+        };
+        let mut child = Child::new("calls", &cache)
+            .env("STAGED_MODE", "background")
+            .env("STAGED_THRESHOLD", threshold.to_string())
+            .env("STAGED_RUSTC", "/nonexistent/rustc");
+        if let Some(b) = bundle {
+            child = child.env("STAGED_BUNDLE", b);
+        }
+        let r = child.run().ok();
+        assert_eq!(
+            r.get("swapped_after_calls"),
+            threshold.to_string(),
+            "{r:#?}"
+        );
+        assert_eq!(
+            r.get("generic_calls"),
+            (threshold - 1).to_string(),
+            "{r:#?}"
+        );
+        assert_eq!((r.get("cached"), r.get("compiled")), ("1", "0"), "{r:#?}");
+    }
+}
+
+/// Whether a build a process left in `store` has finished.
+fn left_build_done(store: &Path) -> bool {
+    let done = staged_build::store::BuildDir::done_marker();
+    fs::read_dir(store.join("tmp"))
+        .map(|d| d.flatten().any(|e| e.path().join(done).exists()))
+        .unwrap_or(false)
+}
+
+/// Before: a program making 1000 calls and exiting showed `compiled: 0,
+/// cached: 0, generic_calls: 1000` four runs in a row, nothing on disk.
+/// Now its build outlives it, and a later process adopts it: the third of
+/// three short processes runs the variant.
+#[test]
+fn three_short_processes_the_third_runs_the_variant() {
+    let dir = fresh_dir("short");
+    let store = dir.join("store");
+    let short = || {
+        Child::new("calls", &store)
+            .env("STAGED_MODE", "background")
+            .env("STAGED_THRESHOLD", "32")
+            .run()
+            .ok()
+    };
+    let first = short();
+    assert_eq!(
+        first.get("compiled"),
+        "0",
+        "the first ends before its build: {first:#?}"
+    );
+    assert_eq!(first.get("busy_seen"), "1", "{first:#?}");
+    let second = short();
+    // The third comes once the first's build has finished (it takes a
+    // rustc run; a short process takes milliseconds).
+    let start = Instant::now();
+    while !left_build_done(&store)
+        && !fs::read_dir(store.join("obj")).is_ok_and(|mut d| d.next().is_some())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the build left behind never finished"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let third = short();
+    assert_eq!(
+        third.get("swapped_after_calls"),
+        "32",
+        "{first:#?}\n{second:#?}\n{third:#?}"
+    );
+    assert_eq!(
+        (third.get("cached"), third.get("compiled")),
+        ("1", "0"),
+        "{third:#?}"
+    );
+    assert_eq!(third.get("generic_calls"), "31", "{third:#?}");
+    assert!(third.get("last_error").is_empty(), "{third:#?}");
+}
+
+/// A value whose build is queued or running shows in `stats()`, so that a
+/// user timing background mode sees what is happening.
+#[test]
+fn stats_show_builds_pending_and_running() {
+    let dir = fresh_dir("busy");
+    let r = Child::new("calls", &dir.join("store"))
+        .env("STAGED_MODE", "background")
+        .env("STAGED_THRESHOLD", "4")
+        .env("STAGED_TEST_CALLS", "until-swap")
+        .run()
+        .ok();
+    assert_eq!(r.get("busy_seen"), "1", "{r:#?}");
+    assert_ne!(r.get("swapped_after_calls"), "never", "{r:#?}");
+    assert_eq!(r.get("compiled"), "1", "{r:#?}");
+}
