@@ -65,19 +65,16 @@ pub(crate) fn promoted(func: &ItemFn, specs: &[Spec], listed: &[Vec<Listed>]) ->
     let print = fingerprint(func);
     let name = func.sig.ident.to_string();
     let is_this_name = |function: &str| function.rsplit("::").next() == Some(name.as_str());
-    let hottest = profile.hottest(&krate, &print);
-    if hottest.is_empty() {
-        let stale = profile
-            .entries()
-            .filter(|(e, _)| e.krate == krate && is_this_name(&e.function))
-            .count();
-        if stale > 0 {
-            out.warnings.push(format!(
-                "{stale} value(s) of the profile for `{name}` are not promoted: they were recorded for another version of this function"
-            ));
-        }
-        return out;
+    let stale = profile
+        .entries()
+        .filter(|(e, _)| e.krate == krate && e.fingerprint != print && is_this_name(&e.function))
+        .count();
+    if stale > 0 {
+        out.warnings.push(format!(
+            "{stale} value(s) of the profile for `{name}` are not promoted: they were recorded for another version of this function (record them again)"
+        ));
     }
+    let hottest = profile.hottest(&krate, &print);
     let mut seen: Vec<Vec<Value>> = listed
         .iter()
         .map(|c| c.iter().map(|l| l.value.clone()).collect())

@@ -134,7 +134,9 @@ impl FnText {
             ::staged::__private::FnSource {
                 name: #name,
                 krate: #krate,
-                path: ::core::concat!(::core::module_path!(), "::", #name),
+                // The static sits in the companion module, named after
+                // the function.
+                path: ::core::module_path!(),
                 module: #module_text,
                 variant: &[#(#variant),*],
                 entry: &[#(#entry),*],
