@@ -136,8 +136,8 @@ impl BuildDir {
 
     /// Opens what a build wrote to `name`, checks through the descriptor
     /// that it is a regular file of ours with a single name, makes it
-    /// read-only and reads it.
-    pub(super) fn take_output(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+    /// read-only and reads it; returns the bytes and the open file.
+    pub(super) fn take_output(&self, name: &str) -> Result<(Vec<u8>, File), StoreError> {
         let path = self.dir.join(name);
         let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
         let fd = rustix::fs::openat(self.dir.as_fd(), name, flags, Mode::empty())
@@ -162,7 +162,7 @@ impl BuildDir {
         let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
         file.read_to_end(&mut bytes)
             .map_err(|e| StoreError::io(&path, e))?;
-        Ok(bytes)
+        Ok((bytes, file))
     }
 }
 

@@ -2,9 +2,10 @@
 //! operations on all of it: every area (libraries, index, locks, build
 //! directories, `const_init!` results), with sizes, ages and what each
 //! library serves. Pruning is safe while other processes use the store: a
-//! library is removed only by name (one already loaded stays mapped; a
-//! process about to load it finds it gone and builds it again), a lock or a
-//! build directory only when no process holds it.
+//! library is removed only when no process is between reading and loading
+//! it (one already loaded stays mapped; a process that looks for it later
+//! finds it gone and builds it again), a lock or a build directory only
+//! when no process holds it.
 
 use std::time::{Duration, SystemTime};
 
@@ -222,7 +223,7 @@ impl Store {
     fn remove_item(&self, item: &Item) -> bool {
         let i = &self.inner;
         match item.kind {
-            Kind::Library => i.obj.remove(&item.name),
+            Kind::Library => return super::pin::remove_unpinned(&i.obj, &item.name),
             Kind::Index => i.idx.remove(&item.name),
             Kind::Lock => {
                 // Only a lock nobody holds: take it without waiting.

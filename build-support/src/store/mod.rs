@@ -35,6 +35,7 @@ mod error;
 mod hash;
 mod inventory;
 mod lock;
+mod pin;
 mod walk;
 
 use std::io::Read;
@@ -66,7 +67,8 @@ pub struct IndexEntry {
 /// An object whose bytes were read through its open descriptor and hashed
 /// to its name. [`VerifiedObject::load_path`] names it through the store's
 /// handle on `obj/` and by its digest, so it names these very bytes and no
-/// library loaded before under another name.
+/// library loaded before under another name. While it lives, no prune
+/// removes the object: load it before dropping this.
 #[derive(Debug)]
 pub struct VerifiedObject {
     /// The bytes that were checked.
@@ -74,6 +76,8 @@ pub struct VerifiedObject {
     /// The digest they hash to.
     pub digest: Hash32,
     store: Store,
+    /// The open object, holding the shared lock that keeps prunes away.
+    _pin: std::fs::File,
 }
 
 impl VerifiedObject {
@@ -283,6 +287,7 @@ impl Store {
         let (mut file, stat) = self.inner.obj.open_file(&name)?.ok_or_else(|| {
             StoreError::io(&path, std::io::Error::from(std::io::ErrorKind::NotFound))
         })?;
+        pin::pin(&file, &path)?;
         let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
         file.read_to_end(&mut bytes)
             .map_err(|e| StoreError::io(&path, e))?;
@@ -297,6 +302,7 @@ impl Store {
             bytes,
             digest: *digest,
             store: self.clone(),
+            _pin: file,
         })
     }
 
@@ -324,14 +330,17 @@ impl Store {
     /// regular file of ours.
     pub fn publish_object(&self, dir: &BuildDir, name: &str) -> Result<VerifiedObject, StoreError> {
         self.writable()?;
-        let bytes = dir.take_output(name)?;
+        let (bytes, file) = dir.take_output(name)?;
         let digest = Hash32::of_bytes(&bytes);
+        // Pinned before it has a name in `obj/`, so no prune sees it free.
+        pin::pin(&file, &dir.path().join(name))?;
         dir.handle()
             .rename(name, &self.inner.obj, &object_name(&digest))?;
         Ok(VerifiedObject {
             bytes,
             digest,
             store: self.clone(),
+            _pin: file,
         })
     }
 
@@ -449,8 +458,8 @@ impl Store {
 
     /// Removes the oldest objects until the store holds at most `max_bytes`
     /// of them; index entries pointing to a removed object become misses
-    /// (a library already loaded stays mapped). Returns how many objects
-    /// were removed.
+    /// (a library already loaded stays mapped, and one that a process is
+    /// loading right now stays). Returns how many objects were removed.
     pub fn prune(&self, max_bytes: u64) -> usize {
         if !self.inner.writable {
             return 0;
@@ -466,9 +475,10 @@ impl Store {
             if total <= max_bytes {
                 break;
             }
-            self.inner.obj.remove(&name);
-            total -= size;
-            removed += 1;
+            if pin::remove_unpinned(&self.inner.obj, &name) {
+                total -= size;
+                removed += 1;
+            }
         }
         removed
     }

@@ -450,3 +450,37 @@ fn a_read_only_store_is_never_written() {
     assert!(store.lookup(&key).unwrap().is_some());
     assert!(Store::open_read_only(&store.root().join("missing")).is_err());
 }
+
+#[test]
+fn an_object_being_loaded_is_not_pruned() {
+    let (_dir, store) = store();
+    let dir = store.build_dir().unwrap();
+    dir.write("built", b"just built").unwrap();
+    let fresh = store.publish_object(&dir, "built").unwrap();
+    let found = store.open_object(&publish(&store, b"found")).unwrap();
+    assert_eq!(store.prune(0), 0, "both are held until loaded");
+    assert_eq!(store.clear().unwrap().removed, 0);
+    assert!(object_path(&store, &fresh.digest).exists());
+    assert!(object_path(&store, &found.digest).exists());
+    drop(found);
+    assert_eq!(store.prune(0), 1);
+    drop(fresh);
+    assert_eq!(store.clear().unwrap().removed, 1);
+    assert_eq!(fs::read_dir(store.root().join("obj")).unwrap().count(), 0);
+}
+
+#[test]
+fn an_object_a_prune_is_removing_is_a_miss() {
+    let (_dir, store) = store();
+    let digest = publish(&store, b"bytes");
+    let path = object_path(&store, &digest);
+    let pruner = fs::File::open(&path).unwrap();
+    rustix::fs::flock(&pruner, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    let err = store.open_object(&digest).unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    drop(pruner);
+    let opened = fs::File::open(&path).unwrap();
+    fs::remove_file(&path).unwrap();
+    let err = pin::pin(&opened, &path).unwrap_err();
+    assert!(err.is_not_found(), "removed after it was opened: {err}");
+}
