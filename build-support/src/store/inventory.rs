@@ -32,6 +32,23 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind, in the order of a listing.
+    pub const ALL: [Kind; 6] = [
+        Self::Library,
+        Self::Index,
+        Self::Lock,
+        Self::Build,
+        Self::Evaluated,
+        Self::Blob,
+    ];
+
+    /// Whether entries of this kind count against the cache's size cap
+    /// ([`DEFAULT_MAX_BYTES`](super::DEFAULT_MAX_BYTES)): libraries and
+    /// `const_init!` results do, the small bookkeeping files do not.
+    pub fn is_capped(self) -> bool {
+        matches!(self, Self::Library | Self::Evaluated | Self::Blob)
+    }
+
     /// How the kind reads in a listing.
     pub fn name(self) -> &'static str {
         match self {
@@ -165,7 +182,7 @@ impl Store {
         let mut sized: Vec<&Item> = inventory
             .items
             .iter()
-            .filter(|i| matches!(i.kind, Kind::Library | Kind::Evaluated | Kind::Blob))
+            .filter(|i| i.kind.is_capped())
             .collect();
         sized.sort_by_key(|i| i.modified);
         let mut total: u64 = sized.iter().map(|i| i.size).sum();

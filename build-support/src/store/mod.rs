@@ -132,6 +132,11 @@ struct Inner {
     writable: bool,
 }
 
+/// How many bytes libraries and `const_init!` results may take together
+/// before the oldest are pruned, unless `STAGED_CACHE_MAX_BYTES` says
+/// otherwise: 1 GiB.
+pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
+
 const INDEX_MAGIC: &str = "staged-index v2";
 /// Age after which a leftover in `tmp/` belongs to a build that died: far
 /// beyond any build's time limit.
