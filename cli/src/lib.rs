@@ -1,0 +1,64 @@
+//! The `staged` command: manage staged's disk cache and value profiles.
+//! The binary is [`run`]; this library holds the command so that it is
+//! documented and tested in one place.
+//!
+//! ```text
+//! staged cache stats|list|prune|clear [--dir DIR]
+//! staged cache prune [--max-size 500M] [--older-than 7d]
+//! staged profile show FILE...
+//! staged profile merge FILE... [-o OUT]
+//! ```
+//!
+//! Exit codes: 0 on success, 1 when the command failed (no cache, a cache
+//! that is not safe to use, a file that cannot be read or written), 2 for a
+//! mistake on the command line.
+
+mod args;
+mod cache;
+mod config;
+mod error;
+mod output;
+mod profile;
+mod units;
+
+use std::error::Error as _;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Runs the command with the process's arguments and environment; what
+/// `main` returns.
+pub fn run() -> ExitCode {
+    let args = args::Args::parse();
+    let result = match &args.command {
+        args::Command::Cache(command) => cache::run(command, &config::Config::from_env()),
+        args::Command::Profile(command) => profile::run(command),
+    };
+    let printed = match result {
+        Ok(output) => output.print(),
+        Err(e) => return fail(&e),
+    };
+    match printed {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("staged: cannot write the output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints `e` with its causes, and a hint if it has one.
+fn fail(e: &error::CliError) -> ExitCode {
+    let mut message = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    eprintln!("staged: {message}");
+    if let Some(hint) = e.hint() {
+        eprintln!("hint: {hint}");
+    }
+    ExitCode::FAILURE
+}
