@@ -365,6 +365,35 @@ fn a_bad_entry_in_a_bundle_degrades_and_says_why() {
     );
 }
 
+/// Before: a FIFO where a bundle's index entry belongs blocked the
+/// process, and a store opened for reading removed what it found there.
+/// Now it is refused without blocking, and left as it is.
+#[test]
+fn junk_in_a_bundle_is_refused_and_left_alone() {
+    let dir = fresh_dir("bundle-junk");
+    let bundle = train(&dir, training_cpu());
+    let idx = bundle.join("idx");
+    for (n, entry) in fs::read_dir(&idx).unwrap().flatten().enumerate() {
+        fs::remove_file(entry.path()).unwrap();
+        if n == 0 {
+            let c = std::ffi::CString::new(entry.path().to_str().unwrap()).unwrap();
+            // SAFETY: `c` is a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        } else {
+            std::os::unix::fs::symlink("/etc/passwd", entry.path()).unwrap();
+        }
+    }
+    let before = snapshot(&bundle);
+    let r = deployed(&dir, bundle.to_str().unwrap());
+    assert_eq!(
+        (r.get("origin"), r.get("dispatch_correct")),
+        ("none", "true"),
+        "{r:#?}"
+    );
+    assert!(r.get("last_error").contains("read-only"), "{r:#?}");
+    assert_eq!(snapshot(&bundle), before, "the bundle was changed");
+}
+
 /// A bundle trained for a CPU with features this one lacks (`bdver4`'s
 /// TBM) is refused before anything of it is loaded.
 #[test]

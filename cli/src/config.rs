@@ -1,16 +1,12 @@
 //! The settings the command shares with the programs whose cache it
-//! manages, read from the environment. This is the only module of the
-//! command that reads it; the cache directory comes from staged-build's own
-//! reader, so the command always looks where the programs write.
+//! manages, read from the environment by staged-build's own reader, so the
+//! command always looks where the programs write and keeps their cap.
 
 use std::path::PathBuf;
 
 use staged_build::eval::config::EvalConfig;
-use staged_build::store::DEFAULT_MAX_BYTES;
 
-/// The variable that caps what libraries and `const_init!` results may
-/// take together.
-pub const MAX_BYTES_VAR: &str = "STAGED_CACHE_MAX_BYTES";
+pub use staged_build::eval::config::MAX_BYTES_VAR;
 
 /// What the environment says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,24 +25,14 @@ impl Config {
     /// is not a whole number of bytes is ignored with a warning, as the
     /// runtime ignores it.
     pub fn from_env() -> Self {
-        let mut config = Self {
-            cache_dir: EvalConfig::from_env().cache_dir,
-            max_bytes: DEFAULT_MAX_BYTES,
-            warnings: Vec::new(),
-        };
-        if let Some(text) = var(MAX_BYTES_VAR) {
-            match text.trim().parse::<u64>() {
-                Ok(bytes) => config.max_bytes = bytes,
-                Err(_) => config.warnings.push(format!(
-                    "{MAX_BYTES_VAR}={text:?} is not a whole number of bytes; using {DEFAULT_MAX_BYTES}"
-                )),
-            }
+        let eval = EvalConfig::from_env();
+        Self {
+            cache_dir: eval.cache_dir,
+            max_bytes: eval.cache_max_bytes,
+            warnings: EvalConfig::problems()
+                .into_iter()
+                .filter(|p| p.starts_with(MAX_BYTES_VAR))
+                .collect(),
         }
-        config
     }
-}
-
-#[allow(clippy::disallowed_methods)] // this module is where the environment is read
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
 }

@@ -60,7 +60,7 @@ pub struct Config {
 
 /// How large the disk cache may grow (libraries and `const_init!` results)
 /// before its oldest entries are removed: `STAGED_CACHE_MAX_BYTES`.
-pub const DEFAULT_CACHE_MAX_BYTES: u64 = 1 << 30;
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = staged_build::store::DEFAULT_MAX_BYTES;
 
 /// The most run-time variants one function may load: each is a library
 /// mapped for good, and the table has a slot per variant.

@@ -30,6 +30,8 @@ pub(super) struct Cache {
     blobs: Area,
     /// Blob files written by this evaluation, recorded in its entry.
     written: RefCell<Vec<String>>,
+    /// The cache's size cap, kept after each result is stored.
+    max_bytes: u64,
 }
 
 impl Cache {
@@ -43,6 +45,7 @@ impl Cache {
             area,
             blobs,
             written: RefCell::new(Vec::new()),
+            max_bytes: config.cache_max_bytes,
         })
     }
 
@@ -76,6 +79,9 @@ impl Cache {
     pub(super) fn put(&self, key: &Hash32, outcome: &Outcome) -> Result<(), EvalError> {
         let entry = encode(outcome, &self.written.borrow());
         self.area.write(&key.to_string(), entry.as_bytes())?;
+        // The oldest entries of every capped kind go first; a failure to
+        // prune costs space, never this result.
+        let _ = self.store.prune_by(Some(self.max_bytes), None);
         Ok(())
     }
 

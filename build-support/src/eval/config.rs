@@ -41,6 +41,10 @@ pub struct EvalConfig {
     /// How many bytes of records one run may send:
     /// [`DEFAULT_RECORD_LIMIT`].
     pub record_limit: usize,
+    /// How many bytes libraries and `const_init!` results may take together
+    /// in the cache before the oldest are pruned: `STAGED_CACHE_MAX_BYTES`,
+    /// else [`DEFAULT_MAX_BYTES`](crate::store::DEFAULT_MAX_BYTES).
+    pub cache_max_bytes: u64,
 }
 
 impl Default for EvalConfig {
@@ -52,6 +56,7 @@ impl Default for EvalConfig {
             rustc_env: Vec::new(),
             output_limit: DEFAULT_OUTPUT_LIMIT,
             record_limit: DEFAULT_RECORD_LIMIT,
+            cache_max_bytes: crate::store::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -68,6 +73,9 @@ impl EvalConfig {
         if let Some(secs) = var("STAGED_EVAL_TIMEOUT").and_then(|v| parse_seconds(&v)) {
             config.timeout = secs;
         }
+        if let Some(bytes) = var(MAX_BYTES_VAR).and_then(|v| parse_bytes(&v)) {
+            config.cache_max_bytes = bytes;
+        }
         for name in ["PATH", "TMPDIR"] {
             if let Some(value) = var_os(name) {
                 config.rustc_env.push((name.to_owned(), value));
@@ -78,14 +86,30 @@ impl EvalConfig {
 
     /// What is wrong with the environment's settings, for a warning.
     pub fn problems() -> Vec<String> {
-        match var("STAGED_EVAL_TIMEOUT") {
-            Some(v) if parse_seconds(&v).is_none() => vec![format!(
+        let mut problems = Vec::new();
+        if let Some(v) = var("STAGED_EVAL_TIMEOUT").filter(|v| parse_seconds(v).is_none()) {
+            problems.push(format!(
                 "STAGED_EVAL_TIMEOUT={v:?} is not a number of seconds; using {}",
                 DEFAULT_TIMEOUT.as_secs()
-            )],
-            _ => Vec::new(),
+            ));
         }
+        if let Some(v) = var(MAX_BYTES_VAR).filter(|v| parse_bytes(v).is_none()) {
+            problems.push(format!(
+                "{MAX_BYTES_VAR}={v:?} is not a whole number of bytes; using {}",
+                crate::store::DEFAULT_MAX_BYTES
+            ));
+        }
+        problems
     }
+}
+
+/// The variable that caps what libraries and `const_init!` results may
+/// take together in the cache.
+pub const MAX_BYTES_VAR: &str = "STAGED_CACHE_MAX_BYTES";
+
+/// A whole number of bytes.
+pub fn parse_bytes(text: &str) -> Option<u64> {
+    text.trim().parse().ok()
 }
 
 /// Seconds, possibly fractional, greater than zero.

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -35,9 +35,21 @@ pub struct BuildDir {
 impl BuildDir {
     /// The existing build directory `name` under `tmp/`, checked like a
     /// fresh one, to adopt what a process that exited left there.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Busy`] while a process or the build it started still
+    /// holds the directory: it is not left behind.
     pub(super) fn existing(tmp: &Arc<Handle>, name: &str) -> Result<Self, StoreError> {
+        let dir = tmp.subdir(name, false)?;
+        if !try_hold(&dir) {
+            return Err(StoreError::Busy {
+                path: dir.path().to_owned(),
+                waited: std::time::Duration::ZERO,
+            });
+        }
         Ok(Self {
-            dir: tmp.subdir(name, false)?,
+            dir,
             tmp: tmp.clone(),
             name: name.to_owned(),
             left: false,
@@ -53,7 +65,11 @@ impl BuildDir {
                 Err(e) => return Err(StoreError::io(&tmp.join(&name), e)),
             }
             let dir = match tmp.subdir(&name, false) {
-                Ok(dir) => dir,
+                Ok(dir) if try_hold(&dir) => dir,
+                Ok(dir) => {
+                    tmp.remove_tree(&name);
+                    return Err(StoreError::io(dir.path(), Errno::WOULDBLOCK));
+                }
                 Err(e) => {
                     tmp.remove_tree(&name);
                     return Err(e);
@@ -87,7 +103,10 @@ impl BuildDir {
 
     /// Makes this directory the working directory of the program `cmd`
     /// runs, through the handle (`fchdir` in the child), so that a path is
-    /// never resolved again; give the program relative paths only.
+    /// never resolved again; give the program relative paths only. The
+    /// program inherits the handle, and with it the hold on the directory:
+    /// a build that outlives this process is not taken for one left behind
+    /// until it ends.
     ///
     /// # Errors
     ///
@@ -102,10 +121,16 @@ impl BuildDir {
             .try_clone_to_owned()
             .map_err(|e| StoreError::io(self.path(), e))?;
         // SAFETY: the closure runs in the child between fork and exec and
-        // only calls fchdir, which is async-signal-safe, on a descriptor the
-        // closure owns.
+        // only calls fchdir and fcntl, which are async-signal-safe, on a
+        // descriptor the closure owns.
         unsafe {
-            cmd.pre_exec(move || rustix::process::fchdir(&fd).map_err(std::io::Error::from));
+            cmd.pre_exec(move || {
+                rustix::process::fchdir(&fd)?;
+                if libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
         }
         Ok(())
     }
@@ -187,4 +212,11 @@ impl Drop for BuildDir {
             self.tmp.remove_tree(&self.name);
         }
     }
+}
+
+/// Takes the exclusive hold on the build directory `dir` without waiting
+/// (an `flock` on its descriptor, kept while the descriptor, or a copy a
+/// build inherited, is open); whether it was free.
+pub(super) fn try_hold(dir: &Handle) -> bool {
+    rustix::fs::flock(dir, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok()
 }

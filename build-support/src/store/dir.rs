@@ -60,6 +60,9 @@ pub(crate) struct Handle {
     /// that now names something else.
     id: (u64, u64),
     owners: Owners,
+    /// In a store opened for reading only (a bundle): nothing is removed,
+    /// whatever is found.
+    read_only: bool,
 }
 
 /// The flags of every open in the store.
@@ -94,7 +97,14 @@ impl Handle {
             id: file_id(&stat),
             path,
             owners,
+            read_only: false,
         })
+    }
+
+    /// This handle, and the handles opened from it, remove nothing.
+    pub(crate) fn into_read_only(mut self) -> Self {
+        self.read_only = true;
+        self
     }
 
     /// Where this directory is, for messages.
@@ -141,7 +151,12 @@ impl Handle {
             }
             Err(e) => return Err(StoreError::io(&path, e)),
         };
-        Handle::checked(fd, path, self.owners)
+        let sub = Handle::checked(fd, path, self.owners)?;
+        Ok(if self.read_only {
+            sub.into_read_only()
+        } else {
+            sub
+        })
     }
 
     /// Opens the file `name` for reading. `None` when there is none; an
@@ -157,7 +172,7 @@ impl Handle {
                 self.remove(name);
                 return Err(StoreError::corrupt(
                     &path,
-                    "a symlink, not a file (removed)",
+                    format!("a symlink, not a file{}", self.removed()),
                 ));
             }
             Err(e) => return Err(StoreError::io(&path, e)),
@@ -172,7 +187,11 @@ impl Handle {
             }
             return Err(StoreError::corrupt(
                 &path,
-                format!("{} where a file belongs (removed)", describe_kind(kind)),
+                format!(
+                    "{} where a file belongs{}",
+                    describe_kind(kind),
+                    self.removed()
+                ),
             ));
         }
         check_private(&path, &stat, self.owners)?;
@@ -239,12 +258,26 @@ impl Handle {
 
     /// Removes the file `name`, if it is there.
     pub(crate) fn remove(&self, name: &str) {
-        let _ = rustix::fs::unlinkat(&*self.fd, name, AtFlags::empty());
+        if !self.read_only {
+            let _ = rustix::fs::unlinkat(&*self.fd, name, AtFlags::empty());
+        }
+    }
+
+    /// What happens to a bad entry found here, for messages.
+    fn removed(&self) -> &'static str {
+        if self.read_only {
+            " (left: the store is read-only)"
+        } else {
+            " (removed)"
+        }
     }
 
     /// Removes `name` and, if it is a directory, everything in it, without
     /// following symlinks.
     pub(crate) fn remove_tree(&self, name: &str) {
+        if self.read_only {
+            return;
+        }
         if rustix::fs::unlinkat(&*self.fd, name, AtFlags::empty()).is_ok() {
             return;
         }
@@ -257,6 +290,7 @@ impl Handle {
                 path: self.join(name),
                 id: file_id(&stat),
                 owners: self.owners,
+                read_only: self.read_only,
             };
             for (entry, _) in inner.entries() {
                 inner.remove_tree(&entry);

@@ -14,6 +14,10 @@ use rustix::fs::{FileType, FlockOperation, Mode, OFlags};
 use super::dir::{Handle, modified};
 use super::{Hash32, IndexEntry, Store, StoreError};
 
+/// A build directory nobody holds that is younger than this may be one
+/// made a moment ago, not held yet.
+const UNHELD_GRACE: Duration = Duration::from_secs(60);
+
 /// What kind of entry an [`Item`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
@@ -255,17 +259,20 @@ impl Store {
                 i.lock.remove(&item.name);
             }
             Kind::Build => {
-                // A build still running holds its keys' lock; a directory
-                // older than any build's limit is dead.
-                if SystemTime::now()
+                // A build still running, or whose process is about to
+                // publish it, holds its directory; one nobody holds is
+                // dead, unless it was made a moment ago (it is held just
+                // after it is made).
+                let Ok(dir) = i.tmp.subdir(&item.name, false) else {
+                    return false;
+                };
+                let young = SystemTime::now()
                     .duration_since(item.modified)
-                    .is_ok_and(|age| age > super::STALE)
-                    || self.build_is_done(&item.name)
-                {
-                    i.tmp.remove_tree(&item.name);
-                } else {
+                    .map_or(true, |age| age < UNHELD_GRACE);
+                if !super::build_dir::try_hold(&dir) || (young && !self.build_is_done(&item.name)) {
                     return false;
                 }
+                i.tmp.remove_tree(&item.name);
             }
             Kind::Evaluated | Kind::Blob => {
                 let Ok(eval) = i.root.subdir("eval", false) else {

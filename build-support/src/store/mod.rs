@@ -174,7 +174,7 @@ impl Store {
     /// As [`Store::open`]; a missing folder is [`StoreError::Io`].
     pub fn open_read_only(root: &Path) -> Result<Self, StoreError> {
         let root = walk::absolute(root)?;
-        let root = walk::open_root(&root, false, Owners::MeOrRoot)?;
+        let root = walk::open_root(&root, false, Owners::MeOrRoot)?.into_read_only();
         Self::with_folders(root, false)
     }
 
@@ -234,10 +234,16 @@ impl Store {
         let now = SystemTime::now();
         let tmp = &self.inner.tmp;
         for (name, stat) in tmp.entries() {
-            if now
+            let old = now
                 .duration_since(dir::modified(&stat))
-                .is_ok_and(|age| age > older_than)
-            {
+                .is_ok_and(|age| age > older_than);
+            // A build directory still held is in use, however old.
+            let held = rustix::fs::FileType::from_raw_mode(stat.st_mode)
+                == rustix::fs::FileType::Directory
+                && tmp
+                    .subdir(&name, false)
+                    .is_ok_and(|d| !build_dir::try_hold(&d));
+            if old && !held {
                 tmp.remove_tree(&name);
             }
         }
@@ -359,7 +365,8 @@ impl Store {
             .filter(|(name, _)| name.starts_with("build"))
             .filter_map(|(name, _)| {
                 let dir = tmp.subdir(&name, false).ok()?;
-                if !dir.has_file(build_dir::DONE).ok()? {
+                // Held: its process, or the build it started, still runs.
+                if !build_dir::try_hold(&dir) || !dir.has_file(build_dir::DONE).ok()? {
                     return None;
                 }
                 let text = String::from_utf8(dir.read(build_dir::KEYS).ok()??).ok()?;

@@ -484,3 +484,66 @@ fn an_object_a_prune_is_removing_is_a_miss() {
     let err = pin::pin(&opened, &path).unwrap_err();
     assert!(err.is_not_found(), "removed after it was opened: {err}");
 }
+
+/// Before: a build that finished (its `done` marker written) while its
+/// process was about to publish it could be adopted by another process,
+/// or removed by a prune, under that process's feet.
+#[test]
+fn a_build_dir_in_use_is_neither_adopted_nor_removed() {
+    let (_dir, store) = store();
+    let key = Hash32::of_bytes(b"k");
+    let build = store.build_dir().unwrap();
+    build
+        .record_keys(&[(key, "__staged_entry_0".into(), "f(7)".into())])
+        .unwrap();
+    build.write("out", b"library").unwrap();
+    build.write(BuildDir::done_marker(), b"").unwrap();
+    // Held by this process (as by the build it started): in use.
+    assert!(store.orphans().is_empty());
+    assert_eq!(store.clear().unwrap().removed, 0);
+    assert!(build.path().exists());
+    // Another holder of the directory: a build that outlives its process.
+    let path = build.path().to_owned();
+    let mut cmd = std::process::Command::new("sleep");
+    cmd.arg("30");
+    build.set_as_cwd(&mut cmd).unwrap();
+    let mut holder = cmd.spawn().unwrap();
+    drop(cmd);
+    build.leave();
+    assert!(path.exists(), "left to its build");
+    assert!(store.orphans().is_empty(), "its build still runs");
+    assert_eq!(store.clear().unwrap().removed, 0);
+    // Once its build ends, it is adopted.
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let orphans = store.orphans();
+    assert_eq!(orphans.len(), 1);
+    assert_eq!(orphans[0].keys[0].0, key);
+    store.adopt(&orphans[0], "out").unwrap();
+    assert!(!path.exists());
+    assert!(store.lookup(&key).unwrap().is_some());
+}
+
+/// Before: a read-only store (a bundle) removed a FIFO, a symlink or a
+/// directory it found where an index entry belongs.
+#[test]
+fn a_read_only_store_removes_nothing_it_finds() {
+    let (dir, store) = store();
+    let keys: Vec<Hash32> = (0..3u8).map(|i| Hash32::of_bytes(&[i])).collect();
+    let idx = store.root().join("idx");
+    mkfifo(&idx.join(keys[0].to_string()));
+    std::os::unix::fs::symlink(dir.path(), idx.join(keys[1].to_string())).unwrap();
+    fs::create_dir(idx.join(keys[2].to_string())).unwrap();
+    let bundle = Store::open_read_only(store.root()).unwrap();
+    for key in &keys {
+        let e = bundle.lookup(key).unwrap_err();
+        assert!(e.to_string().contains("read-only"), "{e}");
+        bundle.forget(key);
+    }
+    assert_eq!(
+        bundle.clear().map(|p| p.removed).ok(),
+        None,
+        "clear refused"
+    );
+    assert_eq!(fs::read_dir(&idx).unwrap().count(), 3, "nothing removed");
+}

@@ -314,7 +314,9 @@ impl Engine {
                     Ok(Variant::new(entry_fn, Source::Compiled, source, n))
                 }));
             }
-            let removed = store.prune(self.config.cache_max_bytes);
+            let removed = store
+                .prune_by(Some(self.config.cache_max_bytes), None)
+                .map_or(0, |p| p.removed);
             if removed > 0 {
                 log::info!(
                     "staged: pruned {removed} old libraries from {}",
