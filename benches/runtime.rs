@@ -16,7 +16,7 @@
 //! `cargo bench --bench runtime`; quote medians and their ratios.
 
 use std::hint::black_box;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -287,15 +287,56 @@ fn cold_build(c: &mut Criterion) {
 
 const CHILD: &str = "STAGED_BENCH_CHILD";
 
-/// In the child: loads `power_rt` for the value the parent built, and prints
-/// how long `specialized` took, in nanoseconds.
+/// In the child, what the parent measures, named by `STAGED_BENCH_DLOPEN`:
+/// unset, loads `power_rt` for the value the parent built (from the cache
+/// or a bundle) and prints how long `specialized` took, in nanoseconds;
+/// set to a library's path, the peer: how long a bare `dlopen` of that
+/// library and a `dlsym` of its entry take.
 fn child(value: u32) {
+    if let Some(library) = read_var(DLOPEN) {
+        let path = std::ffi::CString::new(library).unwrap();
+        let start = Instant::now();
+        // SAFETY: the library is one the parent's run built and verified;
+        // its initializers are those every variant library has.
+        let handle = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+        assert!(!handle.is_null());
+        // SAFETY: `handle` was just opened; the name is NUL-terminated.
+        let entry = unsafe { libc::dlsym(handle, c"__staged_entry_0".as_ptr()) };
+        let elapsed = start.elapsed();
+        assert!(!entry.is_null());
+        println!("{}", elapsed.as_nanos());
+        return;
+    }
     let start = Instant::now();
     let h = power_rt::specialized(value).unwrap();
     let elapsed = start.elapsed();
     assert_eq!(h.origin(), staged::Origin::Cached);
     assert_eq!(h.call(3), power_rt::generic(3, value));
     println!("{}", elapsed.as_nanos());
+}
+
+const DLOPEN: &str = "STAGED_BENCH_DLOPEN";
+
+/// Runs this binary as a child with `envs`, and reads the nanoseconds it
+/// printed.
+fn timed_child(exe: &Path, value: u32, envs: &[(&str, &Path)]) -> Duration {
+    let mut cmd = Command::new(exe);
+    cmd.env(CHILD, value.to_string())
+        .env("STAGED_MODE", "sync")
+        .env("STAGED_RUSTC", "/nonexistent/rustc")
+        .env_remove("STAGED_BUNDLE")
+        .env_remove(DLOPEN);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let nanos: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    Duration::from_nanos(nanos)
 }
 
 fn cache_load(c: &mut Criterion) {
@@ -311,22 +352,37 @@ fn cache_load(c: &mut Criterion) {
     g.bench_function("cache_load_new_process", |b| {
         b.iter_custom(|iters| {
             (0..iters)
+                .map(|_| timed_child(&exe, value, &[("STAGED_CACHE_DIR", &store)]))
+                .sum()
+        });
+    });
+    // The same library from a bundle, the process's own cache empty.
+    let empty = store.with_file_name("bundle-load-cache");
+    g.bench_function("bundle_load_new_process", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
                 .map(|_| {
-                    let out = Command::new(&exe)
-                        .env(CHILD, value.to_string())
-                        .env("STAGED_CACHE_DIR", &store)
-                        .env("STAGED_MODE", "sync")
-                        .env("STAGED_RUSTC", "/nonexistent/rustc")
-                        .output()
-                        .unwrap();
-                    assert!(
-                        out.status.success(),
-                        "{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
-                    let nanos: u64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-                    Duration::from_nanos(nanos)
+                    let _ = std::fs::remove_dir_all(&empty);
+                    timed_child(
+                        &exe,
+                        value,
+                        &[("STAGED_CACHE_DIR", &empty), ("STAGED_BUNDLE", &store)],
+                    )
                 })
+                .sum()
+        });
+    });
+    // The floor: a bare dlopen and dlsym of that library.
+    let library = std::fs::read_dir(store.join("obj"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "so"))
+        .unwrap();
+    g.bench_function("bare_dlopen_new_process", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| timed_child(&exe, value, &[(DLOPEN, &library)]))
                 .sum()
         });
     });
@@ -427,4 +483,9 @@ fn main() {
 #[allow(clippy::disallowed_methods)] // the parent passes the value through the environment
 fn read_child() -> Option<u32> {
     std::env::var(CHILD).ok()?.parse().ok()
+}
+
+#[allow(clippy::disallowed_methods)] // the parent passes the library through the environment
+fn read_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
