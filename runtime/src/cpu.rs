@@ -138,6 +138,46 @@ pub(crate) fn missing(flags: &[u64]) -> Vec<&'static str> {
 /// What `-C target-cpu=native` resolves to on this machine, so that a cache
 /// shared between machines never hands one machine's tuning to another (the
 /// feature check above guards correctness; this guards speed).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn fingerprint() -> String {
+    use std::arch::x86_64::{__cpuid_count, CpuidResult};
+    // Asked of the CPU (tens of nanoseconds) rather than read from
+    // /proc/cpuinfo (tens of microseconds), once per process.
+    let ask = |leaf: u32, sub: u32| -> CpuidResult {
+        // SAFETY: every x86_64 CPU has CPUID; leaves beyond the highest
+        // one it reports are not asked below. (A safe function in recent
+        // Rust; `unsafe` for the older releases this crate supports.)
+        #[allow(unused_unsafe)]
+        unsafe {
+            __cpuid_count(leaf, sub)
+        }
+    };
+    let max = ask(0, 0).eax;
+    let max_ext = ask(0x8000_0000, 0).eax;
+    let mut words = Vec::new();
+    let vendor = ask(0, 0);
+    words.extend([vendor.ebx, vendor.edx, vendor.ecx]);
+    // Family, model, stepping and the feature bits; not the parts of a
+    // leaf that differ between the cores of one machine (APIC ids).
+    let one = ask(1, 0);
+    words.extend([one.eax, one.ecx, one.edx]);
+    if max >= 7 {
+        let seven = ask(7, 0);
+        words.extend([seven.ebx, seven.ecx, seven.edx, ask(7, 1).eax]);
+    }
+    for leaf in [0x8000_0001, 0x8000_0002, 0x8000_0003, 0x8000_0004] {
+        if max_ext >= leaf {
+            let r = ask(leaf, 0);
+            words.extend([r.eax, r.ebx, r.ecx, r.edx]);
+        }
+    }
+    words.iter().map(|w| format!("{w:08x}")).collect()
+}
+
+/// What `-C target-cpu=native` resolves to on this machine, so that a cache
+/// shared between machines never hands one machine's tuning to another (the
+/// feature check above guards correctness; this guards speed).
+#[cfg(not(target_arch = "x86_64"))]
 pub(crate) fn fingerprint() -> String {
     let Ok(info) = std::fs::read_to_string("/proc/cpuinfo") else {
         return std::env::consts::ARCH.to_owned();

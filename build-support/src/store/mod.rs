@@ -35,10 +35,10 @@ mod error;
 mod hash;
 mod inventory;
 mod lock;
+mod mapped;
 mod pin;
 mod walk;
 
-use std::io::Read;
 use std::os::fd::{AsFd, AsRawFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -49,6 +49,7 @@ pub use error::StoreError;
 pub use hash::Hash32;
 pub use inventory::{Inventory, Item, Kind, Pruned};
 pub use lock::KeyLock;
+pub use mapped::ObjectBytes;
 
 use dir::{Handle, Owners};
 
@@ -72,7 +73,7 @@ pub struct IndexEntry {
 #[derive(Debug)]
 pub struct VerifiedObject {
     /// The bytes that were checked.
-    pub bytes: Vec<u8>,
+    pub bytes: ObjectBytes,
     /// The digest they hash to.
     pub digest: Hash32,
     store: Store,
@@ -295,13 +296,12 @@ impl Store {
         self.verify()?;
         let name = object_name(digest);
         let path = self.inner.obj.join(&name);
-        let (mut file, stat) = self.inner.obj.open_file(&name)?.ok_or_else(|| {
+        let (file, stat) = self.inner.obj.open_file(&name)?.ok_or_else(|| {
             StoreError::io(&path, std::io::Error::from(std::io::ErrorKind::NotFound))
         })?;
         pin::pin(&file, &path)?;
-        let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
-        file.read_to_end(&mut bytes)
-            .map_err(|e| StoreError::io(&path, e))?;
+        let len = usize::try_from(stat.st_size).unwrap_or(0);
+        let bytes = ObjectBytes::map(&file, len).map_err(|e| StoreError::io(&path, e))?;
         let found = Hash32::of_bytes(&bytes);
         if found != *digest {
             return Err(StoreError::corrupt(
@@ -348,7 +348,7 @@ impl Store {
         dir.handle()
             .rename(name, &self.inner.obj, &object_name(&digest))?;
         Ok(VerifiedObject {
-            bytes,
+            bytes: ObjectBytes::owned(bytes),
             digest,
             store: self.clone(),
             _pin: file,

@@ -55,7 +55,7 @@ fn published_entries_are_found_and_verified() {
     store.publish_index(&key, &entry).unwrap();
     assert_eq!(store.lookup(&key).unwrap(), Some(entry));
     let object = store.open_object(&digest).unwrap();
-    assert_eq!(object.bytes, b"library bytes");
+    assert_eq!(&*object.bytes, b"library bytes");
     assert_eq!(fs::read(object.load_path()).unwrap(), b"library bytes");
     assert!(
         object
