@@ -66,6 +66,42 @@ pub use error::Error;
 ///
 /// Config::from_env().mode(Mode::Sync).max_variants(16).install();
 /// ```
+///
+/// # Deployment
+///
+/// Hosts without a toolchain, and processes too short for a background
+/// build, get run-time values at an earlier stage:
+///
+/// - **Profiles**: with `STAGED_PROFILE=<file>` (or [`Config::profile`](staged_runtime::Config::profile))
+///   every run-time value built or loaded is appended to a text file, one
+///   line per value: crate, function path, fingerprint of its source, calls,
+///   and the value(s) as the literal renderer writes them (`7u32`). The
+///   calls before a variant was ready are written when it is, those it
+///   served when the process exits. Processes may share the file; lines are
+///   never torn, and duplicate lines add up. The format is described in
+///   `staged_build::profile`.
+/// - **Promotion**: `staged_build::promote_profile("staged.profile")` in
+///   `build.rs` turns the recorded values of functions whose source is
+///   unchanged into static variants, hottest first, at most 16 per function
+///   (`staged_build::promote::Promotion::max_per_function`), exactly as if
+///   listed; entries of a changed function, or values that do not fit, are
+///   skipped with a compiler warning naming them.
+/// - **Bundles**: `STAGED_BUNDLE=<dir>[:<dir>…]` (or [`Config::bundle`](staged_runtime::Config::bundle))
+///   names read-only caches made by a training run
+///   (`STAGED_CACHE_DIR=bundle STAGED_TARGET_CPU=x86-64-v3 STAGED_MODE=sync
+///   ./app`), searched before the cache and before building. A bundle is
+///   never written; it and every directory above it must be owned by root
+///   or the user and writable by no one else, and a library in it is used
+///   only on a CPU with every target feature it was built with.
+/// - **Short processes**: in background mode a value whose variant is in the
+///   cache or a bundle is used from the call that reaches the threshold; a
+///   build still running, or queued, when the process exits (by returning
+///   from `main` or `exit`) finishes on its own, and the next process that
+///   wants the value adopts it, with every check a fresh build gets.
+/// - **The cache's size**: libraries and `const_init!` results together are
+///   kept under `STAGED_CACHE_MAX_BYTES` (1 GiB by default), oldest first;
+///   the `staged` command (`cargo install --path cli`) lists, prunes and
+///   clears it, and shows and merges profiles.
 #[cfg(feature = "runtime")]
 pub mod runtime {
     pub use staged_runtime::{Config, Error, Mode};
