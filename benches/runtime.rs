@@ -9,6 +9,8 @@
 //!   handle, so process start-up is not counted);
 //! - `hit`: the dispatcher on a loaded run-time variant vs the handle (one
 //!   indirect call) vs a direct call of a static variant with the same body;
+//!   and the dispatcher over 1, 2, 8 and 64 hot values in turn vs their
+//!   handles in the same turns;
 //! - `prepare`: 1, 8 and 32 new values in one rustc run;
 //! - `sum_div`: sum of `x / d` over 1M `u64` with `d` known only at run time:
 //!   generic body vs run-time variant vs static variant.
@@ -400,12 +402,30 @@ fn power13_direct(x: u64) -> u64 {
     p
 }
 
+/// A function whose variants all cost the same, whatever the value: for
+/// dispatch over many hot values.
+#[specialize(k)]
+fn hot(x: u64, k: u32) -> u64 {
+    x.rotate_left(k) ^ u64::from(k)
+}
+
 fn hit(c: &mut Criterion) {
     install(store("hit"));
     let n = black_box(13u32);
     let handle = power_rt::specialized(n).unwrap();
     assert_eq!(power_rt(3, n), power::generic(3, 13));
+    // 64 values of `hot`, built in one rustc run.
+    let values: Vec<u32> = (1..=64).collect();
+    hot::prepare(values.iter().copied()).unwrap();
+    let handles: Vec<hot::Specialized> = values
+        .iter()
+        .map(|&k| hot::specialized(k).unwrap())
+        .collect();
+    assert!(values.iter().all(|&k| hot(3, k) == hot::generic(3, k)));
+    assert_eq!(hot::stats().generic_calls, 0);
     let mut g = c.benchmark_group("hit");
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     g.bench_function("dispatcher_runtime_variant", |b| {
         b.iter(|| power_rt(black_box(3), black_box(n)))
     });
@@ -416,6 +436,25 @@ fn hit(c: &mut Criterion) {
         b.iter(|| power13_direct(black_box(3)))
     });
     g.bench_function("generic", |b| b.iter(|| power::generic(black_box(3), n)));
+    // The dispatcher and the handles over `count` values in turn: both pay
+    // the same turn-taking, so their difference is the lookup.
+    for count in [1usize, 2, 8, 64] {
+        let mask = count - 1;
+        g.bench_function(format!("dispatcher_{count}_hot_values"), |b| {
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) & mask;
+                hot(black_box(3), black_box(values[i]))
+            })
+        });
+        g.bench_function(format!("handle_{count}_hot_values"), |b| {
+            let mut i = 0;
+            b.iter(|| {
+                i = (i + 1) & mask;
+                black_box(&handles[i]).call(black_box(3))
+            })
+        });
+    }
     g.finish();
 }
 

@@ -439,3 +439,63 @@ fn a_body_that_does_not_compile_fails_once_and_is_remembered() {
     }
     assert_eq!(broken::SITE.stats().failed, 1);
 }
+
+/// Each value gives its own answer, so a call that ran the variant of
+/// another value shows.
+#[specialize(k)]
+fn keyed(x: u64, k: u32) -> u64 {
+    x.rotate_left(k % 64) ^ u64::from(k).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+#[test]
+fn threads_calling_many_hot_values_run_their_own_variants_while_more_arrive() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    setup();
+    // Under the default cap of 64, in two libraries; scattered, so that
+    // some share a place in the site's table (consecutive values would not).
+    let values: Vec<u32> = (0..48u32)
+        .scan(0x2545_F491u32, |v, _| {
+            *v ^= *v << 13;
+            *v ^= *v >> 17;
+            *v ^= *v << 5;
+            Some(*v)
+        })
+        .collect();
+    let (first, later) = values.split_at(24);
+    keyed::prepare(first.iter().copied()).unwrap();
+    let before = keyed::stats().generic_calls;
+    let published = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            keyed::prepare(later.iter().copied()).unwrap();
+            published.store(true, Ordering::Release);
+        });
+        for thread in 0..2u64 {
+            let (values, published) = (&values, &published);
+            s.spawn(move || {
+                let mut x = thread;
+                let mut rounds_after = 0;
+                while rounds_after < 50 {
+                    // The later values only once `prepare` returned: before,
+                    // a call of one would build it (sync mode).
+                    let ready = published.load(Ordering::Acquire);
+                    let hot = if ready { &values[..] } else { first };
+                    for &k in hot {
+                        x = x.wrapping_mul(0x5851_F42D_4C95_7F2D).wrapping_add(1);
+                        assert_eq!(keyed(x, k), keyed::generic(x, k), "value {k}");
+                    }
+                    if ready {
+                        rounds_after += 1;
+                    } else {
+                        std::thread::yield_now();
+                    }
+                }
+            });
+        }
+    });
+    assert_eq!(
+        keyed::stats().generic_calls,
+        before,
+        "every call ran its value's variant"
+    );
+}

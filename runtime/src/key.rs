@@ -22,6 +22,13 @@ pub trait KeyPart {
     fn bake_owned(owned: &Self::Owned, out: &mut String);
     /// Mixes the value into `h`, for counting calls per value.
     fn mix(&self, h: u64) -> u64;
+    /// Mixes the value into `h`, for finding it in the site's table: a
+    /// multiply per word, and the same as [`fold_owned`](Self::fold_owned)
+    /// of its owned form.
+    fn fold(&self, h: u64) -> u64;
+    /// Mixes an owned value into `h`, as [`fold`](Self::fold) does the
+    /// value it was made from.
+    fn fold_owned(owned: &Self::Owned, h: u64) -> u64;
 }
 
 /// One step of FNV-1a over the 8 bytes of `v`.
@@ -30,6 +37,24 @@ fn fnv(h: u64, v: u64) -> u64 {
     v.to_le_bytes()
         .iter()
         .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// One step of the table's hash: a word in, one multiply by 2^64 over the
+/// golden ratio, whose high bits (which the table uses) spread even
+/// consecutive values evenly.
+#[inline]
+fn step(h: u64, v: u64) -> u64 {
+    (h.rotate_left(26) ^ v).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// The table's hash of a string: its length, then its bytes by words.
+fn fold_str(h: u64, s: &str) -> u64 {
+    let chunks = s.as_bytes().chunks(8);
+    chunks.fold(step(h, s.len() as u64), |h, c| {
+        let mut word = [0u8; 8];
+        word[..c.len()].copy_from_slice(c);
+        step(h, u64::from_le_bytes(word))
+    })
 }
 
 macro_rules! plain_parts {
@@ -52,6 +77,18 @@ macro_rules! plain_parts {
                 #[allow(clippy::unnecessary_cast)]
                 let v = *self as u128;
                 fnv(fnv(h, v as u64), (v >> 64) as u64)
+            }
+            #[inline]
+            fn fold(&self, h: u64) -> u64 {
+                // As in `mix`; the second step folds away for narrow types.
+                #[allow(clippy::unnecessary_cast)]
+                let v = *self as u128;
+                let h = step(h, v as u64);
+                if size_of::<$t>() > 8 { step(h, (v >> 64) as u64) } else { h }
+            }
+            #[inline]
+            fn fold_owned(owned: &$t, h: u64) -> u64 {
+                owned.fold(h)
             }
         }
     )*};
@@ -76,6 +113,14 @@ macro_rules! float_parts {
             fn mix(&self, h: u64) -> u64 {
                 fnv(h, u64::from(self.to_bits()))
             }
+            #[inline]
+            fn fold(&self, h: u64) -> u64 {
+                step(h, u64::from(self.to_bits()))
+            }
+            #[inline]
+            fn fold_owned(owned: &$bits, h: u64) -> u64 {
+                step(h, u64::from(*owned))
+            }
         }
     )*};
 }
@@ -97,6 +142,14 @@ impl KeyPart for &str {
         self.bytes()
             .fold(fnv(h, self.len() as u64), |h, b| fnv(h, u64::from(b)))
     }
+    #[inline]
+    fn fold(&self, h: u64) -> u64 {
+        fold_str(h, self)
+    }
+    #[inline]
+    fn fold_owned(owned: &Box<str>, h: u64) -> u64 {
+        fold_str(h, owned)
+    }
 }
 
 /// The tuple of a call's specialized arguments, in signature order.
@@ -111,6 +164,13 @@ pub trait Key {
     fn bake_owned(owned: &Self::Owned, out: &mut Vec<String>);
     /// A hash of the values, for counting calls per value.
     fn sketch(&self) -> u64;
+    /// A cheaper hash of the values, for finding them in the site's table;
+    /// equal to [`table_hash_owned`](Self::table_hash_owned) of the owned
+    /// form.
+    fn table_hash(&self) -> u64;
+    /// The table's hash of owned values, as [`table_hash`](Self::table_hash)
+    /// of the values they were made from.
+    fn table_hash_owned(owned: &Self::Owned) -> u64;
 }
 
 macro_rules! tuple_keys {
@@ -137,6 +197,18 @@ macro_rules! tuple_keys {
                 $(let h = self.$idx.mix(h);)+
                 h
             }
+            #[inline]
+            fn table_hash(&self) -> u64 {
+                let h = 0;
+                $(let h = self.$idx.fold(h);)+
+                h
+            }
+            #[inline]
+            fn table_hash_owned(owned: &Self::Owned) -> u64 {
+                let h = 0;
+                $(let h = $name::fold_owned(&owned.$idx, h);)+
+                h
+            }
         }
     )*};
 }
@@ -154,6 +226,30 @@ tuple_keys! {
 #[cfg(test)]
 mod tests {
     use super::Key;
+    use proptest::prelude::*;
+
+    /// Whether `key` and its owned form hash alike.
+    fn alike<K: Key>(key: &K) -> bool {
+        key.table_hash() == K::table_hash_owned(&key.to_owned_key())
+    }
+
+    proptest! {
+        /// A value and its owned form hash alike, or the table would not
+        /// find the entry it made for a value when the value comes again.
+        #[test]
+        fn borrowed_and_owned_values_hash_alike(
+            small in (any::<u8>(), any::<i16>(), any::<bool>(), any::<char>()),
+            wide in (any::<u64>(), any::<i128>(), any::<u128>(), any::<isize>()),
+            float in (any::<u32>(), any::<u64>()),
+            text in ".{0,40}",
+        ) {
+            prop_assert!(alike(&small));
+            prop_assert!(alike(&wide));
+            // Floats from any bit pattern: NaNs and -0.0 included.
+            prop_assert!(alike(&(f32::from_bits(float.0), f64::from_bits(float.1))));
+            prop_assert!(alike(&(text.as_str(), small.0)));
+        }
+    }
 
     #[test]
     fn floats_compare_by_bits() {

@@ -1,9 +1,12 @@
 //! A specialization site: the run-time state of one `#[specialize]` function.
 //!
-//! The dispatcher's hit path is [`Site::lookup`]: one atomic load of the last
-//! entry that hit, a compare of the key, and (in the caller) an indirect call.
-//! Everything else is the cold path: a scan of the site's append-only table,
-//! counting a miss, and, by mode, scheduling or running a build.
+//! The dispatcher's hit path is [`Site::lookup`]: a multiply to hash the
+//! value, an atomic load of the entry at its place in the site's table
+//! (rarely a few more, when values share a place), a compare of the key,
+//! and (in the caller) an indirect call. It costs the same whether one
+//! value is hot or many are, takes no lock and writes nothing shared.
+//! Everything else is the cold path: counting a miss, and, by mode,
+//! scheduling or running a build.
 //!
 //! Entries are allocated once and never freed (their libraries are never
 //! unloaded either), so a pointer read from the table stays valid forever.
@@ -57,8 +60,7 @@ pub struct Stats {
 /// any `&str`.
 pub struct Site<K: Key> {
     source: &'static FnSource,
-    last: AtomicPtr<Entry<K::Owned>>,
-    table: OnceLock<Table<K::Owned>>,
+    table: OnceLock<Table<K>>,
     fingerprint: OnceLock<Hash32>,
     compiled: AtomicU64,
     cached: AtomicU64,
@@ -114,14 +116,23 @@ impl<O> Entry<O> {
     }
 }
 
-struct Table<O> {
+/// The entries of a site, in the order they came and by value.
+struct Table<K: Key> {
     /// Append-only; the first `len` are set.
-    slots: Box<[AtomicPtr<Entry<O>>]>,
+    slots: Box<[AtomicPtr<Entry<K::Owned>>]>,
     len: AtomicUsize,
+    /// The same entries, each at the first empty place from its home (the
+    /// high bits of `K::table_hash`) on, going round. Twice as many places as
+    /// `slots` or more, so at most half are set and a search ends at an empty
+    /// place within a step or two. A place is set once, under `state`'s lock,
+    /// and never changes again.
+    places: Box<[Place<K::Owned>]>,
+    /// `64 - log2(places.len())`: a hash shifted right by it is a place.
+    shift: u32,
     /// Entries holding a variant.
     ready: AtomicUsize,
     sketch: Box<[AtomicU32]>,
-    state: Mutex<State<O>>,
+    state: Mutex<State<K::Owned>>,
     /// Signalled whenever a build ends.
     built: Condvar,
 }
@@ -140,14 +151,43 @@ fn pid() -> u32 {
     std::process::id()
 }
 
-impl<O: Eq + std::hash::Hash> Table<O> {
-    fn new() -> Self {
-        let capacity = HOT.max_variants() + REMEMBERED_FAILURES;
+/// `n` empty entry pointers.
+fn nulls<O>(n: usize) -> Box<[AtomicPtr<Entry<O>>]> {
+    (0..n).map(|_| AtomicPtr::new(ptr::null_mut())).collect()
+}
+
+/// A place of the table: an entry, and its variant's code beside it, so
+/// that the hit path finds the call's target in one load after the hash
+/// (when the target changes from call to call, the processor learns it only
+/// when that load completes). Both are set once, `call` first.
+struct Place<O> {
+    entry: AtomicPtr<Entry<O>>,
+    /// The entry's [`Variant::code`], or null when it holds no variant.
+    call: AtomicPtr<()>,
+}
+
+impl<O> Place<O> {
+    fn empty() -> Self {
         Self {
-            slots: (0..capacity)
-                .map(|_| AtomicPtr::new(ptr::null_mut()))
-                .collect(),
+            entry: AtomicPtr::new(ptr::null_mut()),
+            call: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+}
+
+impl<K: Key> Table<K> {
+    fn new() -> Self {
+        Self::with_capacity(HOT.max_variants() + REMEMBERED_FAILURES)
+    }
+
+    /// A table that remembers up to `capacity` values.
+    fn with_capacity(capacity: usize) -> Self {
+        let places = (2 * capacity).max(2).next_power_of_two();
+        Self {
+            slots: nulls(capacity),
             len: AtomicUsize::new(0),
+            places: (0..places).map(|_| Place::empty()).collect(),
+            shift: 64 - places.trailing_zeros(),
             ready: AtomicUsize::new(0),
             sketch: (0..SKETCH).map(|_| AtomicU32::new(0)).collect(),
             state: Mutex::new(State {
@@ -158,18 +198,65 @@ impl<O: Eq + std::hash::Hash> Table<O> {
         }
     }
 
-    /// The entry whose key satisfies `matches`.
-    fn find(&self, matches: impl Fn(&O) -> bool) -> Option<&'static Entry<O>> {
-        let len = self.len.load(Ordering::Acquire);
-        self.slots[..len].iter().find_map(|slot| {
-            // SAFETY: slots below `len` were set (before `len` was released)
-            // to leaked entries, which are never freed.
-            let entry = unsafe { &*slot.load(Ordering::Acquire) };
-            matches(&entry.key).then_some(entry)
-        })
+    /// The entry of the values `key`, if they have one.
+    #[inline]
+    fn get<B: Key<Owned = K::Owned>>(&self, key: &B) -> Option<&'static Entry<K::Owned>> {
+        self.search(key.table_hash(), |o| key.matches(o))
+            .map(|(entry, _)| entry)
     }
 
-    fn state(&self) -> MutexGuard<'_, State<O>> {
+    /// The variant of the values `key`, if they have one: the hit path.
+    #[inline]
+    fn hit<B: Key<Owned = K::Owned>>(
+        &self,
+        key: &B,
+    ) -> Option<(&'static Entry<K::Owned>, Variant)> {
+        let (entry, call) = self.search(key.table_hash(), |o| key.matches(o))?;
+        let variant = entry.variant?;
+        // SAFETY: `call` was read from the entry's place, where `push` set
+        // it to this very variant's code.
+        Some((entry, unsafe { variant.with_code(call) }))
+    }
+
+    /// The entry of the owned values `key`, if they have one.
+    fn get_owned(&self, key: &K::Owned) -> Option<&'static Entry<K::Owned>> {
+        self.search(K::table_hash_owned(key), |o| o == key)
+            .map(|(entry, _)| entry)
+    }
+
+    /// The entry whose key satisfies `matches`, among those whose hash is
+    /// `hash`: from the hash's home place on, up to an empty one; and the
+    /// code of its variant, read from its place (null for none).
+    #[inline]
+    fn search(
+        &self,
+        hash: u64,
+        matches: impl Fn(&K::Owned) -> bool,
+    ) -> Option<(&'static Entry<K::Owned>, *mut ())> {
+        let mask = self.places.len() - 1;
+        let mut at = (hash >> self.shift) as usize;
+        // Bounded by the places, though an empty one always comes first.
+        for _ in 0..self.places.len() {
+            let place = &self.places[at];
+            let entry = place.entry.load(Ordering::Acquire);
+            if entry.is_null() {
+                return None;
+            }
+            // Set before the entry (Release), so seen by the Acquire above.
+            let call = place.call.load(Ordering::Relaxed);
+            // SAFETY: a place is only ever set (with Release, by `push`,
+            // which this Acquire load pairs with, so the entry's fields are
+            // seen as written) to an entry leaked there, which is never freed.
+            let entry = unsafe { &*entry };
+            if matches(&entry.key) {
+                return Some((entry, call));
+            }
+            at = (at + 1) & mask;
+        }
+        None
+    }
+
+    fn state(&self) -> MutexGuard<'_, State<K::Owned>> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -196,19 +283,35 @@ impl<O: Eq + std::hash::Hash> Table<O> {
     }
 
     /// Appends an entry; `None` when the table is full (the outcome is then
-    /// not remembered).
+    /// not remembered). The lock held (`_state`) orders pushes, so a place
+    /// read empty here stays empty until this push sets it.
     fn push(
         &self,
-        _state: &MutexGuard<'_, State<O>>,
-        entry: Entry<O>,
-    ) -> Option<&'static Entry<O>> {
+        _state: &MutexGuard<'_, State<K::Owned>>,
+        entry: Entry<K::Owned>,
+    ) -> Option<&'static Entry<K::Owned>> {
         let len = self.len.load(Ordering::Relaxed);
         let slot = self.slots.get(len)?;
+        debug_assert!(self.get_owned(&entry.key).is_none(), "pushed twice");
         if entry.variant.is_some() {
             self.ready.fetch_add(1, Ordering::Relaxed);
         }
-        let entry: &'static Entry<O> = Box::leak(Box::new(entry));
-        slot.store(ptr::from_ref(entry).cast_mut(), Ordering::Release);
+        let hash = K::table_hash_owned(&entry.key);
+        let entry: &'static Entry<K::Owned> = Box::leak(Box::new(entry));
+        let entry_ptr = ptr::from_ref(entry).cast_mut();
+        // Fewer than `slots.len()` places are set, under half of them: an
+        // empty one comes before the search goes round.
+        let mask = self.places.len() - 1;
+        let mut at = (hash >> self.shift) as usize;
+        while !self.places[at].entry.load(Ordering::Relaxed).is_null() {
+            at = (at + 1) & mask;
+        }
+        let code = entry.variant.map_or(ptr::null_mut(), |v| v.code());
+        self.places[at].call.store(code, Ordering::Relaxed);
+        // Release: a search that reads the pointer sees the entry (and the
+        // code beside it) written.
+        self.places[at].entry.store(entry_ptr, Ordering::Release);
+        slot.store(entry_ptr, Ordering::Release);
         self.len.store(len + 1, Ordering::Release);
         Some(entry)
     }
@@ -219,7 +322,6 @@ impl<K: Key> Site<K> {
     pub const fn new(source: &'static FnSource) -> Self {
         Self {
             source,
-            last: AtomicPtr::new(ptr::null_mut()),
             table: OnceLock::new(),
             fingerprint: OnceLock::new(),
             compiled: AtomicU64::new(0),
@@ -236,18 +338,11 @@ impl<K: Key> Site<K> {
     /// scheduled or built).
     #[inline]
     pub fn lookup<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
-        let last = self.last.load(Ordering::Acquire);
-        if !last.is_null() {
-            // SAFETY: `last` only ever holds leaked entries, never freed.
-            let entry = unsafe { &*last };
-            if let Some(variant) = entry.variant
-                && key.matches(&entry.key)
-            {
-                if entry.counting {
-                    entry.count();
-                }
-                return Some(variant);
+        if let Some((entry, variant)) = self.table.get().and_then(|t| t.hit(key)) {
+            if entry.counting {
+                entry.count();
             }
+            return Some(variant);
         }
         self.lookup_slow(key)
     }
@@ -255,9 +350,9 @@ impl<K: Key> Site<K> {
     #[cold]
     #[inline(never)]
     fn lookup_slow<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
-        if let Some(entry) = self.table.get().and_then(|t| t.find(|o| key.matches(o))) {
-            self.last
-                .store(ptr::from_ref(entry).cast_mut(), Ordering::Release);
+        // A value that failed: its entry holds no variant. (A variant
+        // published since the caller looked is served.)
+        if let Some(entry) = self.table.get().and_then(|t| t.get(key)) {
             if let Some(variant) = entry.variant {
                 if entry.counting {
                     entry.count();
@@ -349,7 +444,7 @@ impl<K: Key> Site<K> {
         }
     }
 
-    fn table(&self) -> &Table<K::Owned> {
+    fn table(&self) -> &Table<K> {
         self.table.get_or_init(Table::new)
     }
 
@@ -364,7 +459,7 @@ impl<K: Key> Site<K> {
     /// [`Error::Off`] in `Off` mode; otherwise why the value could not be
     /// built or loaded (a failure is remembered, and returned again).
     pub fn specialize<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Result<Variant, Error> {
-        if let Some(entry) = self.table.get().and_then(|t| t.find(|o| key.matches(o))) {
+        if let Some(entry) = self.table.get().and_then(|t| t.get(key)) {
             return entry.outcome();
         }
         if HOT.mode() == Mode::Off {
@@ -399,7 +494,7 @@ impl<K: Key> Site<K> {
             state.forget_builds_of_other_processes();
             let (room, bound) = table.room(state.building.len());
             for key in keys {
-                if let Some(entry) = table.find(|o| *o == key) {
+                if let Some(entry) = table.get_owned(&key) {
                     if let Some(e) = &entry.error {
                         result = result.and(Err(e.clone()));
                     }
@@ -437,7 +532,7 @@ impl<K: Key> Site<K> {
             state.queued.remove(&owned);
         }
         loop {
-            if let Some(entry) = table.find(|o| *o == owned) {
+            if let Some(entry) = table.get_owned(&owned) {
                 return entry.outcome();
             }
             state.forget_builds_of_other_processes();
@@ -541,7 +636,7 @@ impl<K: Key> Site<K> {
         let table = self.table();
         let mut state = table.state();
         state.building.remove(&key);
-        let pushed = if table.find(|o| *o == key).is_none() {
+        let pushed = if table.get_owned(&key).is_none() {
             let pushed = table.push(&state, entry);
             if pushed.is_none() {
                 log::warn!(
@@ -631,7 +726,7 @@ impl<K: Key> at_exit::Site for Site<K> {
                 .queued
                 .iter()
                 .chain(state.building.keys())
-                .filter(|k| table.find(|o| o == *k).is_none())
+                .filter(|k| table.get_owned(k).is_none())
                 .take(HOT.max_variants())
                 .cloned()
                 .collect()
@@ -711,10 +806,215 @@ impl<O: Eq + std::hash::Hash> State<O> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::MAX_VARIANTS_LIMIT;
+    use std::sync::atomic::AtomicU8;
+
+    /// What a test entry holds besides its key, in two of its fields, so
+    /// that a wrong or torn entry shows.
+    fn payload(key: u32) -> u64 {
+        u64::from(key).wrapping_mul(0x2545_F491_4F6C_DD1D) | 1
+    }
+
+    fn test_entry(key: u32) -> Entry<(u32,)> {
+        let limit = payload(key) as usize;
+        let entry = Entry::new((key,), Err(Error::Cap { limit }));
+        entry.calls.store(payload(key), Ordering::Relaxed);
+        entry
+    }
+
+    /// Checks that `entry` is the one `test_entry(key)` made, whole.
+    fn assert_entry_of(entry: &Entry<(u32,)>, key: u32) {
+        assert_eq!(entry.key, (key,), "the entry of another value");
+        assert_eq!(entry.calls.load(Ordering::Relaxed), payload(key), "torn");
+        let limit = payload(key) as usize;
+        assert!(
+            matches!(entry.error, Some(Error::Cap { limit: l }) if l == limit),
+            "torn"
+        );
+    }
+
+    /// A xorshift generator: the test needs spread, not quality.
+    fn next(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// `n` distinct values, none of them in `not`.
+    fn distinct(n: usize, seed: &mut u64, not: &[u32]) -> Vec<u32> {
+        let mut seen: HashSet<u32> = not.iter().copied().collect();
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            // Small values too, which sit close together.
+            let v = next(seed) as u32 >> (next(seed) % 24);
+            if seen.insert(v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    const OFFERED: u8 = 0;
+    const IN: u8 = 1;
+    const REFUSED: u8 = 2;
+
+    /// Writers push more values than a table of `capacity` holds while
+    /// readers look values up, by borrowed and by owned key.
+    fn insert_and_look_up_concurrently(capacity: usize, round: u64) {
+        const WRITERS: usize = 3;
+        const READERS: usize = 3;
+        let table: Table<(u32,)> = Table::with_capacity(capacity);
+        let mut seed = 0x9E37_79B9 ^ (capacity as u64) << 8 ^ round;
+        let keys = distinct(capacity + capacity / 2 + 2, &mut seed, &[]);
+        let absent = distinct(capacity / 2 + 1, &mut seed, &keys);
+        // What became of each key, stored after its push returned.
+        let fate: Vec<AtomicU8> = keys.iter().map(|_| AtomicU8::new(OFFERED)).collect();
+        let taken = AtomicUsize::new(0);
+        let writing = AtomicUsize::new(WRITERS);
+        let (table, keys, absent, fate) = (&table, &keys, &absent, &fate);
+        let (taken, writing) = (&taken, &writing);
+        std::thread::scope(|s| {
+            for _ in 0..WRITERS {
+                s.spawn(|| {
+                    loop {
+                        let i = taken.fetch_add(1, Ordering::Relaxed);
+                        let Some(&key) = keys.get(i) else { break };
+                        let state = table.state();
+                        let pushed = table.push(&state, test_entry(key));
+                        drop(state);
+                        if let Some(entry) = pushed {
+                            assert_entry_of(entry, key);
+                        }
+                        let fated = if pushed.is_some() { IN } else { REFUSED };
+                        fate[i].store(fated, Ordering::Release);
+                    }
+                    writing.fetch_sub(1, Ordering::Release);
+                });
+            }
+            for reader in 0..READERS {
+                s.spawn(move || {
+                    let mut seed = 0x5851_F42D ^ (reader as u64) << 8 ^ round;
+                    loop {
+                        let last_round = writing.load(Ordering::Acquire) == 0;
+                        for _ in 0..64 {
+                            let i = next(&mut seed) as usize % keys.len();
+                            let before = fate[i].load(Ordering::Acquire);
+                            for found in [table.get(&(keys[i],)), table.get_owned(&(keys[i],))] {
+                                match found {
+                                    Some(entry) => {
+                                        assert_entry_of(entry, keys[i]);
+                                        assert_ne!(before, REFUSED, "a refused value found");
+                                    }
+                                    None => assert_ne!(before, IN, "a value lost"),
+                                }
+                            }
+                            let key = absent[next(&mut seed) as usize % absent.len()];
+                            assert!(table.get(&(key,)).is_none(), "a value never offered");
+                        }
+                        if last_round {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        // Full: every value that went in is there, whole, and no other.
+        assert_eq!(table.len.load(Ordering::Relaxed), capacity);
+        let mut inside = 0;
+        for (key, fate) in keys.iter().zip(fate) {
+            match fate.load(Ordering::Relaxed) {
+                IN => {
+                    inside += 1;
+                    assert_entry_of(table.get(&(*key,)).expect("a value lost"), *key);
+                }
+                fated => {
+                    assert_eq!(fated, REFUSED);
+                    assert!(table.get(&(*key,)).is_none(), "a refused value found");
+                }
+            }
+        }
+        assert_eq!(inside, capacity);
+        assert!(absent.iter().all(|k| table.get(&(*k,)).is_none()));
+    }
+
+    #[test]
+    fn threads_inserting_and_looking_up_always_get_the_right_entry() {
+        // Tables of one place in use, of a few (values share places and
+        // searches go round), of the default size and of the largest.
+        // Many rounds of the small ones, for many interleavings.
+        for capacity in [1, 2, 7, 128, MAX_VARIANTS_LIMIT + REMEMBERED_FAILURES] {
+            for round in 0..(4096 / capacity as u64).clamp(2, 100) {
+                insert_and_look_up_concurrently(capacity, round);
+            }
+        }
+    }
+
+    #[test]
+    fn values_sharing_a_place_each_find_their_own_entry() {
+        let table: Table<(u32,)> = Table::with_capacity(8);
+        let last = table.places.len() - 1;
+        // Nine values whose home is the last place: searches go round.
+        let homed: Vec<u32> = (0u32..)
+            .filter(|&k| (<(u32,)>::table_hash_owned(&(k,)) >> table.shift) as usize == last)
+            .take(9)
+            .collect();
+        let state = table.state();
+        for &key in &homed[..8] {
+            assert!(table.push(&state, test_entry(key)).is_some());
+        }
+        assert!(table.push(&state, test_entry(homed[8])).is_none(), "full");
+        drop(state);
+        assert!(
+            !table.places[0].entry.load(Ordering::Relaxed).is_null(),
+            "wrapped"
+        );
+        for &key in &homed[..8] {
+            assert_entry_of(table.get(&(key,)).unwrap(), key);
+        }
+        assert!(table.get(&(homed[8],)).is_none());
+    }
+
+    #[test]
+    fn keys_of_every_kind_find_their_own_entry() {
+        type K = (&'static str, f64, i128, char);
+        let keys: Vec<K> = vec![
+            ("", 0.0, 0, 'a'),
+            ("", -0.0, 0, 'a'),
+            ("", f64::NAN, 0, 'a'),
+            ("", f64::from_bits(f64::NAN.to_bits() | 1), 0, 'a'),
+            ("abcdefgh", 0.0, 0, 'a'),
+            ("abcdefgh\0", 0.0, 0, 'a'),
+            ("abcdefghi", 0.0, 0, 'a'),
+            ("a", 0.0, -1, 'a'),
+            ("a", 0.0, i128::MIN, 'a'),
+            ("a", 0.0, 1 << 64, 'a'),
+            ("a", 0.0, 1, 'a'),
+            ("a", 0.0, 1, '\u{10FFFF}'),
+        ];
+        let table: Table<K> = Table::with_capacity(keys.len());
+        let state = table.state();
+        for (i, key) in keys.iter().enumerate() {
+            let entry = Entry::new(key.to_owned_key(), Err(Error::Cap { limit: i }));
+            assert!(table.push(&state, entry).is_some());
+        }
+        drop(state);
+        for (i, key) in keys.iter().enumerate() {
+            let owned = key.to_owned_key();
+            for found in [table.get(key), table.get_owned(&owned)] {
+                let entry = found.expect("found");
+                assert_eq!(entry.key, owned);
+                assert!(matches!(entry.error, Some(Error::Cap { limit }) if limit == i));
+            }
+        }
+        let borrowed = String::from("abcdefgh");
+        assert!(table.get(&(borrowed.as_str(), 0.0, 0i128, 'a')).is_some());
+        assert!(table.get(&("abcdefgh", 0.0, 1i128, 'a')).is_none());
+    }
 
     #[test]
     fn room_is_bounded_by_the_cap_and_by_remembered_failures() {
-        let table: Table<u32> = Table::new();
+        let table: Table<(u32,)> = Table::new();
         let max = HOT.max_variants();
         let (room, bound) = table.room(0);
         assert_eq!(room, max);
@@ -726,7 +1026,7 @@ mod tests {
         for key in 0..(max + REMEMBERED_FAILURES) as u32 {
             assert!(
                 table
-                    .push(&state, Entry::new(key, Err(Error::Off)))
+                    .push(&state, Entry::new((key,), Err(Error::Off)))
                     .is_some()
             );
         }
@@ -736,9 +1036,9 @@ mod tests {
         assert!(matches!(bound, Error::TooManyFailures { .. }), "{bound}");
         assert!(
             table
-                .push(&table.state(), Entry::new(u32::MAX, Err(Error::Off)))
+                .push(&table.state(), Entry::new((u32::MAX,), Err(Error::Off)))
                 .is_none()
         );
-        assert!(table.find(|&k| k == 3).is_some_and(|e| e.variant.is_none()));
+        assert!(table.get(&(3u32,)).is_some_and(|e| e.variant.is_none()));
     }
 }

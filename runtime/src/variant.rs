@@ -78,6 +78,29 @@ impl Variant {
         Self { entry, source }
     }
 
+    /// The variant's code, as a data pointer: for a table that keeps it
+    /// beside the variant (see [`with_code`](Self::with_code)).
+    pub(crate) fn code(self) -> *mut () {
+        self.entry as *mut ()
+    }
+
+    /// This variant, its code taken from `code` instead: a table's copy,
+    /// read where the hit path reads its place, so that the call's target
+    /// depends on one load fewer.
+    ///
+    /// # Safety
+    ///
+    /// `code` is [`code`](Self::code) of this very variant.
+    #[inline]
+    pub(crate) unsafe fn with_code(self, code: *mut ()) -> Self {
+        debug_assert_eq!(code, self.code());
+        // SAFETY: the caller's contract: `code` is this variant's entry,
+        // a function pointer of type `EntryFn`, cast to a data pointer of
+        // the same size.
+        let entry = unsafe { std::mem::transmute::<*mut (), EntryFn>(code) };
+        Self { entry, ..self }
+    }
+
     /// Where the variant came from.
     pub fn source(&self) -> Source {
         self.source
