@@ -13,7 +13,6 @@
 //!    helpers: a `#[staged::self_contained]` module travels into the build.
 #![allow(clippy::disallowed_methods)] // the child process is told so through the environment
 
-#[path = "../benches/kernels/mod.rs"]
 mod kernels;
 
 use std::hint::black_box;

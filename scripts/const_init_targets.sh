@@ -7,7 +7,7 @@
 #   2. a cached expansion of an unchanged block (the build of a crate whose
 #      only work is that expansion);
 #   3. first access of a baked table vs the same table behind LazyLock
-#      (`cargo bench --bench const_init`).
+#      (`cargo bench -p staged-bench --bench const_init`).
 #
 # Usage: scripts/const_init_targets.sh [workdir]   (needs GNU time)
 # Each figure is the median of 3 builds of the crate alone (dependencies

@@ -15,7 +15,7 @@
 //! - `sum_div`: sum of `x / d` over 1M `u64` with `d` known only at run time:
 //!   generic body vs run-time variant vs static variant.
 //!
-//! `cargo bench --bench runtime`; quote medians and their ratios.
+//! `cargo bench -p staged-bench --bench runtime`; quote medians and their ratios.
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};

@@ -9,7 +9,7 @@
 //!   block, a cache hit (hash the block and its files, read the entry, check
 //!   its blob files), for a small block and for the million-entry one.
 //!
-//! `cargo bench --bench const_init`. Build times and memory for the
+//! `cargo bench -p staged-bench --bench const_init`. Build times and memory for the
 //! million-entry table are measured by `scripts/const_init_targets.sh`.
 
 use std::hint::black_box;

@@ -1,18 +1,20 @@
-//! Measures every workload of `benches/kernels.rs` and the run-time stage's
+//! Measures every workload of `bench/benches/kernels.rs` and the run-time stage's
 //! latencies in a few minutes, prints one table of ratios, writes it to
-//! `benches/results/report.md` with an SVG chart of the speedups
-//! (`benches/results/speedups.svg`), and with `--readme` puts the table in
+//! `bench/results/report.md` with an SVG chart of the speedups
+//! (`bench/results/speedups.svg`), and with `--readme` puts the table in
 //! README.md between its `results` markers.
 //!
-//! `cargo run --release --example report [-- --readme | --print-only]`
+//! `cargo run --release -p staged-bench --example report [-- --readme | --print-only]`
 //!
 //! Timings are medians of repeated runs in this one process; the run-time
 //! variants are built here with `-C target-cpu=native`, the rest of this
 //! program with the build's own target.
 #![allow(clippy::disallowed_methods)] // a child process gets its task through the environment
 
-#[path = "../benches/kernels/mod.rs"]
+#[path = "../../examples/kernels/mod.rs"]
 mod kernels;
+#[path = "../benches/peers.rs"]
+mod peers;
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -22,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use bitpacking::BitPacker as _;
 use kernels::*;
+use peers::*;
 use staged::runtime::{Config, Mode};
 
 const N: usize = 1 << 20;
@@ -557,7 +560,7 @@ fn main() {
     latencies.extend(baked());
     let machine = machine();
     let text = format!(
-        "Measured on {machine} by `cargo run --release --example report`.\n\n{}",
+        "Measured on {machine} by `cargo run --release -p staged-bench --example report`.\n\n{}",
         table(&rows, &latencies)
     );
     println!("{text}");
@@ -566,7 +569,7 @@ fn main() {
         let _ = std::fs::remove_dir_all(store.parent().unwrap());
         return;
     }
-    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/results");
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("report.md"), &text).unwrap();
     match chart(&rows, &out.join("speedups.svg")) {
@@ -574,7 +577,7 @@ fn main() {
         Err(e) => eprintln!("no chart: {e}"),
     }
     if update_readme {
-        let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
         let old = std::fs::read_to_string(&readme).unwrap();
         let (begin, end) = ("<!-- results:begin -->", "<!-- results:end -->");
         match (old.find(begin), old.find(end)) {

@@ -3,8 +3,8 @@
 //! specialized at run time only (so the same value can be timed both ways),
 //! and a hand-written version for the value the benches use.
 //!
-//! Shared by `benches/kernels.rs`, `examples/report.rs` and the demo through
-//! `#[path]`.
+//! Shared by the demo and, through `#[path]`, by the benches and the report
+//! of `bench/` (which add the peer crates, in `bench/benches/peers.rs`).
 #![allow(dead_code)] // each user takes the kernels it needs
 
 /// Defines a kernel twice from one body: `$name` with static variants for
@@ -115,26 +115,6 @@ pub fn mod7_sum_by_hand(xs: &[u64]) -> u64 {
 pub fn div7_sum32_by_hand(xs: &[u32]) -> (u64, u64) {
     xs.iter().fold((0u64, 0u64), |(q, r), &x| {
         (q + u64::from(x / 7), r + u64::from(x % 7))
-    })
-}
-
-/// The peer: `strength_reduce`'s reciprocal, computed at run time.
-pub fn div_sum_strength_reduce(xs: &[u64], d: u64) -> u64 {
-    let sr = strength_reduce::StrengthReducedU64::new(d);
-    xs.iter().fold(0u64, |q, &x| q.wrapping_add(x / sr))
-}
-
-/// The peer for `%`.
-pub fn mod_sum_strength_reduce(xs: &[u64], d: u64) -> u64 {
-    let sr = strength_reduce::StrengthReducedU64::new(d);
-    xs.iter().fold(0u64, |r, &x| r.wrapping_add(x % sr))
-}
-
-/// The peer for `u32`.
-pub fn div_sum32_strength_reduce(xs: &[u32], d: u32) -> (u64, u64) {
-    let sr = strength_reduce::StrengthReducedU32::new(d);
-    xs.iter().fold((0u64, 0u64), |(q, r), &x| {
-        (q + u64::from(x / sr), r + u64::from(x % sr))
     })
 }
 
@@ -275,30 +255,6 @@ pub fn matmul_by_hand<const N: usize>(a: &[f64], b: &[f64], c: &mut [f64]) {
                 c[i * N + j] += aik * b[k * N + j];
             }
         }
-    }
-}
-
-/// The peer: `matrixmultiply::dgemm`, sizes at run time.
-pub fn matmul_matrixmultiply(a: &[f64], b: &[f64], c: &mut [f64], n: usize) {
-    // SAFETY: a, b and c hold n × n elements with row stride n, column
-    // stride 1, and c does not overlap a or b.
-    unsafe {
-        matrixmultiply::dgemm(
-            n,
-            n,
-            n,
-            1.0,
-            a.as_ptr(),
-            n as isize,
-            1,
-            b.as_ptr(),
-            n as isize,
-            1,
-            0.0,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
     }
 }
 

@@ -3,17 +3,19 @@
 //! `-C target-cpu=native`), a hand-written function for the same value, and
 //! the crate a user would pick instead.
 //!
-//! `cargo bench --bench kernels`; quote the medians as ratios to the
+//! `cargo bench -p staged-bench --bench kernels`; quote the medians as ratios to the
 //! hand-written or the generic line of the same group.
 
-#[path = "kernels/mod.rs"]
+#[path = "../../examples/kernels/mod.rs"]
 mod kernels;
+mod peers;
 
 use std::hint::black_box;
 
 use bitpacking::BitPacker;
 use criterion::{Criterion, criterion_group, criterion_main};
 use kernels::*;
+use peers::*;
 use staged::runtime::{Config, Mode};
 
 const N: usize = 1 << 20;
