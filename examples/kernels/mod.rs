@@ -228,10 +228,29 @@ kernel! {
     {
         // With the lengths known, a fixed `n` drops every bounds check.
         let (a, b, c) = (&a[..n * n], &b[..n * n], &mut c[..n * n]);
-        for i in 0..n {
-            for j in 0..n {
-                c[i * n + j] = 0.0;
+        c.fill(0.0);
+        // Four rows of `c` at a time: each `b[k][j]` feeds four independent
+        // sums instead of one, so the additions do not wait on each other
+        // (a textbook loop is bound by the latency of one sum per element).
+        // Every element still sums its products in the order of `k`, so the
+        // result is the textbook loop's to the bit.
+        let blocked = n - n % 4;
+        for i in (0..blocked).step_by(4) {
+            for k in 0..n {
+                let a0 = a[i * n + k];
+                let a1 = a[(i + 1) * n + k];
+                let a2 = a[(i + 2) * n + k];
+                let a3 = a[(i + 3) * n + k];
+                for j in 0..n {
+                    let bkj = b[k * n + j];
+                    c[i * n + j] += a0 * bkj;
+                    c[(i + 1) * n + j] += a1 * bkj;
+                    c[(i + 2) * n + j] += a2 * bkj;
+                    c[(i + 3) * n + j] += a3 * bkj;
+                }
             }
+        }
+        for i in blocked..n {
             for k in 0..n {
                 let aik = a[i * n + k];
                 for j in 0..n {
@@ -242,13 +261,32 @@ kernel! {
     }
 }
 
-/// `matmul` for a size fixed at compile time.
+/// `matmul` for a size fixed at compile time: the same blocked loop.
 pub fn matmul_by_hand<const N: usize>(a: &[f64], b: &[f64], c: &mut [f64]) {
     let (a, b, c) = (&a[..N * N], &b[..N * N], &mut c[..N * N]);
-    for i in 0..N {
-        for j in 0..N {
-            c[i * N + j] = 0.0;
+    c.fill(0.0);
+    // Four rows of `c` at a time: each `b[k][j]` feeds four independent
+    // sums instead of one, so the additions do not wait on each other
+    // (a textbook loop is bound by the latency of one sum per element).
+    // Every element still sums its products in the order of `k`, so the
+    // result is the textbook loop's to the bit.
+    let blocked = N - N % 4;
+    for i in (0..blocked).step_by(4) {
+        for k in 0..N {
+            let a0 = a[i * N + k];
+            let a1 = a[(i + 1) * N + k];
+            let a2 = a[(i + 2) * N + k];
+            let a3 = a[(i + 3) * N + k];
+            for j in 0..N {
+                let bkj = b[k * N + j];
+                c[i * N + j] += a0 * bkj;
+                c[(i + 1) * N + j] += a1 * bkj;
+                c[(i + 2) * N + j] += a2 * bkj;
+                c[(i + 3) * N + j] += a3 * bkj;
+            }
         }
+    }
+    for i in blocked..N {
         for k in 0..N {
             let aik = a[i * N + k];
             for j in 0..N {
