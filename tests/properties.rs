@@ -246,3 +246,56 @@ fn listed_values_are_exactly_the_static_ones() {
     );
     assert!(combo::specialized(1, true, 'y').is_err());
 }
+
+/// The demo's and the benches' workloads.
+#[allow(dead_code, unused_imports, clippy::all)]
+#[path = "../examples/kernels/mod.rs"]
+mod kernels;
+
+/// `c = a · b`, the textbook loop the blocked `matmul` must match bit for bit.
+fn matmul_textbook(a: &[f64], b: &[f64], n: usize) -> Vec<f64> {
+    let mut c = vec![0.0; n * n];
+    for i in 0..n {
+        for k in 0..n {
+            for j in 0..n {
+                c[i * n + j] += a[i * n + k] * b[k * n + j];
+            }
+        }
+    }
+    c
+}
+
+proptest! {
+    /// The blocked matmul (generic body, static variants, by hand) sums each
+    /// element's products in the textbook's order: the same bits, for every
+    /// size (a remainder of rows after the blocks of four included).
+    #[test]
+    fn blocked_matmul_is_the_textbook_loop(n in 0usize..=18, seed: u64) {
+        stage1_only();
+        let mut s = seed | 1;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            (s >> 11) as f64 / (1u64 << 53) as f64 * 200.0 - 100.0
+        };
+        let a: Vec<f64> = (0..n * n).map(|_| next()).collect();
+        let b: Vec<f64> = (0..n * n).map(|_| next()).collect();
+        let want: Vec<u64> = matmul_textbook(&a, &b, n).iter().map(|x| x.to_bits()).collect();
+        let bits = |c: &[f64]| c.iter().map(|x| x.to_bits()).collect::<Vec<u64>>();
+        let mut c = vec![f64::NAN; n * n];
+        kernels::matmul::generic(&a, &b, &mut c, n);
+        prop_assert_eq!(&bits(&c), &want);
+        let mut c = vec![f64::NAN; n * n];
+        kernels::matmul(&a, &b, &mut c, n);
+        prop_assert_eq!(&bits(&c), &want);
+        let mut c = vec![f64::NAN; n * n];
+        match n {
+            4 => kernels::matmul_by_hand::<4>(&a, &b, &mut c),
+            8 => kernels::matmul_by_hand::<8>(&a, &b, &mut c),
+            16 => kernels::matmul_by_hand::<16>(&a, &b, &mut c),
+            _ => c.copy_from_slice(&matmul_textbook(&a, &b, n)),
+        }
+        prop_assert_eq!(&bits(&c), &want);
+    }
+}
