@@ -34,6 +34,18 @@ const CODEGEN_ALLOWED: &[&str] = &[
     "split-debuginfo",
 ];
 
+/// LLVM options `-C llvm-args` may pass: those that tune unrolling,
+/// inlining and vectorization. Others can change what the code computes
+/// (`-enable-unsafe-fp-math`, `-fp-contract=fast`, `-enable-no-nans-fp-math`
+/// make float results differ from the generic body's).
+const LLVM_ALLOWED: &[&str] = &[
+    "-unroll-",
+    "-inline-threshold=",
+    "-inlinehint-threshold=",
+    "-force-vector-width=",
+    "-force-vector-interleave=",
+];
+
 /// Why a `-C` option is refused, for the ones users reach for.
 fn codegen_refusal(key: &str) -> &'static str {
     match key {
@@ -86,6 +98,16 @@ pub(crate) fn check(flags: &[String]) -> Result<(), Error> {
             if !CODEGEN_ALLOWED.contains(&key) {
                 return Err(refuse(&shown, codegen_refusal(key)));
             }
+            if key == "llvm-args" {
+                let args = option.split_once('=').map_or("", |(_, v)| v);
+                let tunes = |arg: &str| LLVM_ALLOWED.iter().any(|p| arg.starts_with(p));
+                if !args.split_whitespace().all(tunes) {
+                    return Err(refuse(
+                        &shown,
+                        "only LLVM options that tune unrolling, inlining or vectorization are taken (`-unroll-*`, `-inline-threshold`, `-inlinehint-threshold`, `-force-vector-width`, `-force-vector-interleave`); others may change float results",
+                    ));
+                }
+            }
             i += used;
             continue;
         }
@@ -125,6 +147,7 @@ mod tests {
     fn optimization_and_linking_flags_are_taken() {
         for ok in [
             "-C llvm-args=-unroll-threshold=1000",
+            "-C llvm-args=-unroll-threshold=1000 -C llvm-args=-inline-threshold=500",
             "-Copt-level=2 -C codegen-units=1",
             "--codegen=lto=fat -W unused",
             "-C link-arg=-s -Aunused",
@@ -147,6 +170,9 @@ mod tests {
             ("--target x86_64-unknown-linux-musl", "program's own target"),
             ("-Zshare-generics", "unstable"),
             ("-C", "key=value"),
+            ("-C llvm-args=-enable-unsafe-fp-math", "float results"),
+            ("-C llvm-args=-fp-contract=fast", "float results"),
+            ("--codegen llvm-args=-enable-no-nans-fp-math", "float results"),
             ("-o elsewhere", "only `-C` options"),
         ] {
             let err = check(&flags(bad)).unwrap_err().to_string();
