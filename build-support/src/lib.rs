@@ -18,6 +18,7 @@ pub mod process;
 pub mod profile;
 pub mod promote;
 pub mod rustc;
+pub mod settings;
 pub mod store;
 pub mod toolchain;
 

@@ -1,11 +1,14 @@
 //! Settings of the run-time stage: read once from the environment
-//! (`STAGED_*`), or set in code with the [`Config`] builder. This is the only
-//! module of the runtime that reads the environment.
+//! (`STAGED_*`, through `staged_build::settings`, which the evaluator and
+//! the `staged` command read too), or set in code with the [`Config`]
+//! builder.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
+
+use staged_build::settings::{self, var, var_os};
 
 /// When values without a variant get one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -75,7 +78,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             mode: Mode::Background,
-            cache_dir: default_cache_dir(),
+            cache_dir: Some(settings::default_cache_dir()),
             rustc: None,
             target_cpu: "native".to_owned(),
             rustflags: Vec::new(),
@@ -100,16 +103,17 @@ impl Config {
     /// the log and in every function's `stats()`.
     pub fn from_env() -> Self {
         let mut c = Self::default();
+        let mut reader = settings::Reader::new();
         if let Some(v) = var("STAGED_MODE") {
             match Mode::parse(&v) {
                 Some(mode) => c.mode = mode,
-                None => c.warn(format!(
+                None => reader.warn(format!(
                     "STAGED_MODE={v:?} is not background, sync or off; using {:?}",
                     c.mode
                 )),
             }
         }
-        if let Some(v) = var("STAGED_CACHE_DIR") {
+        if let Some(v) = var_os(settings::CACHE_DIR_VAR) {
             c.cache_dir = Some(PathBuf::from(v));
         }
         if let Some(v) = var("STAGED_RUSTC") {
@@ -126,50 +130,32 @@ impl Config {
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect();
         }
-        if let Some(n) = c.number("STAGED_CACHE_MAX_BYTES", 0, u128::from(u64::MAX)) {
-            c.cache_max_bytes = u64::try_from(n).unwrap_or(u64::MAX);
+        if let Some(n) = reader.bytes(settings::MAX_BYTES_VAR) {
+            c.cache_max_bytes = n;
         }
         if let Some(v) = var("STAGED_RUSTFLAGS") {
             c.rustflags = v.split_whitespace().map(str::to_owned).collect();
         }
-        if let Some(n) = c.number("STAGED_THRESHOLD", 1, THRESHOLD_LIMIT.into()) {
+        if let Some(n) = reader.number("STAGED_THRESHOLD", 1, THRESHOLD_LIMIT.into()) {
             c.threshold = u32::try_from(n).unwrap_or(THRESHOLD_LIMIT);
         }
-        if let Some(n) = c.number("STAGED_MAX_VARIANTS", 0, MAX_VARIANTS_LIMIT as u128) {
+        if let Some(n) = reader.number("STAGED_MAX_VARIANTS", 0, MAX_VARIANTS_LIMIT as u128) {
             c.max_variants = usize::try_from(n).unwrap_or(MAX_VARIANTS_LIMIT);
         }
+        for warning in reader.warnings() {
+            log::warn!("staged: {warning}");
+        }
+        c.warnings = reader.warnings().to_vec();
         c
     }
 
+    /// Notes that a setting was not taken as given, in the log and in
+    /// every function's `stats()`.
     fn warn(&mut self, warning: String) {
         log::warn!("staged: {warning}");
         if !self.warnings.contains(&warning) {
             self.warnings.push(warning);
         }
-    }
-
-    /// The whole number in `name`, clamped to `min..=max` with a warning;
-    /// `None`, with a warning, when it is not a number.
-    fn number(&mut self, name: &str, min: u128, max: u128) -> Option<u128> {
-        let v = var(name)?;
-        let t = v.trim();
-        let digits = |d: &str| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit());
-        let n = if digits(t) {
-            // Too large even for u128: as large as can be.
-            t.parse::<u128>().unwrap_or(u128::MAX)
-        } else if t.strip_prefix('-').is_some_and(digits) {
-            0
-        } else {
-            self.warn(format!("{name}={v:?} is not a number; using the default"));
-            return None;
-        };
-        let clamped = n.clamp(min, max);
-        if clamped != n || t.starts_with('-') {
-            self.warn(format!(
-                "{name}={t} is out of range ({min} to {max}); using {clamped}"
-            ));
-        }
-        Some(clamped)
     }
 
     /// Sets the [`Mode`].
@@ -339,31 +325,6 @@ impl Hot {
     pub(crate) fn max_variants(&self) -> usize {
         self.max_variants.load(Ordering::Relaxed)
     }
-}
-
-#[allow(clippy::disallowed_methods)] // this module is where the environment is read
-fn var_os(name: &str) -> Option<std::ffi::OsString> {
-    std::env::var_os(name).filter(|v| !v.is_empty())
-}
-
-#[allow(clippy::disallowed_methods)] // this module is where the environment is read
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-/// `$XDG_CACHE_HOME/staged`, else `~/.cache/staged` (`~/Library/Caches` on
-/// macOS).
-fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(xdg) = var("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(xdg).join("staged"));
-    }
-    let home = PathBuf::from(var("HOME")?);
-    let base = if cfg!(target_os = "macos") {
-        home.join("Library/Caches")
-    } else {
-        home.join(".cache")
-    };
-    Some(base.join("staged"))
 }
 
 #[cfg(test)]

@@ -172,7 +172,10 @@ mod tests {
             ("-C", "key=value"),
             ("-C llvm-args=-enable-unsafe-fp-math", "float results"),
             ("-C llvm-args=-fp-contract=fast", "float results"),
-            ("--codegen llvm-args=-enable-no-nans-fp-math", "float results"),
+            (
+                "--codegen llvm-args=-enable-no-nans-fp-math",
+                "float results",
+            ),
             ("-o elsewhere", "only `-C` options"),
         ] {
             let err = check(&flags(bad)).unwrap_err().to_string();

@@ -1,10 +1,12 @@
 //! Settings of the build-time evaluator, read from the environment of the
-//! process that expands `const_init!` (rustc, through cargo). This is the
-//! only module of staged-build that reads `STAGED_*` variables.
+//! process that expands `const_init!` (rustc, through cargo), through
+//! [`crate::settings`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::settings;
 
 /// How long an evaluator program may run when nothing says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -24,8 +26,7 @@ pub const DEFAULT_RECORD_LIMIT: usize = 1 << 30;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvalConfig {
     /// Where evaluated blocks are cached: `STAGED_CACHE_DIR`, else
-    /// `$XDG_CACHE_HOME/staged`, else `~/.cache/staged`, else (no `HOME`)
-    /// `staged-<uid>` in the temporary directory.
+    /// [`settings::default_cache_dir`].
     pub cache_dir: Option<PathBuf>,
     /// How long one run of an evaluator program may take:
     /// `STAGED_EVAL_TIMEOUT` (seconds), else [`DEFAULT_TIMEOUT`].
@@ -62,22 +63,26 @@ impl Default for EvalConfig {
 }
 
 impl EvalConfig {
-    /// The settings from the environment. A `STAGED_EVAL_TIMEOUT` that is
-    /// not a number of seconds is ignored, and [`EvalConfig::problems`] says
-    /// so.
+    /// The settings from the environment. A `STAGED_EVAL_TIMEOUT` or
+    /// `STAGED_CACHE_MAX_BYTES` that cannot be read is ignored (and one out
+    /// of range clamped), and [`EvalConfig::problems`] says so.
     pub fn from_env() -> Self {
+        Self::read(&mut settings::Reader::new())
+    }
+
+    fn read(reader: &mut settings::Reader) -> Self {
         let mut config = Self {
-            cache_dir: cache_dir(),
+            cache_dir: Some(settings::cache_dir()),
             ..Self::default()
         };
-        if let Some(secs) = var("STAGED_EVAL_TIMEOUT").and_then(|v| parse_seconds(&v)) {
+        if let Some(secs) = reader.seconds("STAGED_EVAL_TIMEOUT", DEFAULT_TIMEOUT) {
             config.timeout = secs;
         }
-        if let Some(bytes) = var(MAX_BYTES_VAR).and_then(|v| parse_bytes(&v)) {
+        if let Some(bytes) = reader.bytes(MAX_BYTES_VAR) {
             config.cache_max_bytes = bytes;
         }
         for name in ["PATH", "TMPDIR"] {
-            if let Some(value) = var_os(name) {
+            if let Some(value) = settings::var_os(name) {
                 config.rustc_env.push((name.to_owned(), value));
             }
         }
@@ -86,79 +91,10 @@ impl EvalConfig {
 
     /// What is wrong with the environment's settings, for a warning.
     pub fn problems() -> Vec<String> {
-        let mut problems = Vec::new();
-        if let Some(v) = var("STAGED_EVAL_TIMEOUT").filter(|v| parse_seconds(v).is_none()) {
-            problems.push(format!(
-                "STAGED_EVAL_TIMEOUT={v:?} is not a number of seconds; using {}",
-                DEFAULT_TIMEOUT.as_secs()
-            ));
-        }
-        if let Some(v) = var(MAX_BYTES_VAR).filter(|v| parse_bytes(v).is_none()) {
-            problems.push(format!(
-                "{MAX_BYTES_VAR}={v:?} is not a whole number of bytes; using {}",
-                crate::store::DEFAULT_MAX_BYTES
-            ));
-        }
-        problems
+        let mut reader = settings::Reader::new();
+        Self::read(&mut reader);
+        reader.warnings().to_vec()
     }
 }
 
-/// The variable that caps what libraries and `const_init!` results may
-/// take together in the cache.
-pub const MAX_BYTES_VAR: &str = "STAGED_CACHE_MAX_BYTES";
-
-/// A whole number of bytes.
-pub fn parse_bytes(text: &str) -> Option<u64> {
-    text.trim().parse().ok()
-}
-
-/// Seconds, possibly fractional, greater than zero.
-pub fn parse_seconds(text: &str) -> Option<Duration> {
-    let secs: f64 = text.trim().parse().ok()?;
-    (secs.is_finite() && secs > 0.0).then(|| Duration::from_secs_f64(secs.min(1e9)))
-}
-
-fn cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = var_os("STAGED_CACHE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    if let Some(xdg) = var_os("XDG_CACHE_HOME") {
-        return Some(PathBuf::from(xdg).join("staged"));
-    }
-    let Some(home) = var_os("HOME").map(PathBuf::from) else {
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let uid = unsafe { libc::geteuid() };
-        return Some(std::env::temp_dir().join(format!("staged-{uid}")));
-    };
-    let base = if cfg!(target_os = "macos") {
-        home.join("Library/Caches")
-    } else {
-        home.join(".cache")
-    };
-    Some(base.join("staged"))
-}
-
-#[allow(clippy::disallowed_methods)] // this module is where the environment is read
-fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
-#[allow(clippy::disallowed_methods)] // this module is where the environment is read
-fn var_os(name: &str) -> Option<OsString> {
-    std::env::var_os(name).filter(|v| !v.is_empty())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn seconds_parse_loosely_but_not_wrongly() {
-        assert_eq!(parse_seconds(" 5 "), Some(Duration::from_secs(5)));
-        assert_eq!(parse_seconds("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_seconds("0"), None);
-        assert_eq!(parse_seconds("-3"), None);
-        assert_eq!(parse_seconds("soon"), None);
-        assert_eq!(parse_seconds("inf"), None);
-    }
-}
+pub use crate::settings::{MAX_BYTES_VAR, parse_bytes, parse_seconds};
