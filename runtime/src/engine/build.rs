@@ -21,6 +21,10 @@ use crate::source::FnSource;
 const SOURCE: &str = "variant.rs";
 const OUTPUT: &str = "libvariant.so";
 
+/// The unrolling policy of run-time variants (a later `-C llvm-args` in
+/// `STAGED_RUSTFLAGS` overrides it).
+const UNROLL: &str = "llvm-args=-unroll-threshold=2000";
+
 /// The shell that runs rustc, where there is one.
 const SHELL: &str = "/bin/sh";
 
@@ -194,10 +198,16 @@ impl Engine {
             "--edition",
             source.edition,
         ])
-        // Defaults the extra flags may change.
+        // Defaults the extra flags may change. A run-time variant is built
+        // because it is hot and its loops often have a trip count the value
+        // fixed: unroll them further than LLVM's default (300) would (it left
+        // the 32 steps of an 11-bit unpack rolled, at 0.70x of bitpacking;
+        // fully unrolled, 1.09x, with no other kernel of the report slower).
         .args([
             "-C",
             "opt-level=3",
+            "-C",
+            UNROLL,
             "-C",
             "debuginfo=0",
             "-C",
