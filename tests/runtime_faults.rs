@@ -487,3 +487,133 @@ fn fault_variant_cap_reached() {
         "{r:#?}"
     );
 }
+
+// ---- the support library -------------------------------------------------
+
+/// A rustc that logs each run's kind (`rlib` or `cdylib`, and whether it
+/// links the support library) to `log`, and fails the runs `fail` (a shell
+/// pattern over the arguments) matches.
+fn logging_rustc(dir: &Path, log: &Path, fail: &str) -> PathBuf {
+    script(
+        dir,
+        "logging-rustc",
+        &format!(
+            "if [ \"$1\" = -vV ]; then exec '{real}' -vV; fi\n\
+             kind=\nfor a in \"$@\"; do case \"$a\" in rlib) kind=rlib;; cdylib) kind=cdylib;; staged_support=*) kind=\"$kind+linked\";; esac; done\n\
+             echo \"$kind\" >> '{log}'\n\
+             case \"$*\" in {fail}) exit 1;; esac\n\
+             exec '{real}' \"$@\"",
+            real = real_rustc(),
+            log = log.display(),
+        ),
+    )
+}
+
+fn runs(log: &Path) -> Vec<String> {
+    fs::read_to_string(log).map_or_else(|_| Vec::new(), |s| s.lines().map(str::to_owned).collect())
+}
+
+/// The support code is built once, as an rlib in the store's `support/`
+/// area, and every later library links it.
+#[test]
+fn the_support_library_is_built_once_and_linked_by_every_library() {
+    let store = fresh_store("support-once");
+    let log = store.parent().unwrap().join("runs");
+    let rustc = logging_rustc(store.parent().unwrap(), &log, "__never__");
+    let first = run(
+        "specialize",
+        &store,
+        &[("STAGED_RUSTC", rustc.to_str().unwrap())],
+    );
+    assert_eq!(
+        (first.get("origin"), first.get("correct")),
+        ("Compiled", "true"),
+        "{first:#?}"
+    );
+    let other = (VALUE, "11");
+    let second = run(
+        "specialize",
+        &store,
+        &[("STAGED_RUSTC", rustc.to_str().unwrap()), other],
+    );
+    assert_eq!(
+        (second.get("origin"), second.get("correct")),
+        ("Compiled", "true"),
+        "{second:#?}"
+    );
+    assert_eq!(runs(&log), ["rlib", "cdylib+linked", "cdylib+linked"]);
+    let kept: Vec<_> = fs::read_dir(store.join("support")).unwrap().collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+}
+
+/// A damaged support library (flipped bits, a FIFO in its place) is never
+/// linked: it is built again, and the variant is right.
+#[test]
+fn a_damaged_support_library_is_built_again() {
+    for damage in ["flip", "fifo"] {
+        let store = fresh_store(&format!("support-{damage}"));
+        let log = store.parent().unwrap().join("runs");
+        let rustc = logging_rustc(store.parent().unwrap(), &log, "__never__");
+        let rustc = rustc.to_str().unwrap();
+        run("specialize", &store, &[("STAGED_RUSTC", rustc)]);
+        let kept = fs::read_dir(store.join("support"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        if damage == "flip" {
+            let mut bytes = fs::read(&kept).unwrap();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x10;
+            fs::write(&kept, bytes).unwrap();
+        } else {
+            fs::remove_file(&kept).unwrap();
+            let c = std::ffi::CString::new(kept.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: `c` is a NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        let r = Child::new("specialize", &store)
+            .env("STAGED_RUSTC", rustc)
+            .env(VALUE, "12")
+            .limit(Duration::from_secs(60))
+            .run()
+            .ok();
+        assert_eq!(
+            (r.get("origin"), r.get("correct")),
+            ("Compiled", "true"),
+            "{damage}: {r:#?}"
+        );
+        assert_eq!(
+            runs(&log),
+            ["rlib", "cdylib+linked", "rlib", "cdylib+linked"],
+            "{damage}"
+        );
+        assert!(kept.is_file(), "{damage}: replaced by a good one");
+    }
+}
+
+/// When rustc cannot build the support library, or a library linking it,
+/// libraries carry its code themselves: built, right, never the generic
+/// body for that.
+#[test]
+fn without_the_support_library_libraries_carry_its_code() {
+    for (fail, expected) in [
+        ("*rlib*", &["rlib", "cdylib"][..]),
+        (
+            "*staged_support=*",
+            &["rlib", "cdylib+linked", "cdylib"][..],
+        ),
+    ] {
+        let store = fresh_store("support-fails");
+        let log = store.parent().unwrap().join("runs");
+        let rustc = logging_rustc(store.parent().unwrap(), &log, fail);
+        let rustc = rustc.to_str().unwrap();
+        let r = run("prepare", &store, &[("STAGED_RUSTC", rustc)]);
+        assert_eq!(r.get("prepared"), "true", "{fail}: {r:#?}");
+        for n in [8, 9, 10] {
+            assert_eq!(r.get(&format!("correct{n}")), "true", "{fail}: {r:#?}");
+        }
+        assert_eq!(runs(&log), expected, "{fail}");
+    }
+}

@@ -1,9 +1,13 @@
 //! Stage 3 latency and speed, each figure next to its baseline:
 //!
 //! - `cold_build`: a new value of a small function, from `specialized` to a
-//!   callable handle, with an empty store (rustc run, publish, verify, load);
-//!   and the same function in a `#[staged::self_contained]` module of twenty
-//!   helpers it does not use;
+//!   callable handle (rustc run, publish, verify, load), in a store that has
+//!   the support library (as after its first build); `bare_rustc`, rustc
+//!   alone on the same source; `cold_build_inline_support`, the library
+//!   carrying the support code (the path before it, and when it cannot be
+//!   built); `cold_build_first_in_store`, an empty store (the support
+//!   library built first); and the function in a
+//!   `#[staged::self_contained]` module of twenty helpers it does not use;
 //! - `cache_load_new_process`: the same, in a fresh process that finds the
 //!   library in the disk cache (timed inside the child, from the call to the
 //!   handle, so process start-up is not counted); `further_cache_load`,
@@ -254,30 +258,111 @@ fn fresh() -> u32 {
     base + NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// A stand-in for rustc that runs the real one; `fail_rlib` makes it fail
+/// the support library's build, so that libraries carry the support code
+/// themselves (the path of a build without it). Each library build's
+/// source, support library and arguments are copied to `capture`, for the
+/// bare rustc run of the same source.
+fn wrapper(name: &str, fail_rlib: bool, capture: &Path) -> PathBuf {
+    let path = store(name);
+    let refuse = if fail_rlib {
+        "case \"$*\" in *rlib*) exit 1;; esac\n"
+    } else {
+        ""
+    };
+    let script = format!(
+        "#!/bin/sh\nif [ \"$1\" = -vV ]; then exec '{real}' -vV; fi\n{refuse}\
+         case \"$*\" in *cdylib*) cp variant.rs '{cap}/' ; cp libstaged_support.rlib '{cap}/' 2>/dev/null; printf '%s\\n' \"$@\" > '{cap}/args';; esac\n\
+         exec '{real}' \"$@\"\n",
+        real = staged::__private::toolchain::RUSTC,
+        cap = capture.display(),
+    );
+    std::fs::write(&path, script).unwrap();
+    let _ = Command::new("chmod").arg("755").arg(&path).status();
+    path
+}
+
+fn install_with(store: PathBuf, rustc: &Path) {
+    Config::from_env()
+        .mode(Mode::Sync)
+        .cache_dir(store)
+        .rustc(rustc)
+        .max_variants(100_000)
+        .install();
+}
+
+/// A new value of `small` built and loaded, timed, in a new engine on
+/// `store` (as a new process would, with the store as it is).
+fn one_cold_build(store: PathBuf, rustc: &Path) -> Duration {
+    install_with(store, rustc);
+    let k = fresh();
+    let start = Instant::now();
+    let h = small::specialized(k).unwrap();
+    let elapsed = start.elapsed();
+    assert_eq!(h.call(3), small::generic(3, k));
+    elapsed
+}
+
 fn cold_build(c: &mut Criterion) {
+    let capture = store("cold-capture");
+    std::fs::create_dir_all(&capture).unwrap();
+    let linking = wrapper("rustc-linking", false, &capture);
+    let inline = wrapper("rustc-inline", true, &capture);
+    // The support library is built once per toolchain and flags: a store
+    // that has it, as every store has after its first build.
+    let warm = store("cold-warm");
+    one_cold_build(warm.clone(), &linking);
     let mut g = c.benchmark_group("stage3");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(10));
     g.bench_function("cold_build", |b| {
         b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                install(store(&format!("cold-{}", fresh())));
-                let k = fresh();
-                let start = Instant::now();
-                let h = small::specialized(k).unwrap();
-                total += start.elapsed();
-                assert_eq!(h.call(3), small::generic(3, k));
-            }
-            total
-        });
+            (0..iters)
+                .map(|_| one_cold_build(warm.clone(), &linking))
+                .sum()
+        })
+    });
+    // The floor: rustc alone on the source and support library the last
+    // build had.
+    let args: Vec<String> = std::fs::read_to_string(capture.join("args"))
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    g.bench_function("bare_rustc", |b| {
+        b.iter(|| {
+            let status = Command::new(staged::__private::toolchain::RUSTC)
+                .args(&args)
+                .current_dir(&capture)
+                .status()
+                .unwrap();
+            assert!(status.success());
+        })
+    });
+    // Without the support library: each library carries its code (the
+    // path of every build before it existed).
+    g.bench_function("cold_build_inline_support", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| one_cold_build(store(&format!("cold-inline-{}", fresh())), &inline))
+                .sum()
+        })
+    });
+    // The first build in an empty store: the support library, then the
+    // library.
+    g.bench_function("cold_build_first_in_store", |b| {
+        b.iter_custom(|iters| {
+            (0..iters)
+                .map(|_| one_cold_build(store(&format!("cold-first-{}", fresh())), &linking))
+                .sum()
+        })
     });
     g.bench_function("cold_build_in_module_of_20_helpers", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                install(store(&format!("cold-{}", fresh())));
+                install_with(warm.clone(), &linking);
                 let k = fresh();
                 let start = Instant::now();
                 let h = twenty::small::specialized(k).unwrap();
@@ -484,6 +569,9 @@ fn hit(c: &mut Criterion) {
 }
 
 fn prepare(c: &mut Criterion) {
+    let warm = store("prepare-warm");
+    install(warm.clone());
+    small::prepare([fresh()]).unwrap();
     let mut g = c.benchmark_group("prepare");
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))
@@ -493,7 +581,9 @@ fn prepare(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    install(store(&format!("prepare-{}", fresh())));
+                    // A store with the support library, as after its first
+                    // build.
+                    install(warm.clone());
                     let values: Vec<u32> = (0..count).map(|_| fresh()).collect();
                     let start = Instant::now();
                     small::prepare(values.iter().copied()).unwrap();

@@ -50,5 +50,12 @@ pub fn library_source(source: &FnSource, values: &[Vec<String>]) -> String {
         .map(|v| staged_build::store::Hash32::of_parts(v.iter().map(String::as_bytes)))
         .collect();
     let zero = staged_build::store::Hash32([0; 32]);
-    codegen::library(source, values, &keys, &zero, &zero)
+    codegen::library(
+        source,
+        values,
+        &keys,
+        &zero,
+        &zero,
+        codegen::Support::Linked,
+    )
 }

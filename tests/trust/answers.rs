@@ -200,7 +200,13 @@ fn a_fork_while_a_thread_builds_does_not_hang_the_child() {
     assert_eq!(r.get("forked_exited"), "true", "{r:#?}");
     assert_eq!(r.get("forked_signal"), "0", "{r:#?}");
     assert_eq!(r.get("forked_correct"), "true", "{r:#?}");
-    assert!(r.get("parent_origin").contains("Compiled"), "{r:#?}");
+    // The parent's variant: its own build, or the child's, which may finish
+    // first (the parent builds the support library before the variant).
+    let parent = r.get("parent_origin");
+    assert!(
+        parent.contains("Compiled") || parent.contains("Cached"),
+        "{r:#?}"
+    );
 }
 
 /// `panic_any(42)` reached the caller as a `String` "Box<dyn Any>", and a

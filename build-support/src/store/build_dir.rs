@@ -159,6 +159,19 @@ impl BuildDir {
         &self.dir
     }
 
+    /// The bytes a build wrote to `name`, checked as
+    /// [`Store::publish_object`](super::Store::publish_object) checks them
+    /// (a regular file of ours with a single name), for an output kept
+    /// elsewhere than among the libraries.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Io`] when it cannot be read, [`StoreError::Unsafe`]
+    /// when it is not a regular file of ours.
+    pub fn read_output(&self, name: &str) -> Result<Vec<u8>, StoreError> {
+        self.take_output(name).map(|(bytes, _)| bytes)
+    }
+
     /// Opens what a build wrote to `name`, checks through the descriptor
     /// that it is a regular file of ours with a single name, makes it
     /// read-only and reads it; returns the bytes and the open file.

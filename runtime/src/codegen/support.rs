@@ -1,55 +1,42 @@
-// The library's side of the entry protocol, written by staged-runtime into
-// every run-time library (codegen/mod.rs). It must compile in every edition
-// from 2018 on; it is not compiled as part of staged-runtime itself.
+// The library's side of the entry protocol (codegen/mod.rs): built once per
+// toolchain, target and flags as the crate `staged_support` (an rlib every
+// library links, so that each build compiles only its own variants), or,
+// when that rlib cannot be had, written into the library as a module of that
+// name. It must compile in every edition from 2018 on, both ways; it is not
+// compiled as part of staged-runtime itself.
 
-/// `print!`, `println!`, `eprint!` and `eprintln!` of the variants: the text
-/// goes through the host's own stdout and stderr, so it is buffered, ordered
-/// and flushed with the host's output instead of sitting in this library's
-/// copy of std.
+/// The host's table, set by [`__staged_init`].
 #[doc(hidden)]
-pub mod __staged_io {
-    macro_rules! print {
-        ($($t:tt)*) => { $crate::__staged_io::write(1, ::std::format!($($t)*)) };
-    }
-    macro_rules! println {
-        () => { $crate::__staged_io::write(1, ::std::string::String::from("\n")) };
-        ($($t:tt)*) => { $crate::__staged_io::write_line(1, ::std::format!($($t)*)) };
-    }
-    macro_rules! eprint {
-        ($($t:tt)*) => { $crate::__staged_io::write(2, ::std::format!($($t)*)) };
-    }
-    macro_rules! eprintln {
-        () => { $crate::__staged_io::write(2, ::std::string::String::from("\n")) };
-        ($($t:tt)*) => { $crate::__staged_io::write_line(2, ::std::format!($($t)*)) };
-    }
-    pub(crate) use {eprint, eprintln, print, println};
+pub static HOST: ::core::sync::atomic::AtomicPtr<__StagedHost> =
+    ::core::sync::atomic::AtomicPtr::new(::core::ptr::null_mut());
 
-    pub(crate) static HOST: ::core::sync::atomic::AtomicPtr<super::__StagedHost> =
-        ::core::sync::atomic::AtomicPtr::new(::core::ptr::null_mut());
+/// Writes `text` and a newline to the host's `stream` (1 stdout, 2 stderr).
+#[doc(hidden)]
+pub fn write_line(stream: u32, mut text: ::std::string::String) {
+    text.push('\n');
+    write(stream, text);
+}
 
-    pub fn write_line(stream: u32, mut text: ::std::string::String) {
-        text.push('\n');
-        write(stream, text);
+/// Writes `text` to the host's `stream` (1 stdout, 2 stderr), or to this
+/// library's own before the host lent its streams.
+#[doc(hidden)]
+pub fn write(stream: u32, text: ::std::string::String) {
+    let host = HOST.load(::core::sync::atomic::Ordering::Acquire);
+    if host.is_null() {
+        let _ = match stream {
+            1 => ::std::io::Write::write_all(&mut ::std::io::stdout(), text.as_bytes()),
+            _ => ::std::io::Write::write_all(&mut ::std::io::stderr(), text.as_bytes()),
+        };
+        return;
     }
-
-    pub fn write(stream: u32, text: ::std::string::String) {
-        let host = HOST.load(::core::sync::atomic::Ordering::Acquire);
-        if host.is_null() {
-            let _ = match stream {
-                1 => ::std::io::Write::write_all(&mut ::std::io::stdout(), text.as_bytes()),
-                _ => ::std::io::Write::write_all(&mut ::std::io::stderr(), text.as_bytes()),
-            };
-            return;
-        }
-        // SAFETY: `host` was set by `__staged_init` to the host's table, a
-        // static of the host program, and `text` is valid for its length.
-        let status = unsafe { ((*host).write)(stream, text.as_ptr(), text.len()) };
-        if status != 0 {
-            ::core::panic!(
-                "failed printing to {}",
-                if stream == 1 { "stdout" } else { "stderr" }
-            );
-        }
+    // SAFETY: `host` was set by `__staged_init` to the host's table, a
+    // static of the host program, and `text` is valid for its length.
+    let status = unsafe { ((*host).write)(stream, text.as_ptr(), text.len()) };
+    if status != 0 {
+        ::core::panic!(
+            "failed printing to {}",
+            if stream == 1 { "stdout" } else { "stderr" }
+        );
     }
 }
 
@@ -93,7 +80,7 @@ pub unsafe extern "C" fn __staged_init(host: *const __StagedHost) {
             .map_or((0, 0), |l| (l.line(), l.column()));
         __STAGED_PANICKED_AT.with(|cell| cell.set(at));
     }));
-    __staged_io::HOST.store(host as *mut __StagedHost, ::core::sync::atomic::Ordering::Release);
+    HOST.store(host as *mut __StagedHost, ::core::sync::atomic::Ordering::Release);
     unsafe extern "C" {
         fn atexit(f: extern "C" fn()) -> i32;
     }
@@ -133,9 +120,10 @@ pub unsafe fn __staged_run<R, F: ::core::ops::FnOnce() -> R>(
     }
 }
 
+#[doc(hidden)]
 #[cold]
 #[inline(never)]
-unsafe fn __staged_report(
+pub unsafe fn __staged_report(
     slot: *const __StagedPanicSlot,
     payload: &(dyn ::core::any::Any + ::core::marker::Send),
 ) {

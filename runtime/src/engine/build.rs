@@ -7,14 +7,15 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use staged_build::store::{BuildDir, Hash32, IndexEntry, KeyLock, Store, VerifiedObject};
 
-use super::{Engine, Keys, serves, toolchain};
+use super::{Engine, Keys, serves, support, toolchain};
 use crate::Error;
-use crate::codegen::{self, entry_symbol};
+use crate::codegen::{self, Support, entry_symbol};
 use crate::source::FnSource;
 
 /// The generated source and the library, in the build directory.
@@ -23,7 +24,7 @@ const OUTPUT: &str = "libvariant.so";
 
 /// The unrolling policy of run-time variants (a later `-C llvm-args` in
 /// `STAGED_RUSTFLAGS` overrides it).
-const UNROLL: &str = "llvm-args=-unroll-threshold=2000";
+pub(super) const UNROLL: &str = "llvm-args=-unroll-threshold=2000";
 
 /// The shell that runs rustc, where there is one.
 const SHELL: &str = "/bin/sh";
@@ -67,8 +68,10 @@ struct Prepared {
 
 impl Engine {
     /// Builds one library holding `values` (whose entries serve `keys`),
-    /// under `lock`, and publishes it and its index entries. `starting`
-    /// ends when rustc starts.
+    /// under `lock`, linking the support rlib `support` (or holding its
+    /// code), and publishes it and its index entries. `starting` ends when
+    /// rustc starts.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn build(
         &self,
         store: &Store,
@@ -77,12 +80,52 @@ impl Engine {
         source: &FnSource,
         values: &[Vec<String>],
         keys: &[Keys],
+        support: Option<Arc<[u8]>>,
+    ) -> Result<VerifiedObject, Error> {
+        let linked = self.build_with(
+            store,
+            lock,
+            Some(starting),
+            source,
+            values,
+            keys,
+            support.as_deref(),
+        );
+        match linked {
+            // The same library with the support code inline, in case the
+            // rlib is what failed: if that builds, the rlib is not used again.
+            Err(Error::Compile(e)) if support.is_some() => {
+                let inline = self.build_with(store, lock, None, source, values, keys, None);
+                if inline.is_ok() {
+                    log::warn!(
+                        "staged: a library linking the support library failed where it inline built; not linking it again: {e}"
+                    );
+                    self.give_up_support();
+                }
+                inline
+            }
+            other => other,
+        }
+    }
+
+    /// One rustc run for `values`, linking the support rlib `support` or
+    /// holding its code.
+    #[allow(clippy::too_many_arguments)]
+    fn build_with(
+        &self,
+        store: &Store,
+        lock: &KeyLock,
+        starting: Option<Starting>,
+        source: &FnSource,
+        values: &[Vec<String>],
+        keys: &[Keys],
+        support: Option<&[u8]>,
     ) -> Result<VerifiedObject, Error> {
         let Prepared {
             dir,
             mut cmd,
             entries,
-        } = self.prepare(store, lock, source, values, keys)?;
+        } = self.prepare(store, lock, source, values, keys, support)?;
         let start = Instant::now();
         staged_build::process::Job::new(
             &mut cmd,
@@ -96,10 +139,15 @@ impl Engine {
             other => Error::Compile(other),
         })?;
         log::info!(
-            "staged: built {} variant(s) of `{}` in {:.0?}",
+            "staged: built {} variant(s) of `{}` in {:.0?}{}",
             values.len(),
             source.path,
-            start.elapsed()
+            start.elapsed(),
+            if support.is_some() {
+                ""
+            } else {
+                " (support code inline)"
+            }
         );
         publish(store, &dir, &entries)
     }
@@ -119,7 +167,9 @@ impl Engine {
         if !Path::new(SHELL).is_file() {
             return Ok(());
         }
-        let Prepared { dir, mut cmd, .. } = self.prepare(store, &lock, source, values, keys)?;
+        let support = self.support(store, false);
+        let Prepared { dir, mut cmd, .. } =
+            self.prepare(store, &lock, source, values, keys, support.as_deref())?;
         staged_build::process::detach(&mut cmd, staged_build::rustc::MISSING_HINT)
             .map_err(Error::Rustc)?;
         dir.leave();
@@ -136,7 +186,8 @@ impl Engine {
     }
 
     /// Writes the source and the keys of a build of `values` into a fresh
-    /// build directory, and makes the command that builds it.
+    /// build directory, with a copy of the support rlib `support` when
+    /// there is one, and makes the command that builds it.
     fn prepare(
         &self,
         store: &Store,
@@ -144,6 +195,7 @@ impl Engine {
         source: &FnSource,
         values: &[Vec<String>],
         keys: &[Keys],
+        support: Option<&[u8]>,
     ) -> Result<Prepared, Error> {
         let rustc = self.rustc().clone()?;
         let dir = store.build_dir()?;
@@ -151,12 +203,20 @@ impl Engine {
         if self.explicit_cpu() {
             served.extend(keys.iter().map(|k| k.portable));
         }
-        let text = codegen::library(source, values, &served, &self.built_for, &self.cpu);
+        let linking = if support.is_some() {
+            Support::Linked
+        } else {
+            Support::Inline
+        };
+        let text = codegen::library(source, values, &served, &self.built_for, &self.cpu, linking);
         dir.write(SOURCE, text.as_bytes())?;
+        if let Some(rlib) = support {
+            dir.write(support::RLIB, rlib)?;
+        }
         let entries = self.entries(source, values, keys);
         dir.record_keys(&entries)?;
         let mut rustc_cmd = rustc.command();
-        self.rustc_args(&mut rustc_cmd, source, &text, &rustc.host);
+        self.rustc_args(&mut rustc_cmd, source, &text, &rustc.host, linking);
         let mut cmd = self.under_shell(rustc_cmd);
         dir.set_as_cwd(&mut cmd)?;
         lock.share_with(&mut cmd)?;
@@ -189,7 +249,14 @@ impl Engine {
         self.config.target_cpu != "native"
     }
 
-    fn rustc_args(&self, cmd: &mut Command, source: &FnSource, text: &str, host: &str) {
+    fn rustc_args(
+        &self,
+        cmd: &mut Command,
+        source: &FnSource,
+        text: &str,
+        host: &str,
+        support: Support,
+    ) {
         cmd.args([
             "--crate-type",
             "cdylib",
@@ -197,33 +264,12 @@ impl Engine {
             "staged_variant",
             "--edition",
             source.edition,
-        ])
-        // Defaults the extra flags may change. A run-time variant is built
-        // because it is hot and its loops often have a trip count the value
-        // fixed: unroll them further than LLVM's default (300) would (it left
-        // the 32 steps of an 11-bit unpack rolled, at 0.70x of bitpacking;
-        // fully unrolled, 1.09x, with no other kernel of the report slower).
-        .args([
-            "-C",
-            "opt-level=3",
-            "-C",
-            UNROLL,
-            "-C",
-            "debuginfo=0",
             "-C",
             "strip=symbols",
-        ])
-        .args(["--cap-lints", "allow"]);
-        if !toolchain::LINKER.is_empty() {
-            cmd.arg("-C").arg(format!("linker={}", toolchain::LINKER));
-        }
-        cmd.args(&self.config.rustflags);
-        // The runtime's own flags come last, so they win.
+        ]);
+        self.codegen_args(cmd);
         let on = |b: bool| if b { "on" } else { "off" };
-        cmd.args(["-C", "panic=unwind"])
-            .arg("-C")
-            .arg(format!("target-cpu={}", self.config.target_cpu))
-            .arg("-C")
+        cmd.arg("-C")
             .arg(format!("debug-assertions={}", on(source.debug_assertions)))
             .arg("-C")
             .arg(format!("overflow-checks={}", on(source.overflow_checks)))
@@ -232,10 +278,34 @@ impl Engine {
                 "metadata={}",
                 &Hash32::of_bytes(text.as_bytes()).to_string()[..16]
             ));
+        if support == Support::Linked {
+            cmd.arg("--extern")
+                .arg(format!("staged_support={}", support::RLIB));
+        }
         if !toolchain::TARGET.is_empty() && toolchain::TARGET != host {
             cmd.args(["--target", toolchain::TARGET]);
         }
         cmd.args(["-o", OUTPUT, SOURCE]);
+    }
+
+    /// The flags of every build, the support rlib's too: defaults, the
+    /// extra flags (which may change the defaults), then the runtime's own
+    /// (which win).
+    pub(super) fn codegen_args(&self, cmd: &mut Command) {
+        // A run-time variant is built because it is hot and its loops often
+        // have a trip count the value fixed: unroll them further than LLVM's
+        // default (300) would (it left the 32 steps of an 11-bit unpack
+        // rolled, at 0.70x of bitpacking; fully unrolled, 1.09x, with no
+        // other kernel of the report slower).
+        cmd.args(["-C", "opt-level=3", "-C", UNROLL, "-C", "debuginfo=0"])
+            .args(["--cap-lints", "allow"]);
+        if !toolchain::LINKER.is_empty() {
+            cmd.arg("-C").arg(format!("linker={}", toolchain::LINKER));
+        }
+        cmd.args(&self.config.rustflags);
+        cmd.args(["-C", "panic=unwind"])
+            .arg("-C")
+            .arg(format!("target-cpu={}", self.config.target_cpu));
     }
 
     /// `rustc` run by a shell that marks the build done when it succeeds;

@@ -12,6 +12,7 @@
 //! them before loading).
 
 mod build;
+mod support;
 
 pub(crate) use build::wait_for_starts;
 
@@ -95,6 +96,10 @@ pub(crate) struct Engine {
     built_for: Hash32,
     /// The CPU it is built for.
     cpu: Hash32,
+    /// The support rlib every library links (`None`: they carry its code),
+    /// once known; and the lock of its build.
+    support: OnceLock<Option<Arc<[u8]>>>,
+    support_lock: Mutex<()>,
 }
 
 /// The keys of one value: in the cache, and without the CPU.
@@ -147,6 +152,8 @@ impl Engine {
             rustc: OnceLock::new(),
             built_for,
             cpu,
+            support: OnceLock::new(),
+            support_lock: Mutex::new(()),
         }
     }
 
@@ -280,6 +287,10 @@ impl Engine {
                 .collect();
         }
         let _permit = permits::acquire();
+        // The support rlib, built first if need be: before the keys' lock,
+        // so that a process exiting meanwhile can still leave the build of
+        // these values behind.
+        let support = self.support(&store, true);
         let lock = match store.lock(&lock_key, self.config.build_timeout + LOCK_SLACK) {
             Ok(lock) => lock,
             Err(e) => {
@@ -306,7 +317,7 @@ impl Engine {
             let values: Vec<Vec<String>> = missing.iter().map(|&i| values[i].clone()).collect();
             let wanted: Vec<Keys> = missing.iter().map(|&i| keys[i]).collect();
             let built = self
-                .build(&store, &lock, starting, source, &values, &wanted)
+                .build(&store, &lock, starting, source, &values, &wanted, support)
                 .and_then(|object| loader::load(object, &expect));
             for (n, &i) in missing.iter().enumerate() {
                 outcomes[i] = Some(built.clone().and_then(|library| {
