@@ -282,19 +282,19 @@ fn wrapper(name: &str, fail_rlib: bool, capture: &Path) -> PathBuf {
     path
 }
 
-fn install_with(store: PathBuf, rustc: &Path) {
-    Config::from_env()
+fn install_with(store: PathBuf, rustc: Option<&Path>) {
+    let config = Config::from_env()
         .mode(Mode::Sync)
         .cache_dir(store)
-        .rustc(rustc)
-        .max_variants(100_000)
-        .install();
+        .max_variants(100_000);
+    match rustc {
+        Some(rustc) => config.rustc(rustc).install(),
+        None => config.install(),
+    }
 }
 
-/// A new value of `small` built and loaded, timed, in a new engine on
-/// `store` (as a new process would, with the store as it is).
-fn one_cold_build(store: PathBuf, rustc: &Path) -> Duration {
-    install_with(store, rustc);
+/// A new value of `small` built and loaded, timed, by the engine installed.
+fn one_cold_build() -> Duration {
     let k = fresh();
     let start = Instant::now();
     let h = small::specialized(k).unwrap();
@@ -306,25 +306,50 @@ fn one_cold_build(store: PathBuf, rustc: &Path) -> Duration {
 fn cold_build(c: &mut Criterion) {
     let capture = store("cold-capture");
     std::fs::create_dir_all(&capture).unwrap();
-    let linking = wrapper("rustc-linking", false, &capture);
+    let capturing = wrapper("rustc-capturing", false, &capture);
     let inline = wrapper("rustc-inline", true, &capture);
-    // The support library is built once per toolchain and flags: a store
-    // that has it, as every store has after its first build.
-    let warm = store("cold-warm");
-    one_cold_build(warm.clone(), &linking);
     let mut g = c.benchmark_group("stage3");
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(10));
-    g.bench_function("cold_build", |b| {
+    // The first build in an empty store: the support library, then the
+    // library (once per toolchain and flags).
+    g.bench_function("cold_build_first_in_store", |b| {
         b.iter_custom(|iters| {
             (0..iters)
-                .map(|_| one_cold_build(warm.clone(), &linking))
+                .map(|_| {
+                    install_with(store(&format!("cold-first-{}", fresh())), None);
+                    one_cold_build()
+                })
                 .sum()
         })
     });
-    // The floor: rustc alone on the source and support library the last
-    // build had.
+    // Every later build: the store has the support library. One engine,
+    // as in a process building one value after another (the recorded
+    // rustc, so no `rustc -vV` either).
+    let warm = store("cold-warm");
+    install_with(warm.clone(), Some(&capturing));
+    one_cold_build();
+    install_with(warm.clone(), None);
+    one_cold_build();
+    g.bench_function("cold_build", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| one_cold_build()).sum())
+    });
+    g.bench_function("cold_build_in_module_of_20_helpers", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let k = fresh();
+                let start = Instant::now();
+                let h = twenty::small::specialized(k).unwrap();
+                total += start.elapsed();
+                assert_eq!(h.call(3), twenty::small::generic(3, k));
+            }
+            total
+        });
+    });
+    // The floor: rustc alone on the source and support library of a build
+    // of the same function.
     let args: Vec<String> = std::fs::read_to_string(capture.join("args"))
         .unwrap()
         .lines()
@@ -340,37 +365,13 @@ fn cold_build(c: &mut Criterion) {
             assert!(status.success());
         })
     });
-    // Without the support library: each library carries its code (the
-    // path of every build before it existed).
+    // Without the support library (a rustc that fails on it): each library
+    // carries its code, the path of every build before it existed. Its
+    // stand-in for rustc adds a shell's start (about a millisecond).
+    install_with(store("cold-inline"), Some(&inline));
+    one_cold_build();
     g.bench_function("cold_build_inline_support", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| one_cold_build(store(&format!("cold-inline-{}", fresh())), &inline))
-                .sum()
-        })
-    });
-    // The first build in an empty store: the support library, then the
-    // library.
-    g.bench_function("cold_build_first_in_store", |b| {
-        b.iter_custom(|iters| {
-            (0..iters)
-                .map(|_| one_cold_build(store(&format!("cold-first-{}", fresh())), &linking))
-                .sum()
-        })
-    });
-    g.bench_function("cold_build_in_module_of_20_helpers", |b| {
-        b.iter_custom(|iters| {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                install_with(warm.clone(), &linking);
-                let k = fresh();
-                let start = Instant::now();
-                let h = twenty::small::specialized(k).unwrap();
-                total += start.elapsed();
-                assert_eq!(h.call(3), twenty::small::generic(3, k));
-            }
-            total
-        });
+        b.iter_custom(|iters| (0..iters).map(|_| one_cold_build()).sum())
     });
     g.finish();
 }
