@@ -6,6 +6,29 @@ use core::fmt;
 ///
 /// Whatever the error, the function itself keeps working: its dispatcher runs
 /// the generic body for values without a variant.
+///
+/// Like every error of staged, `Display` says what failed at its own level
+/// and the cause is `source()`, never both. [`Error::Runtime`] is
+/// transparent: it displays as the [`runtime::Error`](crate::runtime::Error)
+/// it holds and hands out that error's cause
+/// ([`runtime::StoreError`](crate::runtime::StoreError),
+/// [`runtime::ProcessError`](crate::runtime::ProcessError)). Walk the chain
+/// to show the whole reason, as `stats().last_error` does:
+///
+/// ```
+/// use std::error::Error as _;
+///
+/// fn reason(e: &staged::Error) -> String {
+///     let mut text = e.to_string();
+///     let mut cause = e.source();
+///     while let Some(c) = cause {
+///         text += &format!(": {c}");
+///         cause = c.source();
+///     }
+///     text
+/// }
+/// # let _ = reason;
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Error {
@@ -15,9 +38,10 @@ pub enum Error {
         /// Which switch turned the run-time stage off.
         reason: &'static str,
     },
-    /// Building or loading the run-time variant failed.
+    /// Building or loading the run-time variant failed; the
+    /// [`runtime::Error`](crate::runtime::Error) says why.
     #[cfg(feature = "runtime")]
-    Runtime(staged_runtime::Error),
+    Runtime(crate::runtime::Error),
 }
 
 impl Error {
@@ -41,7 +65,9 @@ impl fmt::Display for Error {
                 "no static variant for this value and run-time specialization is unavailable: {reason}"
             ),
             #[cfg(feature = "runtime")]
-            Self::Runtime(e) => write!(f, "run-time specialization failed: {e}"),
+            // Transparent: the variant adds nothing to what the run-time
+            // stage says.
+            Self::Runtime(e) => fmt::Display::fmt(e, f),
         }
     }
 }
@@ -51,7 +77,7 @@ impl core::error::Error for Error {
         match self {
             Self::Unavailable { .. } => None,
             #[cfg(feature = "runtime")]
-            Self::Runtime(e) => Some(e),
+            Self::Runtime(e) => core::error::Error::source(e),
         }
     }
 }

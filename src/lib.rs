@@ -67,6 +67,11 @@ pub use error::Error;
 /// Config::from_env().mode(Mode::Sync).max_variants(16).install();
 /// ```
 ///
+/// [`Error`](staged_runtime::Error) is why a run-time variant could not be
+/// had (the cause of [`staged::Error::Runtime`](crate::Error::Runtime)); a
+/// failed disk-cache operation is its [`StoreError`](staged_runtime::StoreError)
+/// source, a failed rustc run its [`ProcessError`](staged_runtime::ProcessError).
+///
 /// # Deployment
 ///
 /// Hosts without a toolchain, and processes too short for a background
@@ -104,7 +109,7 @@ pub use error::Error;
 ///   clears it, and shows and merges profiles.
 #[cfg(feature = "runtime")]
 pub mod runtime {
-    pub use staged_runtime::{Config, Error, Mode};
+    pub use staged_runtime::{CommandLine, Config, Error, Mode, ProcessError, StoreError};
 }
 pub use staged::Staged;
 /// Specializes a function on the values of some of its parameters, at the

@@ -85,7 +85,8 @@ fn child_entry() {
                 let outcome = power::specialized(n).map(|h| format!("{:?}", h.origin()));
                 say(
                     &format!("origin{n}"),
-                    outcome.unwrap_or_else(|e| format!("error: {e}")),
+                    outcome
+                        .unwrap_or_else(|e| format!("error: {}", staged_build::chain::Chain(&e))),
                 );
                 say(
                     &format!("dispatch{n}"),

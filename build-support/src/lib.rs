@@ -12,6 +12,7 @@
 
 pub mod bake;
 pub mod baked_file;
+pub mod chain;
 pub mod emit;
 pub mod eval;
 pub mod process;

@@ -21,7 +21,6 @@ mod output;
 mod profile;
 mod units;
 
-use std::error::Error as _;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -49,14 +48,7 @@ pub fn run() -> ExitCode {
 
 /// Prints `e` with its causes, and a hint if it has one.
 fn fail(e: &error::CliError) -> ExitCode {
-    let mut message = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        message.push_str(": ");
-        message.push_str(&c.to_string());
-        cause = c.source();
-    }
-    eprintln!("staged: {message}");
+    eprintln!("staged: {}", staged_build::chain::Chain(e));
     if let Some(hint) = e.hint() {
         eprintln!("hint: {hint}");
     }

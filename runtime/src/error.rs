@@ -7,6 +7,10 @@ use staged_build::store::StoreError;
 
 /// Why a run-time variant could not be had. Whatever it is, the function
 /// keeps working through its generic body.
+///
+/// `Display` says what failed at this level; the cause (a [`StoreError`] or
+/// a [`ProcessError`]) is `source()`, so a report that walks the chain says
+/// each thing once. `stats().last_error` holds the whole chain.
 #[derive(Clone, Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -21,11 +25,11 @@ pub enum Error {
     #[error("no cache directory: set STAGED_CACHE_DIR (HOME is not set either)")]
     NoCacheDir,
     /// The disk cache cannot be used, or an entry in it cannot be trusted.
-    #[error("disk cache: {0}")]
+    #[error("disk cache")]
     Store(#[from] StoreError),
     /// rustc is missing or does not answer.
-    #[error("rustc is unavailable: {0}")]
-    Rustc(ProcessError),
+    #[error("rustc is unavailable")]
+    Rustc(#[source] ProcessError),
     /// The rustc found is not the one that built the program.
     #[error(
         "{path} is rustc {found}, but this program was built by rustc {expected}; point STAGED_RUSTC at that toolchain's rustc"
@@ -39,8 +43,8 @@ pub enum Error {
         expected: String,
     },
     /// The variant did not compile (or rustc timed out).
-    #[error("the variant did not compile: {0}")]
-    Compile(ProcessError),
+    #[error("the variant did not compile")]
+    Compile(#[source] ProcessError),
     /// A flag of `STAGED_RUSTFLAGS` (or `Config::rustflags`) would change
     /// the answer or the ABI of run-time variants, so nothing is built with
     /// it.

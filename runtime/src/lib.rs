@@ -28,9 +28,12 @@ pub use config::{
 #[doc(hidden)]
 pub use engine::toolchain;
 pub use error::Error;
+// The causes an `Error` carries, nameable where it is.
 pub use key::Key;
 pub use site::{Site, Stats};
 pub use source::{FnSource, Layout, Piece};
+pub use staged_build::process::{CommandLine, ProcessError};
+pub use staged_build::store::StoreError;
 pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};
 
 /// Writes to the profile (`STAGED_PROFILE`) the calls counted since it was

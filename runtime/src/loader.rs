@@ -17,6 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
+use staged_build::chain::Chain;
 use staged_build::store::{Hash32, Store, VerifiedObject};
 
 use crate::Error;
@@ -110,7 +111,7 @@ pub(crate) fn load(object: VerifiedObject, expect: &Expect) -> Result<Loaded, Er
     let library = unsafe { Library::open(Some(object.load_path()), RTLD_NOW | RTLD_LOCAL) }
         .map_err(|e| Error::Load {
             path: path.clone(),
-            cause: e.to_string(),
+            cause: Chain(&e).to_string(),
         })?;
     // The loader hands back a library it already has when the name matches
     // one: make sure this is the one that was read.
@@ -127,7 +128,7 @@ pub(crate) fn load(object: VerifiedObject, expect: &Expect) -> Result<Loaded, Er
     match unsafe { library.get::<unsafe extern "C" fn(*const Host)>(INIT_SYMBOL.as_bytes()) } {
         // SAFETY: `HOST` is a static, which outlives the library.
         Ok(init) => unsafe { init(&raw const HOST) },
-        Err(e) => return Err(mismatch(format!("no {INIT_SYMBOL}: {e}"))),
+        Err(e) => return Err(mismatch(format!("no {INIT_SYMBOL}: {}", Chain(&e)))),
     }
     let library: &'static Library = Box::leak(Box::new(library));
     let facts: &'static Facts = Box::leak(Box::new(facts));
@@ -217,7 +218,7 @@ impl Loaded {
         let entry =
             unsafe { self.library.get::<EntryFn>(symbol.as_bytes()) }.map_err(|e| Error::Load {
                 path: path.clone(),
-                cause: e.to_string(),
+                cause: Chain(&e).to_string(),
             })?;
         Ok((*entry, index))
     }

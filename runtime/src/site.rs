@@ -19,6 +19,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
+use staged_build::chain::Chain;
 use staged_build::store::Hash32;
 
 use crate::config::{Config, HOT, Mode};
@@ -565,9 +566,9 @@ impl<K: Key> Site<K> {
             .push(state, Entry::new(key, Err(bound.clone())))
             .is_some()
         {
-            self.record_failure(bound);
+            self.record_failure(Chain(bound));
         } else {
-            self.note_error(&bound.to_string());
+            self.note_error(&Chain(bound).to_string());
         }
     }
 
@@ -600,11 +601,11 @@ impl<K: Key> Site<K> {
             |m| (m.outcomes, m.repaired),
         );
         for problem in &repaired {
-            self.note_error(&problem.to_string());
+            self.note_error(&Chain(problem).to_string());
         }
         // What was refused on the way (a bad bundle, a damaged entry)
         // stays in the reason of a failure that follows.
-        let refused: Vec<String> = repaired.iter().map(ToString::to_string).collect();
+        let refused: Vec<String> = repaired.iter().map(|e| Chain(e).to_string()).collect();
         for outcome in &outcomes {
             match outcome {
                 Ok(v) if v.source() == Source::Compiled => {
@@ -615,8 +616,12 @@ impl<K: Key> Site<K> {
                 }
                 // Not in the cache is no failure: a build follows.
                 Err(Error::NotCached) => {}
-                Err(e) if refused.is_empty() => self.record_failure(e),
-                Err(e) => self.record_failure(format!("{e}; before that: {}", refused.join("; "))),
+                Err(e) if refused.is_empty() => self.record_failure(Chain(e)),
+                Err(e) => self.record_failure(format!(
+                    "{}; before that: {}",
+                    Chain(e),
+                    refused.join("; ")
+                )),
             }
         }
         outcomes

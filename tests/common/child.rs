@@ -83,7 +83,8 @@ pub fn specialize_and_report() {
         }
         Err(e) => {
             say("origin", "none");
-            say("error", e.to_string().replace('\n', " "));
+            let reason = staged_build::chain::Chain(&e).to_string();
+            say("error", reason.replace('\n', " "));
         }
     }
     say(

@@ -70,7 +70,10 @@ fn payloads() {
         say(&format!("generic{kind}"), panics(|| explode::generic(kind)));
         match explode::specialized(kind) {
             Ok(h) => say(&format!("variant{kind}"), panics(|| h.call())),
-            Err(e) => say(&format!("variant{kind}"), format!("error {e}")),
+            Err(e) => say(
+                &format!("variant{kind}"),
+                format!("error {}", staged_build::chain::Chain(&e)),
+            ),
         }
     }
     report_stats(explode::stats());

@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use super::{Diagnostic, EvalConfig, EvalError, Failure, ItemOutcome, Outcome};
 use crate::bake::{Bake, Baker};
+use crate::chain::Chain;
 use crate::emit::{self, BlobSink, Inline};
 use crate::store::{Area, BuildDir, Hash32, KeyLock, Store};
 
@@ -98,7 +99,7 @@ impl Cache {
         if !there {
             self.blobs
                 .write(&name, bytes)
-                .map_err(|e| io::Error::other(e.to_string()))?;
+                .map_err(|e| io::Error::other(Chain(&e).to_string()))?;
         }
         let path = self.blobs.path(&name);
         self.written.borrow_mut().push(name);

@@ -9,6 +9,9 @@ use crate::process::ProcessError;
 use crate::store::StoreError;
 
 /// Why the evaluator could not run.
+///
+/// `Display` says what failed here; a cause that is an error of its own is
+/// `source()` (print the whole chain with [`Chain`](crate::chain::Chain)).
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum EvalError {
@@ -16,14 +19,15 @@ pub enum EvalError {
     #[error("no directory to build in: set STAGED_CACHE_DIR (or HOME)")]
     NoCacheDir,
     /// The cache cannot be used.
-    #[error("the evaluator cache: {0}")]
+    #[error("the evaluator cache")]
     Store(#[from] StoreError),
     /// A file could not be read or written.
-    #[error("{path}: {cause}")]
+    #[error("{path}")]
     File {
         /// The file.
         path: PathBuf,
         /// The cause.
+        #[source]
         cause: Arc<io::Error>,
     },
     /// rustc or the evaluator program could not be run.

@@ -6,15 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Why the store cannot be used, or an entry cannot be trusted.
+///
+/// `Display` says what failed here; the operating system's error of
+/// [`StoreError::Io`] is its `source()`.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
     /// A file system operation failed.
-    #[error("{path}: {cause}")]
+    #[error("{path}")]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The cause, shared so that the error can be cloned.
+        #[source]
         cause: Arc<io::Error>,
     },
     /// A directory or file is not ours alone: another user owns it or can

@@ -13,6 +13,7 @@ use rustix::fs::{FileType, FlockOperation, Mode, OFlags};
 
 use super::dir::{Handle, modified};
 use super::{Hash32, IndexEntry, Store, StoreError};
+use crate::chain::Chain;
 
 /// A build directory nobody holds that is younger than this may be one
 /// made a moment ago, not held yet.
@@ -149,7 +150,7 @@ impl Store {
                     Some(key) => match self.lookup(&key) {
                         Ok(Some(entry)) => Ok(entry),
                         Ok(None) => Err("gone".to_owned()),
-                        Err(e) => Err(e.to_string()),
+                        Err(e) => Err(Chain(&e).to_string()),
                     },
                     None => Err("not named by a key".to_owned()),
                 });

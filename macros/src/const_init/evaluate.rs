@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::quote;
+use staged_build::chain::Chain;
 use staged_build::eval::{self, Diagnostic, EvalConfig, Failure, ItemOutcome, Toolchain};
 use syn::spanned::Spanned;
 
@@ -111,6 +112,7 @@ pub(crate) fn evaluate(plan: &Plan, input: TokenStream, errors: &mut Errors) -> 
     let outcome = match eval::evaluate(&block, &compiler(), &config) {
         Ok(outcome) => outcome,
         Err(e) => {
+            let e = Chain(&e);
             let results = plan
                 .items
                 .iter()

@@ -372,7 +372,10 @@ pub(super) fn adopt(store: &Store, keys: &[Hash32]) -> bool {
                 );
                 adopted = true;
             }
-            Err(e) => log::warn!("staged: cannot adopt a build left behind: {e}"),
+            Err(e) => log::warn!(
+                "staged: cannot adopt a build left behind: {}",
+                staged_build::chain::Chain(&e)
+            ),
         }
     }
     adopted

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use staged_build::chain::Chain;
 use staged_build::rustc::{Rustc, stamp, wrapper_serves_cdylib};
 use staged_build::store::{Hash32, Store, StoreError};
 
@@ -118,14 +119,14 @@ impl Engine {
             .map(|dir| {
                 let bundle = Store::open_read_only(dir).map_err(Error::from);
                 if let Err(e) = &bundle {
-                    log::warn!("staged: bundle {} is not used: {e}", dir.display());
+                    log::warn!("staged: bundle {} is not used: {}", dir.display(), Chain(e));
                 }
                 bundle
             })
             .collect();
         let flags = rustflags::check(&config.rustflags);
         if let Err(e) = &flags {
-            log::warn!("staged: run-time variants are disabled: {e}");
+            log::warn!("staged: run-time variants are disabled: {}", Chain(e));
         }
         let abi = codegen::ABI_VERSION.to_le_bytes();
         let mut parts: Vec<&[u8]> = vec![
@@ -164,7 +165,7 @@ impl Engine {
         if let Ok(store) = &*slot
             && let Err(e) = store.verify()
         {
-            log::warn!("staged: opening the disk cache again: {e}");
+            log::warn!("staged: opening the disk cache again: {}", Chain(&e));
             *slot = open_store(&self.config);
         }
         slot.clone()
@@ -278,7 +279,7 @@ impl Engine {
                 let values: Vec<Vec<String>> = todo.iter().map(|&i| values[i].clone()).collect();
                 let wanted: Vec<Keys> = todo.iter().map(|&i| keys[i]).collect();
                 if let Err(e) = self.leave_behind(&store, lock, source, &values, &wanted) {
-                    log::warn!("staged: cannot leave a build behind: {e}");
+                    log::warn!("staged: cannot leave a build behind: {}", Chain(&e));
                 }
             }
             return outcomes
@@ -425,7 +426,10 @@ fn cached(
         Ok(Some(entry)) => entry,
         Ok(None) => return None,
         Err(e) => {
-            log::warn!("staged: dropping a cache entry that cannot be used: {e}");
+            log::warn!(
+                "staged: dropping a cache entry that cannot be used: {}",
+                Chain(&e)
+            );
             store.forget(key);
             return match e {
                 // Removed (or not a file): a miss, built again now.
@@ -451,7 +455,10 @@ fn cached(
         // Fits another CPU sharing the cache: left for it.
         Err(e @ Error::MissingFeatures { .. }) => Some(Err(e)),
         Err(e) => {
-            log::warn!("staged: dropping a cache entry that cannot be used: {e}");
+            log::warn!(
+                "staged: dropping a cache entry that cannot be used: {}",
+                Chain(&e)
+            );
             store.forget(key);
             match e {
                 // Pruned, damaged, not ours alone, or serving another value:
@@ -485,7 +492,7 @@ fn open_store(config: &Config) -> Result<Store, Error> {
         None => Err(Error::NoCacheDir),
     };
     if let Err(e) = &store {
-        log::warn!("staged: run-time variants are disabled: {e}");
+        log::warn!("staged: run-time variants are disabled: {}", Chain(e));
     }
     store
 }
