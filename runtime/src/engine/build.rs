@@ -98,7 +98,8 @@ impl Engine {
                 let inline = self.build_with(store, lock, None, source, values, keys, None);
                 if inline.is_ok() {
                     log::warn!(
-                        "staged: a library linking the support library failed where it inline built; not linking it again: {e}"
+                        "staged: a library linking the support library failed where it inline built; not linking it again: {}",
+                        staged_build::chain::Chain(&e)
                     );
                     self.give_up_support();
                 }

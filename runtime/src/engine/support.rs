@@ -16,6 +16,7 @@
 
 use std::sync::{Arc, TryLockError};
 
+use staged_build::chain::Chain;
 use staged_build::process::Job;
 use staged_build::store::{Hash32, Store};
 
@@ -64,7 +65,8 @@ impl Engine {
         match &built {
             Ok(_) => log::info!("staged: built the support library for this toolchain"),
             Err(e) => log::warn!(
-                "staged: libraries carry their support code, which makes each build slower: cannot build it once: {e}"
+                "staged: libraries carry their support code, which makes each build slower: cannot build it once: {}",
+                Chain(e)
             ),
         }
         self.support.get_or_init(|| built.ok()).clone()
@@ -98,12 +100,12 @@ impl Engine {
         let name = key.to_string();
         let area = store
             .area(AREA)
-            .map_err(|e| log::warn!("staged: {e}"))
+            .map_err(|e| log::warn!("staged: {}", Chain(&e)))
             .ok()?;
         let bytes = match area.read(&name) {
             Ok(bytes) => bytes?,
             Err(e) => {
-                log::warn!("staged: the support library cannot be used: {e}");
+                log::warn!("staged: the support library cannot be used: {}", Chain(&e));
                 return None;
             }
         };
