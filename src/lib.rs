@@ -36,7 +36,8 @@
 //! With `default-features = false` this crate is `#![no_std]` and needs no
 //! allocator; `#[specialize(..., runtime = false)]` works there.
 //!
-//! The design, the public API contract and the invariants are in `DESIGN.md`.
+//! How the crates fit together, and where each part lives, is described in
+//! `ARCHITECTURE.md` at the root of the repository.
 #![no_std]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -224,7 +224,7 @@ fn training_cpu() -> &'static str {
     "generic"
 }
 
-/// A bundle made by a training run, as DESIGN.md shows one. A library for
+/// A bundle made by a training run, as the crate docs show one. A library for
 /// a CPU other than this one is built but not loaded here.
 fn train(dir: &Path, cpu: &str) -> PathBuf {
     let bundle = dir.join("bundle");
