@@ -36,6 +36,58 @@
 //! With `default-features = false` this crate is `#![no_std]` and needs no
 //! allocator; `#[specialize(..., runtime = false)]` works there.
 //!
+//! # Features
+//!
+//! | feature | default | what it does |
+//! |---|---|---|
+//! | `runtime` | on | stage 3: values known only at run time are specialized by building a cdylib with rustc; implies `std` |
+//! | `std` | on | links `std`; implies `alloc` |
+//! | `alloc` | off | links `alloc`: [`SiteStats::last_error`] and [`SiteStats::warnings`] carry a `String` instead of a `&'static str` |
+//!
+//! Without `runtime`, every function behaves as with `runtime = false`.
+//! [`const_init!`] and the static variants of `#[specialize]` need no feature.
+//!
+//! # Settings
+//!
+//! The run-time stage reads its settings once from the environment; the
+//! same settings can be set in code with [`runtime::Config`] and
+//! [`Config::install`](runtime::Config::install).
+//!
+//! | setting | variable | `Config` | default |
+//! |---|---|---|---|
+//! | when values get a variant | `STAGED_MODE` (`background`, `sync`, `off`) | `mode` | `background` |
+//! | calls of one value before `background` builds it | `STAGED_THRESHOLD` (1 to 10⁹) | `threshold` | 32 |
+//! | run-time variants per function | `STAGED_MAX_VARIANTS` (0 to 4096) | `max_variants` | 64 |
+//! | the disk cache | `STAGED_CACHE_DIR` | `cache_dir` | `$XDG_CACHE_HOME/staged`, else `$HOME/.cache/staged` (`$HOME/Library/Caches/staged` on macOS); without `HOME`, no run-time variants |
+//! | its size before the oldest libraries and `const_init!` results go | `STAGED_CACHE_MAX_BYTES` | `cache_max_bytes` | 1 GiB |
+//! | the compiler | `STAGED_RUSTC` | `rustc` | the rustc that built the program, recorded at build time |
+//! | `-C target-cpu` of run-time builds | `STAGED_TARGET_CPU` | `target_cpu` | `native` |
+//! | extra rustc flags (part of the cache key; flags that change answers or the ABI are refused) | `STAGED_RUSTFLAGS` | `rustflags` | none |
+//! | time limit of one rustc run | — | `build_timeout` (100 ms to 24 h) | 120 s |
+//! | profile of the values built or loaded | `STAGED_PROFILE` | `profile` | none |
+//! | read-only stores searched first | `STAGED_BUNDLE` (`:`-separated) | `bundle` | none |
+//!
+//! A value that cannot be read is ignored and one out of range is clamped;
+//! either way every function's `stats().warnings` says so, and the log
+//! (target `staged_runtime::config`, level `warn`).
+//!
+//! [`const_init!`] runs in the compiler and reads `STAGED_CACHE_DIR` (with
+//! the same default, or `staged-<uid>` in the temporary directory when
+//! `HOME` is unset), `STAGED_CACHE_MAX_BYTES`, and `STAGED_EVAL_TIMEOUT`:
+//! seconds one block may run, 120 by default.
+//!
+//! # Platforms
+//!
+//! Linux only, today. The macros run staged-build in the compiler, and
+//! staged-build uses Linux interfaces (Landlock, namespaces, seccomp for the
+//! `const_init!` sandbox), so on another build host the crate does not
+//! compile, `#![no_std]` use included. The run-time stage builds and loads
+//! ELF shared objects with `dlopen`. Target features of a library are
+//! checked against the CPU on x86_64 and aarch64; on other architectures
+//! none are listed, so a library built for an explicit `STAGED_TARGET_CPU`
+//! is not checked against this CPU's features (with the default `native`
+//! the cache key holds this CPU's `/proc/cpuinfo` description).
+//!
 //! How the crates fit together, and where each part lives, is described in
 //! `ARCHITECTURE.md` at the root of the repository.
 #![no_std]
@@ -78,7 +130,7 @@ pub use error::Error;
 /// Hosts without a toolchain, and processes too short for a background
 /// build, get run-time values at an earlier stage:
 ///
-/// - **Profiles**: with `STAGED_PROFILE=<file>` (or [`Config::profile`](staged_runtime::Config::profile))
+/// - **Profiles**: with `STAGED_PROFILE=<file>` (or [`Config::profile`](runtime::Config::profile))
 ///   every run-time value built or loaded is appended to a text file, one
 ///   line per value: crate, function path, fingerprint of its source, calls,
 ///   and the value(s) as the literal renderer writes them (`7u32`). The
@@ -92,7 +144,7 @@ pub use error::Error;
 ///   (`staged_build::promote::Promotion::max_per_function`), exactly as if
 ///   listed; entries of a changed function, or values that do not fit, are
 ///   skipped with a compiler warning naming them.
-/// - **Bundles**: `STAGED_BUNDLE=<dir>[:<dir>…]` (or [`Config::bundle`](staged_runtime::Config::bundle))
+/// - **Bundles**: `STAGED_BUNDLE=<dir>[:<dir>…]` (or [`Config::bundle`](runtime::Config::bundle))
 ///   names read-only caches made by a training run
 ///   (`STAGED_CACHE_DIR=bundle STAGED_TARGET_CPU=x86-64-v3 STAGED_MODE=sync
 ///   ./app`), searched before the cache and before building. A bundle is

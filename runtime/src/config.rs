@@ -37,7 +37,8 @@ impl Mode {
 /// The settings of the run-time stage.
 ///
 /// ```no_run
-/// use staged_runtime::{Config, Mode};
+/// # mod staged { pub mod runtime { pub use staged_runtime::{Config, Mode}; } }
+/// use staged::runtime::{Config, Mode};
 ///
 /// Config::from_env().mode(Mode::Sync).threshold(8).install();
 /// ```
