@@ -1,6 +1,8 @@
-//! The host engine of staged: the literal renderer shared by every stage, and
-//! (as the stages land) finding and running rustc and the content-addressed
-//! store.
+//! The host engine of staged: the literal renderer shared by every stage,
+//! finding and running rustc, the content-addressed store, the
+//! `const_init!` evaluator, value profiles, and the `build.rs` API
+//! ([`baked_file`], [`promote_profile`]). `ARCHITECTURE.md` at the root of
+//! the repository says where each part lives.
 //!
 //! ```
 //! use staged_build::bake::Bake;

@@ -1,5 +1,7 @@
 //! Procedural macros of staged. Use them through the `staged` crate, which
-//! documents them: `#[staged::specialize]`.
+//! documents them: `#[staged::specialize]`, `#[staged::self_contained]` and
+//! `staged::const_init!`. `ARCHITECTURE.md` at the root of the repository
+//! describes how each is parsed, checked and expanded.
 
 mod build_flags;
 mod const_init;

@@ -4,6 +4,8 @@
 //! Users reach this crate through `staged`; the expansion of
 //! `#[staged::specialize]` holds one [`Site`] per function. Settings come
 //! from the `STAGED_*` environment variables or from [`Config`].
+//! `ARCHITECTURE.md` at the root of the repository follows a value from a
+//! miss to a loaded library through these modules.
 
 mod at_exit;
 mod codegen;
