@@ -42,7 +42,7 @@
 //! |---|---|---|
 //! | `runtime` | on | stage 3: values known only at run time are specialized by building a cdylib with rustc; implies `std` |
 //! | `std` | on | links `std`; implies `alloc` |
-//! | `alloc` | off | links `alloc`: [`SiteStats::last_error`] and [`SiteStats::warnings`] carry a `String` instead of a `&'static str` |
+//! | `alloc` | on, through `std` | links `alloc`: [`SiteStats::last_error`] and [`SiteStats::warnings`] carry a `String` instead of a `&'static str` |
 //!
 //! Without `runtime`, every function behaves as with `runtime = false`.
 //! [`const_init!`] and the static variants of `#[specialize]` need no feature.
