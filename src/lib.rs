@@ -58,7 +58,7 @@
 //! | when values get a variant | `STAGED_MODE` (`background`, `sync`, `off`) | `mode` | `background` |
 //! | calls of one value before `background` builds it | `STAGED_THRESHOLD` (1 to 10⁹) | `threshold` | 32 |
 //! | run-time variants per function | `STAGED_MAX_VARIANTS` (0 to 4096) | `max_variants` | 64 |
-//! | the disk cache | `STAGED_CACHE_DIR` | `cache_dir` | `$XDG_CACHE_HOME/staged`, else `$HOME/.cache/staged` (`$HOME/Library/Caches/staged` on macOS); without `HOME`, no run-time variants |
+//! | the disk cache | `STAGED_CACHE_DIR` | `cache_dir` | `$XDG_CACHE_HOME/staged` (when absolute), else `$HOME/.cache/staged` (`$HOME/Library/Caches/staged` on macOS); with no home directory, `staged-<uid>` in the temporary directory |
 //! | its size before the oldest libraries and `const_init!` results go | `STAGED_CACHE_MAX_BYTES` | `cache_max_bytes` | 1 GiB |
 //! | the compiler | `STAGED_RUSTC` | `rustc` | the rustc that built the program, recorded at build time |
 //! | `-C target-cpu` of run-time builds | `STAGED_TARGET_CPU` | `target_cpu` | `native` |
@@ -72,8 +72,8 @@
 //! (target `staged_runtime::config`, level `warn`).
 //!
 //! [`const_init!`] runs in the compiler and reads `STAGED_CACHE_DIR` (with
-//! the same default, or `staged-<uid>` in the temporary directory when
-//! `HOME` is unset), `STAGED_CACHE_MAX_BYTES`, and `STAGED_EVAL_TIMEOUT`:
+//! the same default: one reader, `staged_build::settings`, serves both),
+//! `STAGED_CACHE_MAX_BYTES`, and `STAGED_EVAL_TIMEOUT`:
 //! seconds one block may run, 120 by default.
 //!
 //! # Platforms
