@@ -618,3 +618,42 @@ fn without_the_support_library_libraries_carry_its_code() {
         assert_eq!(runs(&log), expected, "{fail}");
     }
 }
+
+/// A background builder's build yields the processor to the program (it
+/// runs at a lower priority); a build the caller waits for does not.
+#[test]
+fn background_builds_run_at_a_lower_priority() {
+    let store = fresh_store("niceness");
+    let dir = store.parent().unwrap();
+    let log = dir.join("niceness");
+    let rustc = script(
+        dir,
+        "nice-rustc",
+        &format!(
+            "case \"$*\" in *cdylib*) cut -d' ' -f19 /proc/$$/stat >> '{}';; esac\nexec '{}' \"$@\"",
+            log.display(),
+            real_rustc()
+        ),
+    );
+    let rustc = rustc.to_str().unwrap();
+    let sync = run("specialize", &store, &[("STAGED_RUSTC", rustc)]);
+    assert_eq!(sync.get("origin"), "Compiled", "{sync:#?}");
+    let background = run(
+        "background",
+        &store,
+        &[
+            ("STAGED_RUSTC", rustc),
+            ("STAGED_MODE", "background"),
+            ("STAGED_THRESHOLD", "4"),
+            (VALUE, "13"),
+        ],
+    );
+    assert_eq!(background.get("compiled"), "1", "{background:#?}");
+    let seen: Vec<i32> = fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| l.trim().parse().unwrap())
+        .collect();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[1] - seen[0], 10, "{seen:?}");
+}

@@ -60,7 +60,19 @@ pub(crate) fn submit(job: impl FnOnce() + Send + 'static) {
     pool.ready.notify_one();
 }
 
+std::thread_local! {
+    /// Whether this thread is a background builder.
+    static BUILDER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the calling thread is a background builder (whose builds run at
+/// a lower priority than the program).
+pub(crate) fn on_builder() -> bool {
+    BUILDER.with(std::cell::Cell::get)
+}
+
 fn work() {
+    BUILDER.with(|b| b.set(true));
     let pool = pool();
     loop {
         let job = {

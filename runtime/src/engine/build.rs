@@ -26,6 +26,9 @@ const OUTPUT: &str = "libvariant.so";
 /// `STAGED_RUSTFLAGS` overrides it).
 pub(super) const UNROLL: &str = "llvm-args=-unroll-threshold=2000";
 
+/// How much lower the priority of a build nobody waits for is.
+const BACKGROUND_NICENESS: u32 = 10;
+
 /// The shell that runs rustc, where there is one.
 const SHELL: &str = "/bin/sh";
 
@@ -126,7 +129,15 @@ impl Engine {
             dir,
             mut cmd,
             entries,
-        } = self.prepare(store, lock, source, values, keys, support)?;
+        } = self.prepare(
+            store,
+            lock,
+            source,
+            values,
+            keys,
+            support,
+            crate::worker::on_builder(),
+        )?;
         let start = Instant::now();
         staged_build::process::Job::new(
             &mut cmd,
@@ -170,7 +181,7 @@ impl Engine {
         }
         let support = self.support(store, false);
         let Prepared { dir, mut cmd, .. } =
-            self.prepare(store, &lock, source, values, keys, support.as_deref())?;
+            self.prepare(store, &lock, source, values, keys, support.as_deref(), true)?;
         staged_build::process::detach(&mut cmd, staged_build::rustc::MISSING_HINT)
             .map_err(Error::Rustc)?;
         dir.leave();
@@ -189,6 +200,7 @@ impl Engine {
     /// Writes the source and the keys of a build of `values` into a fresh
     /// build directory, with a copy of the support rlib `support` when
     /// there is one, and makes the command that builds it.
+    #[allow(clippy::too_many_arguments)]
     fn prepare(
         &self,
         store: &Store,
@@ -197,6 +209,7 @@ impl Engine {
         values: &[Vec<String>],
         keys: &[Keys],
         support: Option<&[u8]>,
+        background: bool,
     ) -> Result<Prepared, Error> {
         let rustc = self.rustc().clone()?;
         let dir = store.build_dir()?;
@@ -218,7 +231,7 @@ impl Engine {
         dir.record_keys(&entries)?;
         let mut rustc_cmd = rustc.command();
         self.rustc_args(&mut rustc_cmd, source, &text, &rustc.host, linking);
-        let mut cmd = self.under_shell(rustc_cmd);
+        let mut cmd = self.under_shell(rustc_cmd, background);
         dir.set_as_cwd(&mut cmd)?;
         lock.share_with(&mut cmd)?;
         Ok(Prepared { dir, cmd, entries })
@@ -314,8 +327,10 @@ impl Engine {
     /// process exits first). The shell bounds rustc's time by the build's
     /// limit (with `timeout`, or, without it, its processor time), as this
     /// process does while it lives: a build left behind holds the keys'
-    /// lock no longer than a build may take.
-    fn under_shell(&self, rustc: Command) -> Command {
+    /// lock no longer than a build may take. A `background` build runs at
+    /// a lower priority (`nice`), so that it does not slow the program
+    /// down on a small machine.
+    fn under_shell(&self, rustc: Command, background: bool) -> Command {
         if !Path::new(SHELL).is_file() {
             return rustc;
         }
@@ -327,8 +342,14 @@ impl Engine {
                 || format!("ulimit -t {} 2>/dev/null; ", seconds.saturating_mul(4)),
                 |t| format!("exec_limit='{t} -s KILL {seconds}'; "),
             );
+        // A build nobody waits for (a background builder's, or one left to
+        // finish after the process) yields the processor to the program.
+        let nice = ["/usr/bin/nice", "/bin/nice"]
+            .into_iter()
+            .find(|n| background && Path::new(n).is_file())
+            .map_or_else(String::new, |n| format!("{n} -n {BACKGROUND_NICENESS} "));
         let script = format!(
-            "{limit}${{exec_limit}} \"$0\" \"$@\" && : > {}",
+            "{limit}{nice}${{exec_limit}} \"$0\" \"$@\" && : > {}",
             BuildDir::done_marker()
         );
         let mut cmd = Command::new(SHELL);
