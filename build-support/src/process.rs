@@ -76,6 +76,13 @@ pub enum ProcessError {
     },
 }
 
+impl ProcessError {
+    /// Whether the program could not be started at all (it is not there).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::NotFound { .. })
+    }
+}
+
 /// A command line, for messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandLine(pub Vec<String>);

@@ -61,6 +61,13 @@ impl StoreError {
         matches!(self, Self::Io { cause, .. } if cause.kind() == io::ErrorKind::NotFound)
     }
 
+    /// Whether this says an entry cannot be trusted as it is (damaged, not
+    /// a regular file, or not ours alone), so that it is dropped and built
+    /// again, rather than that the store could not be reached.
+    pub fn is_bad_entry(&self) -> bool {
+        matches!(self, Self::Corrupt { .. } | Self::Unsafe { .. })
+    }
+
     pub(crate) fn io(path: &Path, cause: impl Into<io::Error>) -> Self {
         Self::Io {
             path: path.to_owned(),

@@ -146,9 +146,12 @@ impl Engine {
         )
         .on_start(move || drop(starting))
         .run()
-        .map_err(|e| match e {
-            staged_build::process::ProcessError::NotFound { .. } => Error::Rustc(e),
-            other => Error::Compile(other),
+        .map_err(|e| {
+            if e.is_not_found() {
+                Error::Rustc(e)
+            } else {
+                Error::Compile(e)
+            }
         })?;
         log::info!(
             "staged: built {} variant(s) of `{}` in {:.0?}{}",

@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use staged_build::chain::Chain;
 use staged_build::rustc::{Rustc, stamp, wrapper_serves_cdylib};
-use staged_build::store::{Hash32, Store, StoreError};
+use staged_build::store::{Hash32, Store};
 
 use crate::codegen::{self, entry_symbol};
 use crate::config::Config;
@@ -431,14 +431,12 @@ fn cached(
                 Chain(&e)
             );
             store.forget(key);
-            return match e {
-                // Removed (or not a file): a miss, built again now.
-                StoreError::Corrupt { .. } | StoreError::Unsafe { .. } => {
-                    repaired.push(e.into());
-                    None
-                }
-                e => Some(Err(e.into())),
-            };
+            // Removed (or not a file): a miss, built again now.
+            if e.is_bad_entry() {
+                repaired.push(e.into());
+                return None;
+            }
+            return Some(Err(e.into()));
         }
     };
     let result = loader::open(store, &entry.object, expect)
@@ -464,7 +462,7 @@ fn cached(
                 // Pruned, damaged, not ours alone, or serving another value:
                 // a miss, and the value is built again now.
                 Error::Store(e) if e.is_not_found() => None,
-                Error::Store(StoreError::Corrupt { .. } | StoreError::Unsafe { .. }) => {
+                Error::Store(ref s) if s.is_bad_entry() => {
                     store.remove_object(&entry.object);
                     repaired.push(e);
                     None
