@@ -23,7 +23,7 @@ use crate::store::{Area, BuildDir, Hash32, KeyLock, Store};
 /// Blobs up to this size stay in the expansion as literals.
 const INLINE_MAX_BYTES: usize = 64 * 1024;
 
-const MAGIC: &str = "staged-eval-entry v1";
+const MAGIC: &str = "staged-eval-entry v2";
 
 pub(super) struct Cache {
     store: Store,
@@ -145,6 +145,9 @@ fn encode(outcome: &Outcome, blobs: &[String]) -> String {
                 let _ = write!(out, "panic {} ", opt(*token));
                 text(&mut out, "", message);
             }
+            ItemOutcome::Failed(Failure::UsesFailed { item }) => {
+                let _ = writeln!(out, "uses {item}");
+            }
             ItemOutcome::Failed(Failure::DoesNotCompile { errors }) => {
                 let _ = writeln!(out, "compile {}", errors.len());
                 errors.iter().for_each(|d| diagnostic(&mut out, d));
@@ -204,6 +207,9 @@ fn decode(bytes: &[u8]) -> Option<(Outcome, Vec<String>)> {
                 let message = r.body(words.next()?)?;
                 ItemOutcome::Failed(Failure::Panicked { message, token })
             }
+            "uses" => ItemOutcome::Failed(Failure::UsesFailed {
+                item: words.next()?.parse().ok()?,
+            }),
             "compile" => {
                 let count: usize = words.next()?.parse().ok()?;
                 let errors = (0..count).map(|_| r.diagnostic()).collect::<Option<_>>()?;
@@ -301,6 +307,7 @@ mod tests {
                     message: "index out of bounds\nsecond line".into(),
                     token: None,
                 }),
+                ItemOutcome::Failed(Failure::UsesFailed { item: 0 }),
                 ItemOutcome::Failed(Failure::DoesNotCompile {
                     errors: vec![diag.clone()],
                 }),

@@ -10,6 +10,7 @@
 //! <text>(blob <kind> <type-len> <len>\n<type><bytes>)*
 //! panic <item> <line> <column> <message-len>
 //! <message>
+//! uses <item> <used-item>
 //! skip <item>
 //! done
 //! ```
@@ -227,19 +228,24 @@ impl<T: std::fmt::Debug + 'static> std::fmt::Debug for Staged<T> {
     }
 }
 
-/// The value of the earlier item `name`, for a later initializer.
-#[track_caller]
-pub fn dep<T>(value: Option<T>, name: &str) -> T {
+/// What unwinds out of an initializer that uses an item without a value.
+/// Not a panic message: the type is private to the harness, so nothing an
+/// initializer writes can pass for it (a message can be anything).
+struct UsesFailed(usize);
+
+/// The value of the earlier item `index`, for a later initializer.
+pub fn dep<T>(value: Option<T>, index: usize) -> T {
     match value {
         Some(v) => v,
-        None => panic!("uses `{name}`, which could not be evaluated"),
+        // `resume_unwind` skips the panic hook: this is no panic of the
+        // user's.
+        None => panic::resume_unwind(Box::new(UsesFailed(index))),
     }
 }
 
-/// The value of the earlier `#[fallback(lazy)]` item `name`.
-#[track_caller]
-pub fn dep_staged<T: 'static>(value: Option<T>, name: &str) -> Staged<T> {
-    Staged(Box::leak(Box::new(dep(value, name))))
+/// The value of the earlier `#[fallback(lazy)]` item `index`.
+pub fn dep_staged<T: 'static>(value: Option<T>, index: usize) -> Staged<T> {
+    Staged(Box::leak(Box::new(dep(value, index))))
 }
 
 /// The last panic's message and place (line and column in
@@ -317,7 +323,11 @@ impl Session {
                 emit(&baked_record(index, &baker));
                 Some(value)
             }
-            Err(_) => {
+            Err(payload) => {
+                if let Some(UsesFailed(used)) = payload.downcast_ref() {
+                    emit(format!("uses {index} {used}\n").as_bytes());
+                    return None;
+                }
                 let (message, line, column) = LAST_PANIC
                     .lock()
                     .ok()
@@ -416,11 +426,9 @@ mod tests {
     }
 
     #[test]
-    fn a_failed_dependency_names_the_item() {
-        let err = panic::catch_unwind(|| dep::<u8>(None, "TABLE")).unwrap_err();
-        assert_eq!(
-            err.downcast_ref::<String>().unwrap(),
-            "uses `TABLE`, which could not be evaluated"
-        );
+    fn a_failed_dependency_unwinds_with_the_item_not_a_message() {
+        let err = panic::catch_unwind(|| dep::<u8>(None, 4)).unwrap_err();
+        assert!(matches!(err.downcast_ref(), Some(UsesFailed(4))));
+        assert!(err.downcast_ref::<String>().is_none());
     }
 }

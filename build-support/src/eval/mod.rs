@@ -146,12 +146,18 @@ pub enum ItemOutcome {
 /// Why an item has no value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Failure {
-    /// Its initializer panicked (or an item it uses failed).
+    /// Its initializer panicked.
     Panicked {
         /// The panic message.
         message: String,
         /// The token where it panicked, if that is in the block.
         token: Option<usize>,
+    },
+    /// Its initializer uses an item that has no value (which failed, or
+    /// was not evaluated itself).
+    UsesFailed {
+        /// The item it uses.
+        item: usize,
     },
     /// Its initializer does not compile on the build host (only reported
     /// for items with a fallback; otherwise these are [`Outcome::errors`]).
@@ -395,16 +401,13 @@ impl<'a> Evaluation<'a> {
                 .collect();
             self.results[i] = Some(ItemOutcome::Failed(Failure::DoesNotCompile { errors: own }));
         }
-        for i in 0..items.len() {
+        for (i, item) in items.iter().enumerate() {
             if self.excluded[i] {
                 continue;
             }
-            if let Some(&dep) = items[i].uses.iter().find(|&&d| self.excluded[d]) {
+            if let Some(&dep) = item.uses.iter().find(|&&d| self.excluded[d]) {
                 self.excluded[i] = true;
-                self.results[i] = Some(ItemOutcome::Failed(Failure::Panicked {
-                    message: format!("uses `{}`, which could not be evaluated", items[dep].name),
-                    token: None,
-                }));
+                self.results[i] = Some(ItemOutcome::Failed(Failure::UsesFailed { item: dep }));
             }
         }
         true
@@ -466,6 +469,9 @@ impl<'a> Evaluation<'a> {
                     message: applied.explain(panic.message),
                     token,
                 }));
+            }
+            for (item, used) in run.uses_failed {
+                self.results[item] = Some(ItemOutcome::Failed(Failure::UsesFailed { item: used }));
             }
             if run.done && ended.success() {
                 return Ok(cacheable);

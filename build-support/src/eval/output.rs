@@ -19,6 +19,9 @@ pub(super) struct Run {
     /// Items with a value, and the value.
     pub baked: Vec<(usize, Baker)>,
     pub panics: Vec<Panic>,
+    /// `(item, used)`: items whose initializer uses an item without a
+    /// value.
+    pub uses_failed: Vec<(usize, usize)>,
     /// The item that started and never ended, if the run was cut short.
     pub unfinished: Option<usize>,
     /// Whether the program got to its end.
@@ -65,6 +68,13 @@ pub(super) fn parse(records: &[u8]) -> Run {
                     column: column as u32,
                     message: String::from_utf8_lossy(message).into_owned(),
                 });
+                running = None;
+            }
+            "uses" => {
+                let (Some(item), Some(used)) = (num(1), num(2)) else {
+                    break;
+                };
+                run.uses_failed.push((item, used));
                 running = None;
             }
             _ => break,
@@ -140,6 +150,7 @@ mod tests {
         let mut out = b"start 0\n".to_vec();
         out.extend(baked_record(0, &baker));
         out.extend(b"start 1\npanic 1 12 5 4\noops");
+        out.extend(b"start 3\nuses 3 1\n");
         out.extend(b"skip 2\ndone\n");
         let run = parse(&out);
         assert!(run.done);
@@ -158,6 +169,7 @@ mod tests {
                 message: "oops".into()
             }]
         );
+        assert_eq!(run.uses_failed, [(3, 1)]);
     }
 
     #[test]

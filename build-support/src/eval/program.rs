@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! let __staged_v1 = __staged_session.item(1, || {
-//!     let CRC32 = __staged::harness::dep(__staged_v0, "CRC32"); // uses
+//!     let CRC32 = __staged::harness::dep(__staged_v0, 0); // uses
 //!     let __staged_value: [u32; _] = __staged::harness::BakeAs::bake_as({
 //!         <initializer>
 //!     });
@@ -18,7 +18,6 @@
 use std::fmt::Write as _;
 
 use super::{Block, Fragment};
-use crate::bake::Bake;
 
 /// Whose code a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,9 +90,8 @@ pub(super) fn generate(block: &Block, excluded: &[bool]) -> Program {
             let function = if used.fallback { "dep_staged" } else { "dep" };
             let _ = writeln!(
                 p.text,
-                "let {} = __staged::harness::{function}(__staged_v{dep}, {});",
+                "let {} = __staged::harness::{function}(__staged_v{dep}, {dep});",
                 used.name,
-                used.name.to_literal()
             );
         }
         let convert = if item.convert {
@@ -211,7 +209,7 @@ mod tests {
         assert_eq!(program.locate(at + 2), Place::Token(31, Owner::Item(1)));
         let at = program
             .text
-            .find("let A = __staged::harness::dep(__staged_v0, \"A\");")
+            .find("let A = __staged::harness::dep(__staged_v0, 0);")
             .unwrap();
         assert_eq!(program.locate(at), Place::Glue(1));
         assert_eq!(program.locate(0), Place::Elsewhere);

@@ -154,8 +154,9 @@ fn compile_errors_map_to_tokens_and_spare_fallback_items() {
             .starts_with("cannot find value `undefined_name`")
     );
     assert_eq!(errors[0].tokens, Some((1000, 1000)));
-    assert!(
-        matches!(&outcome.items[1], ItemOutcome::Failed(Failure::Panicked { message, .. }) if message.contains("uses `F`"))
+    assert_eq!(
+        outcome.items[1],
+        ItemOutcome::Failed(Failure::UsesFailed { item: 0 })
     );
     assert_eq!(outcome.items[2], ItemOutcome::Baked("3u8".into()));
 
@@ -165,6 +166,35 @@ fn compile_errors_map_to_tokens_and_spare_fallback_items() {
     assert_eq!(outcome.errors.len(), 1);
     assert_eq!(outcome.errors[0].item, Some(0));
     assert_eq!(outcome.items[1], ItemOutcome::Failed(Failure::NotRun));
+}
+
+#[test]
+fn a_panic_message_naming_an_item_is_a_panic_and_a_failed_item_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let message = "uses `A`, which could not be evaluated";
+    let mut later = item("C", "u8", "A + 1");
+    later.uses = vec![0];
+    let block = block(
+        "uses test",
+        vec![
+            item("A", "u8", "panic! ( \"boom\" )"),
+            item("B", "u8", &format!("panic! ( {message:?} )")),
+            later,
+        ],
+    );
+    let outcome = evaluate(&block, &toolchain_cached(), &config(dir.path())).unwrap();
+    assert!(
+        matches!(&outcome.items[1], ItemOutcome::Failed(Failure::Panicked { message: m, .. }) if m == message),
+        "{:?}",
+        outcome.items[1]
+    );
+    assert_eq!(
+        outcome.items[2],
+        ItemOutcome::Failed(Failure::UsesFailed { item: 0 })
+    );
+    let again = evaluate(&block, &toolchain_cached(), &config(dir.path())).unwrap();
+    assert!(again.cached);
+    assert_eq!(again.items, outcome.items);
 }
 
 #[test]

@@ -256,38 +256,33 @@ impl Context<'_> {
             ItemOutcome::Failed(failure) => failure,
         };
         let (reason, error) = match failure {
+            Failure::UsesFailed { item: used } => {
+                let used = &self.plan.items[used];
+                let used_name = &used.item.ident;
+                let reason = format!("it uses `{used_name}`, which is initialized at run time");
+                // An item without a fallback that failed has its own error.
+                let error = used.fallback.then(|| format!(
+                    "`{name}` uses `{used_name}`, which could not be evaluated at build time and is initialized at run time; mark `{name}` `#[fallback(lazy)]` too"
+                ));
+                (reason, error)
+            }
             Failure::Panicked { message, token } => {
-                if let Some(used) = dependency(&message) {
-                    let used_fallback = self
-                        .plan
-                        .items
-                        .iter()
-                        .any(|p| p.item.ident == used && p.fallback);
-                    let reason = format!("it uses `{used}`, which is initialized at run time");
-                    let error = used_fallback.then(|| format!(
-                        "`{name}` uses `{used}`, which could not be evaluated at build time and is initialized at run time; mark `{name}` `#[fallback(lazy)]` too"
-                    ));
-                    (reason, error)
-                } else {
-                    if !planned.fallback {
-                        errors.at(
-                            expr,
-                            format_args!(
-                                "evaluating `{name}` on the build host panicked: {message}"
-                            ),
-                        );
-                        if let Some(token) = token.filter(|t| !self.in_init(i, *t)) {
-                            errors.push(syn::Error::new(
-                                self.span(token),
-                                format_args!("this panicked while evaluating `{name}`"),
-                            ));
-                        }
+                if !planned.fallback {
+                    errors.at(
+                        expr,
+                        format_args!("evaluating `{name}` on the build host panicked: {message}"),
+                    );
+                    if let Some(token) = token.filter(|t| !self.in_init(i, *t)) {
+                        errors.push(syn::Error::new(
+                            self.span(token),
+                            format_args!("this panicked while evaluating `{name}`"),
+                        ));
                     }
-                    (
-                        format!("its initializer panicked on the build host: {message}"),
-                        None,
-                    )
                 }
+                (
+                    format!("its initializer panicked on the build host: {message}"),
+                    None,
+                )
             }
             Failure::DoesNotCompile { errors: found } => {
                 let first = found
@@ -345,11 +340,6 @@ impl Context<'_> {
         let init = &self.plan.items[i].item.init;
         (init.first..init.first + super::parse::count(&init.trees)).contains(&ordinal)
     }
-}
-
-/// The item named in a failed dependency's message.
-fn dependency(message: &str) -> Option<&str> {
-    message.strip_prefix("uses `")?.split('`').next()
 }
 
 fn bytes(limit: usize) -> String {
