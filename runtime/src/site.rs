@@ -73,9 +73,8 @@ pub struct Site<K: Key> {
 
 struct Entry<O> {
     key: O,
-    /// The variant, or `None` for a value whose build failed.
-    variant: Option<Variant>,
-    error: Option<Error>,
+    /// The variant, or why the value has none.
+    outcome: Result<Variant, Error>,
     /// Whether calls are counted, for the profile (only when one is kept:
     /// the hit path then also stores a count).
     counting: bool,
@@ -87,14 +86,9 @@ struct Entry<O> {
 
 impl<O> Entry<O> {
     fn new(key: O, outcome: Result<Variant, Error>) -> Self {
-        let (variant, error) = match outcome {
-            Ok(variant) => (Some(variant), None),
-            Err(error) => (None, Some(error)),
-        };
         Self {
             key,
-            variant,
-            error,
+            outcome,
             counting: false,
             calls: AtomicU64::new(0),
             written: AtomicU64::new(0),
@@ -109,11 +103,10 @@ impl<O> Entry<O> {
         self.calls.store(n.wrapping_add(1), Ordering::Relaxed);
     }
 
-    fn outcome(&self) -> Result<Variant, Error> {
-        match (self.variant, &self.error) {
-            (Some(variant), _) => Ok(variant),
-            (None, error) => Err(error.clone().unwrap_or(Error::Off)),
-        }
+    /// The variant, if the value has one.
+    #[inline]
+    fn variant(&self) -> Option<Variant> {
+        self.outcome.as_ref().ok().copied()
     }
 }
 
@@ -213,7 +206,7 @@ impl<K: Key> Table<K> {
         key: &B,
     ) -> Option<(&'static Entry<K::Owned>, Variant)> {
         let (entry, call) = self.search(key.table_hash(), |o| key.matches(o))?;
-        let variant = entry.variant?;
+        let variant = entry.variant()?;
         // SAFETY: `call` was read from the entry's place, where `push` set
         // it to this very variant's code.
         Some((entry, unsafe { variant.with_code(call) }))
@@ -294,7 +287,7 @@ impl<K: Key> Table<K> {
         let len = self.len.load(Ordering::Relaxed);
         let slot = self.slots.get(len)?;
         debug_assert!(self.get_owned(&entry.key).is_none(), "pushed twice");
-        if entry.variant.is_some() {
+        if entry.outcome.is_ok() {
             self.ready.fetch_add(1, Ordering::Relaxed);
         }
         let hash = K::table_hash_owned(&entry.key);
@@ -307,7 +300,7 @@ impl<K: Key> Table<K> {
         while !self.places[at].entry.load(Ordering::Relaxed).is_null() {
             at = (at + 1) & mask;
         }
-        let code = entry.variant.map_or(ptr::null_mut(), |v| v.code());
+        let code = entry.variant().map_or(ptr::null_mut(), |v| v.code());
         self.places[at].call.store(code, Ordering::Relaxed);
         // Release: a search that reads the pointer sees the entry (and the
         // code beside it) written.
@@ -354,7 +347,7 @@ impl<K: Key> Site<K> {
         // A value that failed: its entry holds no variant. (A variant
         // published since the caller looked is served.)
         if let Some(entry) = self.table.get().and_then(|t| t.get(key)) {
-            if let Some(variant) = entry.variant {
+            if let Some(variant) = entry.variant() {
                 if entry.counting {
                     entry.count();
                 }
@@ -461,7 +454,7 @@ impl<K: Key> Site<K> {
     /// built or loaded (a failure is remembered, and returned again).
     pub fn specialize<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Result<Variant, Error> {
         if let Some(entry) = self.table.get().and_then(|t| t.get(key)) {
-            return entry.outcome();
+            return entry.outcome.clone();
         }
         if HOT.mode() == Mode::Off {
             return Err(Error::Off);
@@ -496,7 +489,7 @@ impl<K: Key> Site<K> {
             let (room, bound) = table.room(state.building.len());
             for key in keys {
                 if let Some(entry) = table.get_owned(&key) {
-                    if let Some(e) = &entry.error {
+                    if let Err(e) = &entry.outcome {
                         result = result.and(Err(e.clone()));
                     }
                 } else if !state.building.contains_key(&key) && !fresh.contains(&key) {
@@ -534,7 +527,7 @@ impl<K: Key> Site<K> {
         }
         loop {
             if let Some(entry) = table.get_owned(&owned) {
-                return entry.outcome();
+                return entry.outcome.clone();
             }
             state.forget_builds_of_other_processes();
             if !state.building.contains_key(&owned) {
@@ -833,7 +826,7 @@ mod tests {
         assert_eq!(entry.calls.load(Ordering::Relaxed), payload(key), "torn");
         let limit = payload(key) as usize;
         assert!(
-            matches!(entry.error, Some(Error::Cap { limit: l }) if l == limit),
+            matches!(entry.outcome, Err(Error::Cap { limit: l }) if l == limit),
             "torn"
         );
     }
@@ -1009,7 +1002,7 @@ mod tests {
             for found in [table.get(key), table.get_owned(&owned)] {
                 let entry = found.expect("found");
                 assert_eq!(entry.key, owned);
-                assert!(matches!(entry.error, Some(Error::Cap { limit }) if limit == i));
+                assert!(matches!(entry.outcome, Err(Error::Cap { limit }) if limit == i));
             }
         }
         let borrowed = String::from("abcdefgh");
@@ -1044,6 +1037,6 @@ mod tests {
                 .push(&table.state(), Entry::new((u32::MAX,), Err(Error::Off)))
                 .is_none()
         );
-        assert!(table.get(&(3u32,)).is_some_and(|e| e.variant.is_none()));
+        assert!(table.get(&(3u32,)).is_some_and(|e| e.outcome.is_err()));
     }
 }
