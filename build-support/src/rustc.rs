@@ -146,8 +146,24 @@ mod tests {
         );
         assert!(Rustc::known(Path::new("/r/rustc"), None, "not a version").is_none());
         assert!(stamp(Path::new("/nonexistent/rustc")).is_none());
-        let here = stamp(Path::new("/bin/sh")).unwrap();
-        assert_eq!(stamp(Path::new("/bin/sh")).unwrap(), here);
+    }
+
+    #[test]
+    fn a_stamp_changes_when_the_compiler_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rustc");
+        std::fs::write(&path, b"one").unwrap();
+        let first = stamp(&path).unwrap();
+        assert_eq!(stamp(&path).unwrap(), first);
+        // Same size, another modification time: a rustup update in place.
+        let file = std::fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(std::time::SystemTime::UNIX_EPOCH)
+            .unwrap();
+        drop(file);
+        let touched = stamp(&path).unwrap();
+        assert_ne!(touched, first);
+        std::fs::write(&path, b"longer").unwrap();
+        assert_ne!(stamp(&path).unwrap(), touched);
     }
 
     #[test]
