@@ -71,6 +71,18 @@ pub struct Site<K: Key> {
     key: PhantomData<fn(K) -> K>,
 }
 
+// A site lives in a `static`, so it must be `Sync`, and it is without an
+// `unsafe impl`: its counters are atomics, its table is built once
+// (`OnceLock`), entries are reached through `AtomicPtr`s to entries leaked
+// once written and never changed but for atomic counters, and what changes
+// otherwise sits behind a `Mutex`. If a field ever breaks that, this stops
+// compiling instead of the expansion's `static`s.
+const _: () = {
+    fn assert_sync<T: Sync>() {}
+    let _ = assert_sync::<Site<(u32,)>>;
+    let _ = assert_sync::<Site<(&'static str, u64)>>;
+};
+
 struct Entry<O> {
     key: O,
     /// The variant, or why the value has none.
