@@ -196,7 +196,12 @@ impl<'a> Parts<'a> {
         let turbofish = self.turbofish();
         let mut call = quote!(#path #turbofish (#(#args),*));
         if self.is_unsafe() {
-            call = quote!(unsafe { #call });
+            call = quote!({
+                const _: &str = "SAFETY: this call is made from an `unsafe fn` with the same \
+                    signature and safety contract as the function it calls, so its caller \
+                    upholds that contract";
+                unsafe { #call }
+            });
         }
         if self.func.sig.asyncness.is_some() {
             call = quote!(#call.await);
