@@ -64,6 +64,7 @@ pub trait BakeAs<T> {
 macro_rules! identity {
     ($($t:ty),*) => {$(
         impl BakeAs<$t> for $t {
+            #[inline]
             fn bake_as(self) -> $t {
                 self
             }
@@ -92,12 +93,7 @@ identity!(
 );
 
 fn leak<A: BakeAs<B>, B: 'static>(items: impl Iterator<Item = A>) -> &'static [B] {
-    Box::leak(
-        items
-            .map(BakeAs::bake_as)
-            .collect::<Vec<B>>()
-            .into_boxed_slice(),
-    )
+    items.map(BakeAs::bake_as).collect::<Vec<B>>().leak()
 }
 
 impl<A: BakeAs<B>, B, const N: usize> BakeAs<[B; N]> for [A; N] {
@@ -146,16 +142,15 @@ impl<A: BakeAs<B>, B, const N: usize> BakeAs<[B; N]> for Vec<A> {
     fn bake_as(self) -> [B; N] {
         let len = self.len();
         let items: Vec<B> = self.into_iter().map(BakeAs::bake_as).collect();
-        match items.try_into() {
-            Ok(array) => array,
-            Err(_) => panic!("the initializer produced {len} elements for an array of {N}"),
-        }
+        items.try_into().unwrap_or_else(|_| {
+            panic!("the initializer produced {len} elements for an array of {N}")
+        })
     }
 }
 
 impl BakeAs<&'static str> for String {
     fn bake_as(self) -> &'static str {
-        Box::leak(self.into_boxed_str())
+        self.leak()
     }
 }
 
@@ -168,6 +163,7 @@ impl BakeAs<&'static str> for Box<str> {
 macro_rules! tuples {
     ($(($($a:ident $b:ident $i:tt),*))*) => {$(
         impl<$($a: BakeAs<$b>, $b),*> BakeAs<($($b,)*)> for ($($a,)*) {
+            #[allow(clippy::unused_unit)]
             fn bake_as(self) -> ($($b,)*) {
                 ($(self.$i.bake_as(),)*)
             }
