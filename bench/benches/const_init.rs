@@ -135,6 +135,7 @@ fn cached_expansion(c: &mut Criterion) {
     let toolchain = Toolchain {
         rustc: PathBuf::from("rustc"),
         version: String::from_utf8_lossy(&version.stdout).into_owned(),
+        ..Toolchain::default()
     };
     let cache = tempfile::tempdir().unwrap();
     let config = EvalConfig {

@@ -73,7 +73,9 @@ impl Rustc {
     }
 }
 
-fn command(path: &Path, wrapper: Option<&Path>) -> Command {
+/// A command that runs the compiler at `path`, through `wrapper` if any
+/// (`wrapper rustc args...`, as cargo runs `RUSTC_WRAPPER`).
+pub fn command(path: &Path, wrapper: Option<&Path>) -> Command {
     match wrapper {
         Some(w) => {
             let mut cmd = Command::new(w);
@@ -82,6 +84,124 @@ fn command(path: &Path, wrapper: Option<&Path>) -> Command {
         }
         None => Command::new(path),
     }
+}
+
+/// One build staged asks of rustc, described once for every kind it makes:
+/// a run-time library (`cdylib`), the support library (`rlib`) and a
+/// `const_init!` evaluator program (`bin`).
+///
+/// The arguments come in one order: the crate, staged's defaults, the
+/// user's extra flags (which may change a default), staged's own settings
+/// (which win, being later), the target, and the files. Two builds given
+/// the same description get the same arguments, and
+/// [`Invocation::codegen`] is what a cache key must cover.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    crate_args: Vec<String>,
+    defaults: Vec<String>,
+    extra: Vec<String>,
+    fixed: Vec<String>,
+    target: Option<String>,
+}
+
+impl Invocation {
+    /// A build of the crate `name` of `crate_type` in `edition`, optimized
+    /// at `opt_level`, without debug information, lints capped and panics
+    /// unwinding (the host catches them; a panic never aborts it).
+    pub fn new(crate_type: &str, name: &str, edition: &str, opt_level: u8) -> Self {
+        let crate_args = [
+            "--crate-type",
+            crate_type,
+            "--crate-name",
+            name,
+            "--edition",
+            edition,
+            "--cap-lints",
+            "allow",
+        ];
+        Self {
+            crate_args: crate_args.map(str::to_owned).to_vec(),
+            defaults: codegen(&[&format!("opt-level={opt_level}"), "debuginfo=0"]),
+            extra: Vec::new(),
+            fixed: codegen(&["panic=unwind"]),
+            target: None,
+        }
+    }
+
+    /// A `-C` option the user's extra flags may change.
+    #[must_use]
+    pub fn default(mut self, option: &str) -> Self {
+        self.defaults.extend(codegen(&[option]));
+        self
+    }
+
+    /// Links with `linker` (empty: rustc's own choice).
+    #[must_use]
+    pub fn linker(self, linker: &str) -> Self {
+        if linker.is_empty() {
+            return self;
+        }
+        self.default(&format!("linker={linker}"))
+    }
+
+    /// The user's extra flags, checked by the caller.
+    #[must_use]
+    pub fn extra(mut self, flags: &[String]) -> Self {
+        self.extra.extend(flags.iter().cloned());
+        self
+    }
+
+    /// A `-C` option of staged's that nothing changes.
+    #[must_use]
+    pub fn set(mut self, option: &str) -> Self {
+        self.fixed.extend(codegen(&[option]));
+        self
+    }
+
+    /// Another argument of staged's (`--extern`, `--error-format=json`),
+    /// after everything the user gives.
+    #[must_use]
+    pub fn arg(mut self, arg: &str) -> Self {
+        self.fixed.push(arg.to_owned());
+        self
+    }
+
+    /// Builds for `target`, unless it is empty or the compiler's `host`.
+    #[must_use]
+    pub fn target(mut self, target: &str, host: &str) -> Self {
+        self.target = (!target.is_empty() && target != host).then(|| target.to_owned());
+        self
+    }
+
+    /// The flags that shape the code, in order: what a cache key covers.
+    pub fn codegen(&self) -> impl Iterator<Item = &str> {
+        self.defaults
+            .iter()
+            .chain(&self.extra)
+            .chain(&self.fixed)
+            .chain(self.target.iter())
+            .map(String::as_str)
+    }
+
+    /// Adds every argument to `cmd` (made by [`Rustc::command`]): the
+    /// build of `source` into `output`.
+    pub fn apply(&self, cmd: &mut Command, source: &Path, output: &Path) {
+        cmd.args(&self.crate_args)
+            .args(&self.defaults)
+            .args(&self.extra)
+            .args(&self.fixed);
+        if let Some(target) = &self.target {
+            cmd.args(["--target", target]);
+        }
+        cmd.arg("-o").arg(output).arg(source);
+    }
+}
+
+fn codegen(options: &[&str]) -> Vec<String> {
+    options
+        .iter()
+        .flat_map(|o| ["-C".to_owned(), (*o).to_owned()])
+        .collect()
 }
 
 /// What identifies one installed compiler binary without running it: size,
@@ -99,12 +219,27 @@ pub fn stamp(path: &Path) -> Option<String> {
     ))
 }
 
-/// Whether a `RUSTC_WRAPPER` can serve a cdylib build. Caching wrappers
-/// refuse to cache cdylibs and only add their start-up time, so they are
-/// skipped; other wrappers (a remote executor, a logging shim) are kept.
-pub fn wrapper_serves_cdylib(wrapper: &Path) -> bool {
-    let name = wrapper.file_stem().and_then(|n| n.to_str()).unwrap_or("");
-    !matches!(name, "sccache" | "cachepot" | "ccache")
+/// The wrapper to run builds through: cargo's `RUSTC_WRAPPER` as recorded
+/// (`recorded`, empty for none), found as a file or on `PATH`, unless it is
+/// a caching wrapper. Caching wrappers refuse to cache what staged builds
+/// (cdylibs, binaries) and only add their start-up time; other wrappers (a
+/// remote executor, a logging shim) are kept, for every build staged makes.
+pub fn wrapper(recorded: &str) -> Option<PathBuf> {
+    if recorded.is_empty() {
+        return None;
+    }
+    let given = Path::new(recorded);
+    let name = given.file_stem().and_then(|n| n.to_str()).unwrap_or("");
+    if matches!(name, "sccache" | "cachepot" | "ccache") {
+        return None;
+    }
+    if given.components().count() > 1 {
+        return given.is_file().then(|| given.to_owned());
+    }
+    let path = crate::settings::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(given))
+        .find(|p| p.is_file())
 }
 
 #[cfg(test)]
@@ -167,8 +302,50 @@ mod tests {
     }
 
     #[test]
-    fn caching_wrappers_are_skipped() {
-        assert!(!wrapper_serves_cdylib(Path::new("/usr/bin/sccache")));
-        assert!(wrapper_serves_cdylib(Path::new("/opt/remote-exec")));
+    fn caching_wrappers_are_skipped_and_others_found() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["sccache", "remote-exec"] {
+            std::fs::write(dir.path().join(name), b"#!/bin/sh\n").unwrap();
+        }
+        let sccache = dir.path().join("sccache");
+        assert_eq!(wrapper(sccache.to_str().unwrap()), None);
+        assert_eq!(wrapper("sccache"), None);
+        let remote = dir.path().join("remote-exec");
+        assert_eq!(wrapper(remote.to_str().unwrap()), Some(remote));
+        assert_eq!(wrapper(""), None);
+        assert_eq!(wrapper("/nonexistent/remote-exec"), None);
+        // A bare name is looked up on PATH, as cargo would run it.
+        assert_eq!(wrapper("sh").map(|p| p.is_file()), Some(true));
+        assert_eq!(wrapper("no-such-wrapper-anywhere"), None);
+    }
+
+    #[test]
+    fn invocations_put_the_users_flags_between_defaults_and_our_settings() {
+        let job = Invocation::new("cdylib", "v", "2021", 3)
+            .default("strip=symbols")
+            .linker("")
+            .extra(&["-Copt-level=2".to_owned()])
+            .set("target-cpu=native")
+            .arg("--error-format=json")
+            .target("x86_64-unknown-linux-gnu", "x86_64-unknown-linux-gnu");
+        let mut cmd = Command::new("rustc");
+        job.apply(&mut cmd, Path::new("src.rs"), Path::new("out.so"));
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_str().unwrap()).collect();
+        assert_eq!(
+            args.join(" "),
+            "--crate-type cdylib --crate-name v --edition 2021 --cap-lints allow \
+             -C opt-level=3 -C debuginfo=0 -C strip=symbols -Copt-level=2 \
+             -C panic=unwind -C target-cpu=native --error-format=json -o out.so src.rs"
+        );
+        let cross = job
+            .clone()
+            .target("aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu");
+        assert!(
+            cross
+                .codegen()
+                .collect::<Vec<_>>()
+                .ends_with(&["aarch64-unknown-linux-gnu"])
+        );
+        assert_ne!(cross, job);
     }
 }

@@ -31,6 +31,7 @@ fn toolchain() -> Toolchain {
             Toolchain {
                 rustc: PathBuf::from("rustc"),
                 version: rustc.version,
+                ..Toolchain::default()
             }
         })
         .clone()

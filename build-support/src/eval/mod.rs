@@ -47,7 +47,7 @@ use std::time::{Duration, Instant};
 // evaluator program puts it too.
 use crate::bake;
 use crate::process;
-use crate::rustc::MISSING_HINT;
+use crate::rustc::{self, Invocation, MISSING_HINT};
 use crate::store::Hash32;
 
 pub use config::EvalConfig;
@@ -111,12 +111,16 @@ pub struct Item {
 }
 
 /// The compiler that builds evaluator programs.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Toolchain {
     /// The rustc binary.
     pub rustc: PathBuf,
     /// Its `rustc -vV`, part of the cache key.
     pub version: String,
+    /// The wrapper to run it through ([`rustc::wrapper`]), if any.
+    pub wrapper: Option<PathBuf>,
+    /// The C compiler to link with (empty: rustc's own choice).
+    pub linker: String,
 }
 
 /// What evaluating a block gave.
@@ -346,23 +350,12 @@ impl<'a> Evaluation<'a> {
         source: &std::path::Path,
         exe: &std::path::Path,
     ) -> Result<Result<(), Vec<diagnostics::RustcError>>, EvalError> {
-        let mut cmd = Command::new(&self.toolchain.rustc);
-        cmd.arg("--edition")
-            .arg(&self.block.edition)
-            .args(["--crate-type", "bin", "--crate-name", "staged_eval"])
-            .args([
-                "-C",
-                "opt-level=2",
-                "-C",
-                "debuginfo=0",
-                "-C",
-                "panic=unwind",
-            ])
-            .args(["--cap-lints", "allow", "--error-format=json"])
-            .arg("-o")
-            .arg(exe)
-            .arg(source)
-            .env_clear()
+        let mut cmd = rustc::command(&self.toolchain.rustc, self.toolchain.wrapper.as_deref());
+        Invocation::new("bin", "staged_eval", &self.block.edition, 2)
+            .linker(&self.toolchain.linker)
+            .arg("--error-format=json")
+            .apply(&mut cmd, source, exe);
+        cmd.env_clear()
             .envs(self.config.rustc_env.iter().map(|(k, v)| (k, v)))
             .current_dir(source.parent().unwrap_or(source));
         let ended = process::run_to_end(&mut cmd, self.config.build_timeout, MISSING_HINT)?;

@@ -508,7 +508,7 @@ mod tests {
     fn toolchain() -> Toolchain {
         Toolchain {
             rustc: PathBuf::from("rustc"),
-            version: String::new(),
+            ..Toolchain::default()
         }
     }
 

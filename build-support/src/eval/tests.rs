@@ -12,6 +12,7 @@ fn toolchain() -> Toolchain {
     Toolchain {
         rustc: PathBuf::from("rustc"),
         version: rustc.version,
+        ..Toolchain::default()
     }
 }
 
@@ -217,4 +218,35 @@ fn a_value_past_the_record_limit_fails_alone() {
             ItemOutcome::Baked("3u8".into()),
         ]
     );
+}
+
+#[test]
+fn the_evaluator_compiles_through_a_rustc_wrapper() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("wrapped");
+    let script = dir.path().join("wrap.sh");
+    // Cargo's convention: the wrapper gets the compiler as its first
+    // argument.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> '{}'\nexec \"$@\"\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let found = crate::rustc::wrapper(script.to_str().unwrap());
+    assert_eq!(found.as_deref(), Some(script.as_path()));
+    let toolchain = Toolchain {
+        wrapper: found,
+        ..toolchain_cached()
+    };
+    let block = block("wrapper test", vec![item("A", "u32", "double ( 4 )")]);
+    let outcome = evaluate(&block, &toolchain, &config(&dir.path().join("cache"))).unwrap();
+    assert_eq!(outcome.items, [ItemOutcome::Baked("8u32".into())]);
+    let seen = std::fs::read_to_string(&marker).expect("the wrapper was not run");
+    assert!(seen.starts_with("rustc "), "{seen}");
+    assert!(seen.contains("--crate-name staged_eval"), "{seen}");
 }

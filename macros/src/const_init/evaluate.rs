@@ -174,7 +174,12 @@ fn compiler() -> Toolchain {
     } else {
         toolchain::RUSTC_VERSION.to_owned()
     };
-    Toolchain { rustc, version }
+    Toolchain {
+        rustc,
+        version,
+        wrapper: staged_build::rustc::wrapper(toolchain::RUSTC_WRAPPER),
+        linker: toolchain::LINKER.to_owned(),
+    }
 }
 
 struct Context<'a> {

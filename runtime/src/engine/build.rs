@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use staged_build::rustc::Invocation;
 use staged_build::store::{BuildDir, Hash32, IndexEntry, KeyLock, Store, VerifiedObject};
 
 use super::{Engine, Keys, serves, support, toolchain};
@@ -31,6 +32,10 @@ const BACKGROUND_NICENESS: u32 = 10;
 
 /// The shell that runs rustc, where there is one.
 const SHELL: &str = "/bin/sh";
+
+/// How many seconds past the build limit the shell ends a build: this
+/// process's own limit ends one it waits for first.
+const SHELL_LIMIT_GRACE: u64 = 5;
 
 /// Builds that hold their keys' lock but have not started rustc yet: a
 /// process that exits waits for them (briefly), so that they outlive it.
@@ -233,7 +238,8 @@ impl Engine {
         let entries = self.entries(source, values, keys);
         dir.record_keys(&entries)?;
         let mut rustc_cmd = rustc.command();
-        self.rustc_args(&mut rustc_cmd, source, &text, &rustc.host, linking);
+        self.library_invocation(source, &text, &rustc.host, linking)
+            .apply(&mut rustc_cmd, Path::new(SOURCE), Path::new(OUTPUT));
         let mut cmd = self.under_shell(rustc_cmd, background);
         dir.set_as_cwd(&mut cmd)?;
         lock.share_with(&mut cmd)?;
@@ -266,63 +272,52 @@ impl Engine {
         self.config.target_cpu != "native"
     }
 
-    fn rustc_args(
+    /// The build of a library of `source`'s variants (`text`), linking
+    /// the support rlib when `support` says so.
+    fn library_invocation(
         &self,
-        cmd: &mut Command,
         source: &FnSource,
         text: &str,
         host: &str,
         support: Support,
-    ) {
-        cmd.args([
-            "--crate-type",
-            "cdylib",
-            "--crate-name",
-            "staged_variant",
-            "--edition",
-            source.edition,
-            "-C",
-            "strip=symbols",
-        ]);
-        self.codegen_args(cmd);
+    ) -> Invocation {
         let on = |b: bool| if b { "on" } else { "off" };
-        cmd.arg("-C")
-            .arg(format!("debug-assertions={}", on(source.debug_assertions)))
-            .arg("-C")
-            .arg(format!("overflow-checks={}", on(source.overflow_checks)))
-            .arg("-C")
-            .arg(format!(
-                "metadata={}",
-                &Hash32::of_bytes(text.as_bytes()).to_string()[..16]
-            ));
-        if support == Support::Linked {
-            cmd.arg("--extern")
-                .arg(format!("staged_support={}", support::RLIB));
+        let metadata = &Hash32::of_bytes(text.as_bytes()).to_string()[..16];
+        let job = self
+            .invocation("cdylib", "staged_variant", source.edition, host)
+            .default("strip=symbols")
+            .set(&format!("debug-assertions={}", on(source.debug_assertions)))
+            .set(&format!("overflow-checks={}", on(source.overflow_checks)))
+            .set(&format!("metadata={metadata}"));
+        match support {
+            Support::Linked => job
+                .arg("--extern")
+                .arg(&format!("staged_support={}", support::RLIB)),
+            Support::Inline => job,
         }
-        if !toolchain::TARGET.is_empty() && toolchain::TARGET != host {
-            cmd.args(["--target", toolchain::TARGET]);
-        }
-        cmd.args(["-o", OUTPUT, SOURCE]);
     }
 
-    /// The flags of every build, the support rlib's too: defaults, the
-    /// extra flags (which may change the defaults), then the runtime's own
-    /// (which win).
-    pub(super) fn codegen_args(&self, cmd: &mut Command) {
+    /// What every build of this engine shares, the support rlib's too:
+    /// the defaults, the extra flags (which may change the defaults), then
+    /// the runtime's own settings (which win).
+    pub(super) fn invocation(
+        &self,
+        crate_type: &str,
+        name: &str,
+        edition: &str,
+        host: &str,
+    ) -> Invocation {
         // A run-time variant is built because it is hot and its loops often
         // have a trip count the value fixed: unroll them further than LLVM's
         // default (300) would (it left the 32 steps of an 11-bit unpack
         // rolled, at 0.70x of bitpacking; fully unrolled, 1.09x, with no
         // other kernel of the report slower).
-        cmd.args(["-C", "opt-level=3", "-C", UNROLL, "-C", "debuginfo=0"])
-            .args(["--cap-lints", "allow"]);
-        if !toolchain::LINKER.is_empty() {
-            cmd.arg("-C").arg(format!("linker={}", toolchain::LINKER));
-        }
-        cmd.args(&self.config.rustflags);
-        cmd.args(["-C", "panic=unwind"])
-            .arg("-C")
-            .arg(format!("target-cpu={}", self.config.target_cpu));
+        Invocation::new(crate_type, name, edition, 3)
+            .default(UNROLL)
+            .linker(toolchain::LINKER)
+            .extra(&self.config.rustflags)
+            .set(&format!("target-cpu={}", self.config.target_cpu))
+            .target(toolchain::TARGET, host)
     }
 
     /// `rustc` run by a shell that marks the build done when it succeeds;

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use staged_build::chain::Chain;
-use staged_build::rustc::{Rustc, stamp, wrapper_serves_cdylib};
+use staged_build::rustc::{self, Rustc, stamp};
 use staged_build::store::{Hash32, Store};
 
 use crate::codegen::{self, entry_symbol};
@@ -378,8 +378,8 @@ impl Engine {
                 None if Path::new(toolchain::RUSTC).is_file() => PathBuf::from(toolchain::RUSTC),
                 None => PathBuf::from("rustc"),
             };
-            let wrapper = Some(Path::new(toolchain::RUSTC_WRAPPER))
-                .filter(|w| w.is_file() && wrapper_serves_cdylib(w));
+            let wrapper = rustc::wrapper(toolchain::RUSTC_WRAPPER);
+            let wrapper = wrapper.as_deref();
             // The recorded binary, untouched since it built this program,
             // answers `-vV` as it did then: skip the ~15 ms of asking.
             let unchanged = path == Path::new(toolchain::RUSTC)

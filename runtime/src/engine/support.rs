@@ -14,14 +14,15 @@
 //! refuses it), libraries carry the same code as a module instead: slower
 //! to build, never a reason for the generic body.
 
+use std::path::Path;
 use std::sync::{Arc, TryLockError};
 
 use staged_build::chain::Chain;
 use staged_build::process::Job;
 use staged_build::store::{Hash32, Store};
 
+use super::Engine;
 use super::build::UNROLL;
-use super::{Engine, toolchain};
 use crate::Error;
 use crate::codegen::{ABI_VERSION, SUPPORT};
 
@@ -128,22 +129,11 @@ impl Engine {
         let text = format!("#![allow(warnings)]\n{SUPPORT}");
         dir.write(SOURCE, text.as_bytes())?;
         let mut cmd = rustc.command();
-        cmd.args([
-            "--crate-type",
-            "rlib",
-            "--crate-name",
-            "staged_support",
-            "--edition",
-            "2021",
-        ]);
-        self.codegen_args(&mut cmd);
-        cmd.args(["-C", "debug-assertions=off", "-C", "overflow-checks=off"])
-            .arg("-C")
-            .arg(format!("metadata={}", &key.to_string()[..16]));
-        if !toolchain::TARGET.is_empty() && toolchain::TARGET != rustc.host {
-            cmd.args(["--target", toolchain::TARGET]);
-        }
-        cmd.args(["-o", RLIB, SOURCE]);
+        self.invocation("rlib", "staged_support", "2021", &rustc.host)
+            .set("debug-assertions=off")
+            .set("overflow-checks=off")
+            .set(&format!("metadata={}", &key.to_string()[..16]))
+            .apply(&mut cmd, Path::new(SOURCE), Path::new(RLIB));
         dir.set_as_cwd(&mut cmd)?;
         Job::new(
             &mut cmd,
