@@ -364,6 +364,7 @@ fn a_wrapper_whose_child_holds_the_pipe_cannot_outlast_the_limit() {
         .run()
         .ok();
     let elapsed: u64 = r.get("elapsed_ms").parse().unwrap();
+    eprintln!("a 2 s build limit, a wrapper whose child holds the pipe: ended after {elapsed} ms");
     assert!((2000..10_000).contains(&elapsed), "{elapsed} ms: {r:#?}");
     assert!(r.get("outcome").contains("TimedOut"), "{r:#?}");
     assert!(r.get("last_error").contains("ran longer than 2s"), "{r:#?}");

@@ -332,7 +332,15 @@ impl Engine {
         if !Path::new(SHELL).is_file() {
             return rustc;
         }
-        let seconds = self.config.build_timeout.as_secs().max(1);
+        // Later than this process's own limit, which must be what ends a
+        // build it waits for (a time-out, not a failed compile); the
+        // shell's ends a build nobody waits for any more.
+        let seconds = self
+            .config
+            .build_timeout
+            .as_secs()
+            .max(1)
+            .saturating_add(SHELL_LIMIT_GRACE);
         let limit = ["/usr/bin/timeout", "/bin/timeout"]
             .into_iter()
             .find(|t| Path::new(t).is_file())
