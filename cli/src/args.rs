@@ -12,7 +12,8 @@ const CACHE_HELP: &str = "\
 The cache is the directory the programs use: STAGED_CACHE_DIR, else
 $XDG_CACHE_HOME/staged, else ~/.cache/staged. It holds run-time libraries
 (obj/), the index saying which function and value each serves (idx/), locks
-(lock/), build directories (tmp/) and const_init! results (eval/).
+(lock/), build directories (tmp/), const_init! results (eval/) and the
+support library every run-time library links, one per toolchain (support/).
 
 Libraries and const_init! results together are capped at
 STAGED_CACHE_MAX_BYTES (a number of bytes; default 1073741824, 1 GiB);

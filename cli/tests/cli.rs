@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use staged_build::profile::{Entry, HEADER, Profile};
-use staged_build::store::{Hash32, IndexEntry, Store};
+use staged_build::store::{Hash32, IndexEntry, SUPPORT_AREA, Store};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const HOUR: u64 = 3600;
@@ -128,6 +128,15 @@ impl Cache {
         blobs.path(&name)
     }
 
+    /// A support library of `size` bytes, as a run-time build leaves one
+    /// per toolchain; its path.
+    fn support(&self, seed: &str, size: usize) -> PathBuf {
+        let name = Hash32::of_bytes(seed.as_bytes()).to_string();
+        let area = self.store.area(SUPPORT_AREA).unwrap();
+        area.write(&name, &vec![b's'; size]).unwrap();
+        area.path(&name)
+    }
+
     /// A lock file that no process holds, as a crashed builder leaves one.
     fn stale_lock(&self, seed: &str) -> PathBuf {
         let path = self
@@ -205,6 +214,7 @@ fn stats_count_every_kind_with_sizes_and_ages() {
     cache.evaluated("const", 200);
     let blob = cache.blob("blob", 4096);
     age(&blob, 3 * 60);
+    cache.support("support", 300);
 
     let stats = ok(&["cache", "stats", "--dir", cache.dir()]);
     assert!(stats.contains(cache.dir()), "{stats}");
@@ -225,10 +235,14 @@ fn stats_count_every_kind_with_sizes_and_ages() {
         stats_of(&stats, "blob"),
         ("1".into(), "4096".into(), "3m".into(), "3m".into())
     );
+    assert_eq!(stats_of(&stats, "support").1, "300");
     let index_bytes: u64 = stats_of(&stats, "index").1.parse().unwrap();
     let (count, bytes, oldest, _) = stats_of(&stats, "total");
-    assert_eq!(count, "9");
-    assert_eq!(bytes, (8000 + 100 + 200 + 4096 + index_bytes).to_string());
+    assert_eq!(count, "10");
+    assert_eq!(
+        bytes,
+        (8000 + 100 + 200 + 4096 + 300 + index_bytes).to_string()
+    );
     assert_eq!(oldest, "5d");
     assert!(!stats.contains("over the cap"), "{stats}");
 }
@@ -252,6 +266,7 @@ fn list_shows_what_each_library_serves_then_the_other_kinds() {
     let _running = cache.store.build_dir().unwrap();
     cache.evaluated("const", 200);
     cache.blob("blob", 4096);
+    cache.support("support", 300);
 
     let list = ok(&["cache", "list", "--dir", cache.dir()]);
     let lines: Vec<&str> = list.lines().collect();
@@ -291,11 +306,13 @@ fn list_shows_what_each_library_serves_then_the_other_kinds() {
         "build: 1",
         "const_init: 1",
         "blob: 1",
+        "support: 1",
     ] {
         assert!(list.contains(heading), "no `{heading}` in:\n{list}");
     }
     assert!(at("lock: 1") < at(".lock"), "{list}");
     assert!(at("blob: 1") < at(".bin"), "{list}");
+    assert!(at(".bin") < at("support: 1"), "{list}");
 }
 
 #[test]
@@ -349,6 +366,9 @@ fn prune_by_age_removes_old_entries_but_not_what_is_in_use() {
     let fresh_eval = cache.evaluated("fresh", 100);
     let old_blob = cache.blob("old", 100);
     age(&old_blob, 10 * DAY);
+    let old_support = cache.support("old toolchain", 100);
+    age(&old_support, 10 * DAY);
+    let fresh_support = cache.support("this toolchain", 100);
     let held_key = Hash32::of_bytes(b"held");
     let _held = cache.store.lock(&held_key, Duration::ZERO).unwrap();
     let held = cache.root().join("lock").join(format!("{held_key}.lock"));
@@ -361,12 +381,13 @@ fn prune_by_age_removes_old_entries_but_not_what_is_in_use() {
     let being_loaded = cache.store.open_object(&loading).unwrap();
 
     let out = ok(&["cache", "prune", "--dir", cache.dir(), "--older-than", "1h"]);
-    assert!(out.starts_with("removed 5 entries"), "{out}");
+    assert!(out.starts_with("removed 6 entries"), "{out}");
     for removed in [
         &cache.object(&old),
         &cache.entry(&k_old),
         &old_eval,
         &old_blob,
+        &old_support,
         &stale,
     ] {
         assert!(!removed.exists(), "{} stays:\n{out}", removed.display());
@@ -375,6 +396,7 @@ fn prune_by_age_removes_old_entries_but_not_what_is_in_use() {
         &cache.object(&fresh),
         &cache.entry(&k_fresh),
         &fresh_eval,
+        &fresh_support,
         &held,
     ] {
         assert!(kept.exists(), "{} is gone:\n{out}", kept.display());
@@ -434,6 +456,7 @@ fn clear_empties_the_cache_but_for_what_is_in_use() {
     cache.index("loading", loading, "demo::power\t2u32");
     cache.evaluated("const", 100);
     cache.blob("blob", 100);
+    cache.support("support", 100);
     cache.stale_lock("stale");
     let _held = cache
         .store
@@ -446,12 +469,13 @@ fn clear_empties_the_cache_but_for_what_is_in_use() {
     let being_loaded = cache.store.open_object(&loading).unwrap();
 
     let out = ok(&["cache", "clear", "--dir", cache.dir()]);
-    assert!(out.starts_with("removed 7 entries"), "{out}");
+    assert!(out.starts_with("removed 8 entries"), "{out}");
     assert!(out.contains("left 3 entries"), "{out}");
     assert!(out.contains("builds that may still be running"), "{out}");
     assert!(!cache.object(&free).exists() && cache.object(&loading).exists());
     assert_eq!(cache.count("idx"), 0);
     assert_eq!(cache.count("eval") + cache.count("eval/blobs"), 0);
+    assert_eq!(cache.count(SUPPORT_AREA), 0);
     assert_eq!(cache.count("lock"), 1, "only the held lock stays");
     assert!(running.path().exists() && !dead.exists());
 

@@ -1,6 +1,6 @@
 //! What a store holds, for `staged cache stats|list|prune|clear`, and the
 //! operations on all of it: every area (libraries, index, locks, build
-//! directories, `const_init!` results), with sizes, ages and what each
+//! directories, `const_init!` results, support libraries), with sizes, ages and what each
 //! library serves. Pruning is safe while other processes use the store: a
 //! library is removed only when no process is between reading and loading
 //! it (one already loaded stays mapped; a process that looks for it later
@@ -34,22 +34,31 @@ pub enum Kind {
     Evaluated,
     /// A large `const_init!` value, `eval/blobs/<hash>.bin`.
     Blob,
+    /// The support library run-time libraries link, one per toolchain,
+    /// target, CPU and flags, `support/<key>` ([`SUPPORT_AREA`]).
+    Support,
 }
+
+/// The store's area for the support libraries ([`Kind::Support`]).
+pub const SUPPORT_AREA: &str = "support";
 
 impl Kind {
     /// Every kind, in the order of a listing.
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Self::Library,
         Self::Index,
         Self::Lock,
         Self::Build,
         Self::Evaluated,
         Self::Blob,
+        Self::Support,
     ];
 
     /// Whether entries of this kind count against the cache's size cap
     /// ([`DEFAULT_MAX_BYTES`](super::DEFAULT_MAX_BYTES)): libraries and
-    /// `const_init!` results do, the small bookkeeping files do not.
+    /// `const_init!` results do; the small bookkeeping files and the
+    /// support libraries (one per toolchain, each needed by every build
+    /// with it) do not.
     pub fn is_capped(self) -> bool {
         matches!(self, Self::Library | Self::Evaluated | Self::Blob)
     }
@@ -63,6 +72,7 @@ impl Kind {
             Self::Build => "build",
             Self::Evaluated => "const_init",
             Self::Blob => "blob",
+            Self::Support => "support",
         }
     }
 }
@@ -144,6 +154,9 @@ impl Store {
                 add(Kind::Blob, &blobs, &|_| true);
             }
         }
+        if let Ok(support) = i.root.subdir(SUPPORT_AREA, false) {
+            add(Kind::Support, &support, &|n| !n.starts_with('.'));
+        }
         for item in &mut items {
             if item.kind == Kind::Index {
                 item.entry = Some(match Hash32::parse(&item.name) {
@@ -212,7 +225,7 @@ impl Store {
                 Some(Err(_)) => true,
                 None => false,
             };
-            let idle = matches!(item.kind, Kind::Lock | Kind::Build) && old(item);
+            let idle = matches!(item.kind, Kind::Lock | Kind::Build | Kind::Support) && old(item);
             if (item.kind == Kind::Index && (dangling || old(item)) || idle)
                 && self.remove_item(item)
             {
@@ -285,6 +298,12 @@ impl Store {
                     blobs.remove(&item.name);
                 }
             }
+            // A build reads it whole and checks its digest before using
+            // it, so one removed meanwhile is a miss, not a broken build.
+            Kind::Support => match i.root.subdir(SUPPORT_AREA, false) {
+                Ok(support) => support.remove(&item.name),
+                Err(_) => return false,
+            },
         }
         true
     }

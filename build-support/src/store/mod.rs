@@ -47,7 +47,7 @@ use std::time::{Duration, SystemTime};
 pub use build_dir::BuildDir;
 pub use error::StoreError;
 pub use hash::Hash32;
-pub use inventory::{Inventory, Item, Kind, Pruned};
+pub use inventory::{Inventory, Item, Kind, Pruned, SUPPORT_AREA};
 pub use lock::KeyLock;
 pub use mapped::ObjectBytes;
 

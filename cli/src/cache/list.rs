@@ -19,7 +19,13 @@ pub fn render(store: &Store) -> String {
     let mut out = format!("cache {}\n", store.root().display());
     libraries(&mut out, &inventory, now);
     index(&mut out, &inventory, now);
-    for kind in [Kind::Lock, Kind::Build, Kind::Evaluated, Kind::Blob] {
+    for kind in [
+        Kind::Lock,
+        Kind::Build,
+        Kind::Evaluated,
+        Kind::Blob,
+        Kind::Support,
+    ] {
         heading(&mut out, &inventory, kind, "");
         let mut rows = Rows::default();
         for item in of_kind(&inventory, kind) {

@@ -19,7 +19,7 @@ use std::sync::{Arc, TryLockError};
 
 use staged_build::chain::Chain;
 use staged_build::process::Job;
-use staged_build::store::{Hash32, Store};
+use staged_build::store::{Hash32, SUPPORT_AREA as AREA, Store};
 
 use super::Engine;
 use super::build::UNROLL;
@@ -30,9 +30,6 @@ use crate::codegen::{ABI_VERSION, SUPPORT};
 /// library's.
 pub(super) const SOURCE: &str = "staged_support.rs";
 pub(super) const RLIB: &str = "libstaged_support.rlib";
-
-/// The store's area that keeps the rlibs, one per key.
-const AREA: &str = "support";
 
 impl Engine {
     /// The verified bytes of the support rlib for this engine: from the
