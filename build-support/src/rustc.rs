@@ -93,8 +93,7 @@ pub fn command(path: &Path, wrapper: Option<&Path>) -> Command {
 /// The arguments come in one order: the crate, staged's defaults, the
 /// user's extra flags (which may change a default), staged's own settings
 /// (which win, being later), the target, and the files. Two builds given
-/// the same description get the same arguments, and
-/// [`Invocation::codegen`] is what a cache key must cover.
+/// the same description get the same arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invocation {
     crate_args: Vec<String>,
@@ -173,16 +172,6 @@ impl Invocation {
         self
     }
 
-    /// The flags that shape the code, in order: what a cache key covers.
-    pub fn codegen(&self) -> impl Iterator<Item = &str> {
-        self.defaults
-            .iter()
-            .chain(&self.extra)
-            .chain(&self.fixed)
-            .chain(self.target.iter())
-            .map(String::as_str)
-    }
-
     /// Adds every argument to `cmd` (made by [`Rustc::command`]): the
     /// build of `source` into `output`.
     pub fn apply(&self, cmd: &mut Command, source: &Path, output: &Path) {
@@ -219,27 +208,36 @@ pub fn stamp(path: &Path) -> Option<String> {
     ))
 }
 
-/// The wrapper to run builds through: cargo's `RUSTC_WRAPPER` as recorded
-/// (`recorded`, empty for none), found as a file or on `PATH`, unless it is
-/// a caching wrapper. Caching wrappers refuse to cache what staged builds
+/// The wrapper to record for later builds, in a build script: cargo's
+/// `RUSTC_WRAPPER` (`given`, empty for none) as an absolute path, a bare
+/// name looked up on cargo's `PATH` as cargo runs it, unless it is a
+/// caching wrapper. Caching wrappers refuse to cache what staged builds
 /// (cdylibs, binaries) and only add their start-up time; other wrappers (a
 /// remote executor, a logging shim) are kept, for every build staged makes.
-pub fn wrapper(recorded: &str) -> Option<PathBuf> {
-    if recorded.is_empty() {
+pub fn find_wrapper(given: &str) -> Option<PathBuf> {
+    if given.is_empty() {
         return None;
     }
-    let given = Path::new(recorded);
+    let given = Path::new(given);
     let name = given.file_stem().and_then(|n| n.to_str()).unwrap_or("");
     if matches!(name, "sccache" | "cachepot" | "ccache") {
         return None;
     }
     if given.components().count() > 1 {
-        return given.is_file().then(|| given.to_owned());
+        return std::path::absolute(given).ok().filter(|p| p.is_file());
     }
     let path = crate::settings::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(given))
-        .find(|p| p.is_file())
+        .find(|p| p.is_absolute() && p.is_file())
+}
+
+/// The wrapper [`find_wrapper`] recorded (`recorded`), if it is still
+/// there. Only an absolute path is used: a program never looks a wrapper
+/// up on the `PATH` it runs with, which need not be the build's.
+pub fn wrapper(recorded: &str) -> Option<PathBuf> {
+    let path = Path::new(recorded);
+    (path.is_absolute() && path.is_file()).then(|| path.to_owned())
 }
 
 #[cfg(test)]
@@ -308,15 +306,24 @@ mod tests {
             std::fs::write(dir.path().join(name), b"#!/bin/sh\n").unwrap();
         }
         let sccache = dir.path().join("sccache");
-        assert_eq!(wrapper(sccache.to_str().unwrap()), None);
-        assert_eq!(wrapper("sccache"), None);
+        assert_eq!(find_wrapper(sccache.to_str().unwrap()), None);
+        assert_eq!(find_wrapper("sccache"), None);
         let remote = dir.path().join("remote-exec");
+        assert_eq!(find_wrapper(remote.to_str().unwrap()), Some(remote.clone()));
+        assert_eq!(find_wrapper(""), None);
+        assert_eq!(find_wrapper("/nonexistent/remote-exec"), None);
+        // A bare name is looked up on PATH when it is recorded, as cargo
+        // would run it, and recorded as an absolute path.
+        let sh = find_wrapper("sh").expect("sh is on PATH");
+        assert!(sh.is_absolute() && sh.is_file(), "{}", sh.display());
+        assert_eq!(find_wrapper("no-such-wrapper-anywhere"), None);
+        // What was recorded is used as it is; a program never searches its
+        // own PATH for one.
+        assert_eq!(wrapper(sh.to_str().unwrap()), Some(sh));
         assert_eq!(wrapper(remote.to_str().unwrap()), Some(remote));
+        assert_eq!(wrapper("sh"), None);
         assert_eq!(wrapper(""), None);
         assert_eq!(wrapper("/nonexistent/remote-exec"), None);
-        // A bare name is looked up on PATH, as cargo would run it.
-        assert_eq!(wrapper("sh").map(|p| p.is_file()), Some(true));
-        assert_eq!(wrapper("no-such-wrapper-anywhere"), None);
     }
 
     #[test]
@@ -340,11 +347,13 @@ mod tests {
         let cross = job
             .clone()
             .target("aarch64-unknown-linux-gnu", "x86_64-unknown-linux-gnu");
+        let mut cmd = Command::new("rustc");
+        cross.apply(&mut cmd, Path::new("src.rs"), Path::new("out.so"));
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_str().unwrap()).collect();
         assert!(
-            cross
-                .codegen()
-                .collect::<Vec<_>>()
-                .ends_with(&["aarch64-unknown-linux-gnu"])
+            args.join(" ")
+                .ends_with("--target aarch64-unknown-linux-gnu -o out.so src.rs"),
+            "{args:?}"
         );
         assert_ne!(cross, job);
     }

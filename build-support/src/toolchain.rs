@@ -65,8 +65,10 @@ pub fn record() {
         ("TARGET", "the target triple", env("TARGET")),
         (
             "RUSTC_WRAPPER",
-            "cargo's RUSTC_WRAPPER, or empty",
-            env("RUSTC_WRAPPER"),
+            "cargo's RUSTC_WRAPPER as an absolute path, or empty (none, or a caching one)",
+            crate::rustc::find_wrapper(&env("RUSTC_WRAPPER"))
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default(),
         ),
         (
             "LINKER",
