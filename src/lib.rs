@@ -224,7 +224,8 @@ pub use staged::Staged;
 /// the run-time build does not share (`feature`, `test`) is a compile error
 /// that suggests `runtime = false`. So are generic functions, methods,
 /// `async fn` and parameter or return types other than primitives, arrays,
-/// tuples, references, slices and `&str`.
+/// tuples, references, slices, `&str`, the heap types `Vec<T>`, `String`,
+/// `Box<T>` and `Option<T>`/`Result<T, E>` of those.
 ///
 /// A run-time variant is compiled from the very text the macro emitted for
 /// the static variants, with the value written in by the literal renderer,
@@ -254,9 +255,10 @@ pub use staged::Staged;
 ///   or `String` payload keeps its type and text, any other payload arrives
 ///   as the `String` `"Box<dyn Any>"` (what the hook prints for it anyway).
 ///   The library's own panic hook is silent.
-/// - **Allocator**: the library allocates with the system allocator, not
-///   the program's `#[global_allocator]`; nothing allocated crosses, since
-///   arguments and results are primitives, references, slices and `&str`.
+/// - **Allocator**: none of its own: the library allocates and frees
+///   through the program's global allocator (its `#[global_allocator]`, if
+///   it has one), so a `Vec`, `String` or `Box` made on one side may grow
+///   or drop on the other.
 /// - **Exit**: `std::process::exit` in a body runs the library's exit path,
 ///   which does not flush the program's buffered stdout.
 ///
@@ -310,10 +312,12 @@ pub use staged_macros::specialize;
 /// - **Rules**: those of a run-time body, for the module as a whole: no
 ///   `crate::` or `super::` path out of it, no other crate's macro, no
 ///   `cfg` the run-time build does not share.
-/// - **Types**: the module's `#[repr(C)]` structs and enums may appear in
-///   the parameters and results of its run-time functions, by value, by
-///   reference, in slices and arrays; their sizes, alignments and field
-///   offsets are compared before a variant is used.
+/// - **Types**: the module's `#[repr(C)]` structs and enums whose fields
+///   cross (primitives, arrays, tuples, `Vec`, `String`, `Box`, `Option`,
+///   other such types of the module) may appear in the parameters and
+///   results of its run-time functions, by value, by reference, in slices,
+///   arrays and the heap types; their sizes, alignments and field offsets
+///   are compared before a variant is used.
 /// - **`#[specialize]` functions** sit at the top of the module and get
 ///   their companion modules there (`kernels::hash_rows::specialized`).
 ///   Inside the module, such a function's name calls its generic body;

@@ -10,7 +10,7 @@ use staged::{Origin, specialize};
 use super::child::{Child, VALUE, fresh_dir, real_rustc, script, still_runs};
 
 /// In-process tests share one store and sync mode.
-fn setup() {
+pub(super) fn setup() {
     static SETUP: Once = Once::new();
     SETUP.call_once(|| {
         let store = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("trust-store");
@@ -21,7 +21,7 @@ fn setup() {
     });
 }
 
-fn assert_runtime(origin: Origin) {
+pub(super) fn assert_runtime(origin: Origin) {
     assert!(
         matches!(origin, Origin::Compiled | Origin::Cached),
         "{origin:?}"

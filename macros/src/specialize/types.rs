@@ -221,9 +221,11 @@ pub(crate) fn display(ty: &Type) -> String {
 
 /// Checks that `ty` can cross into a run-time variant: primitives, arrays of
 /// literal length, tuples, shared and mutable references, slices behind a
-/// reference, `str` behind a reference, and the `#[repr(C)]` types of a
-/// `#[staged::self_contained]` module (`module`). Returns the offending
-/// type.
+/// reference, `str` behind a reference, the heap types of std (`Vec`,
+/// `String`, `Box`) and `Option`/`Result` of crossing types (a variant
+/// allocates through the program's global allocator), and the `#[repr(C)]`
+/// types of a `#[staged::self_contained]` module (`module`) whose fields
+/// cross. Returns the offending type.
 pub(crate) fn non_portable<'t>(ty: &'t Type, module: &[ModuleType]) -> Option<&'t Type> {
     match ty {
         Type::Group(g) => non_portable(&g.elem, module),
@@ -236,16 +238,124 @@ pub(crate) fn non_portable<'t>(ty: &'t Type, module: &[ModuleType]) -> Option<&'
             }) => non_portable(&a.elem, module),
             _ => Some(ty),
         },
-        Type::Reference(r) => match &*r.elem {
-            Type::Slice(s) => non_portable(&s.elem, module),
-            elem if primitive_name(elem) == Some("str") => None,
-            elem => non_portable(elem, module),
-        },
+        Type::Reference(r) => {
+            unsized_portable(&r.elem, module).unwrap_or_else(|| non_portable(&r.elem, module))
+        }
         _ => match (primitive_name(ty), super::module_types::named(ty, module)) {
             (Some(name), _) if name != "str" => None,
-            (None, Some(t)) if t.repr_c && !t.generic => None,
-            _ => Some(ty),
+            (None, Some(t)) if t.repr_c && !t.generic && module_fields_cross(t, module) => None,
+            (None, Some(_)) => Some(ty),
+            _ => match heap_type(ty) {
+                Some(Heap::String) => None,
+                Some(Heap::Box(inner)) => {
+                    unsized_portable(inner, module).unwrap_or_else(|| non_portable(inner, module))
+                }
+                Some(Heap::Of(args)) => args.into_iter().find_map(|a| non_portable(a, module)),
+                None => Some(ty),
+            },
         },
+    }
+}
+
+/// For the target of a reference or a `Box`: `str` and slices of crossing
+/// types cross; `None` when `ty` is not unsized that way.
+fn unsized_portable<'t>(ty: &'t Type, module: &[ModuleType]) -> Option<Option<&'t Type>> {
+    match ty {
+        Type::Slice(s) => Some(non_portable(&s.elem, module)),
+        _ if primitive_name(ty) == Some("str") => Some(None),
+        _ => None,
+    }
+}
+
+/// Whether every field of the module type `t` crosses (a struct that holds
+/// itself through a `Box` is looked at once).
+fn module_fields_cross(t: &ModuleType, module: &[ModuleType]) -> bool {
+    thread_local! {
+        static SEEN: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let name = t.name.to_string();
+    if SEEN.with(|s| s.borrow().contains(&name)) {
+        return true;
+    }
+    SEEN.with(|s| s.borrow_mut().push(name));
+    let crosses = t.contains.iter().all(|f| non_portable(f, module).is_none());
+    SEEN.with(|s| s.borrow_mut().pop());
+    crosses
+}
+
+/// The field of the module type `t` that does not cross, for messages.
+pub(crate) fn module_field_not_crossing<'a>(
+    t: &'a ModuleType,
+    module: &[ModuleType],
+) -> Option<&'a Type> {
+    t.contains
+        .iter()
+        .find(|f| non_portable(f, module).is_some())
+}
+
+/// A type of std that owns heap memory or wraps a value.
+enum Heap<'t> {
+    String,
+    Box(&'t Type),
+    /// `Vec<T>`, `Option<T>`, `Result<T, E>`: crosses when its arguments do.
+    Of(Vec<&'t Type>),
+}
+
+/// `Vec<T>`, `String`, `Box<T>`, `Option<T>`, `Result<T, E>`, by their
+/// names in the prelude or their paths in `std`, `core` or `alloc`.
+fn heap_type(ty: &Type) -> Option<Heap<'_>> {
+    let Type::Path(p) = ty else { return None };
+    if p.qself.is_some() {
+        return None;
+    }
+    let names: Vec<String> = p
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    let name = match names
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [name] if p.path.leading_colon.is_none() => *name,
+        ["std" | "alloc", "vec", "Vec"] => "Vec",
+        ["std" | "alloc", "string", "String"] => "String",
+        ["std" | "alloc", "boxed", "Box"] => "Box",
+        ["std" | "core", "option", "Option"] => "Option",
+        ["std" | "core", "result", "Result"] => "Result",
+        _ => return None,
+    }
+    .to_owned();
+    let last = p.path.segments.last()?;
+    if p.path
+        .segments
+        .iter()
+        .rev()
+        .skip(1)
+        .any(|s| !s.arguments.is_none())
+    {
+        return None;
+    }
+    let args: Vec<&Type> = match &last.arguments {
+        syn::PathArguments::None => Vec::new(),
+        syn::PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .map(|arg| match arg {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?,
+        syn::PathArguments::Parenthesized(_) => return None,
+    };
+    match (name.as_str(), args.as_slice()) {
+        ("String", []) => Some(Heap::String),
+        ("Box", [inner]) => Some(Heap::Box(inner)),
+        ("Vec" | "Option", [_]) | ("Result", [_, _]) => Some(Heap::Of(args)),
+        _ => None,
     }
 }
 
@@ -349,12 +459,25 @@ mod tests {
             "&str",
             "[i32; 8]",
             "&&(bool, char)",
+            "Vec<u64>",
+            "&mut Vec<u64>",
+            "String",
+            "Box<[u8]>",
+            "Box<str>",
+            "std::boxed::Box<(u8, f32)>",
+            "Option<usize>",
+            "Result<Vec<String>, String>",
+            "::core::option::Option<&str>",
         ] {
             assert!(non_portable(&ty(ok), &[]).is_none(), "{ok}");
         }
         for (bad, culprit) in [
-            ("String", "String"),
-            ("(u8, Vec<u8>)", "Vec < u8 >"),
+            ("std::rc::Rc<u8>", "std :: rc :: Rc < u8 >"),
+            ("(u8, Vec<*const u8>)", "* const u8"),
+            ("Option<dyn Fn()>", "dyn Fn ()"),
+            ("Box<dyn Fn()>", "dyn Fn ()"),
+            ("Vec<u8, A>", "Vec < u8 , A >"),
+            ("my::Vec<u8>", "my :: Vec < u8 >"),
             ("[u8; N]", "[u8 ; N]"),
             ("&dyn Fn()", "dyn Fn ()"),
             ("*const u8", "* const u8"),

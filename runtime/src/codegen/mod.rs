@@ -28,7 +28,7 @@ use crate::source::{FnSource, fill};
 
 /// Version of the entry protocol: bumped when the entry's signature, the
 /// panic slot, the host table or the facts change.
-pub(crate) const ABI_VERSION: u64 = 7;
+pub(crate) const ABI_VERSION: u64 = 8;
 
 /// Name of the exported `extern "C" fn(*const Host)` the loader calls once,
 /// before any entry.

@@ -40,10 +40,86 @@ pub fn write(stream: u32, text: ::std::string::String) {
     }
 }
 
-/// What the host lends the library: its own output streams.
+/// What the host lends the library: its own output streams and its global
+/// allocator.
 #[repr(C)]
 pub struct __StagedHost {
     write: unsafe extern "C" fn(u32, *const u8, usize) -> u32,
+    alloc: unsafe extern "C" fn(usize, usize, u32) -> *mut u8,
+    dealloc: unsafe extern "C" fn(*mut u8, usize, usize),
+    realloc: unsafe extern "C" fn(*mut u8, usize, usize, usize) -> *mut u8,
+}
+
+/// The library's global allocator: the host's. A `Vec` made on one side
+/// may grow or drop on the other, whatever allocator the program chose.
+/// Before `__staged_init` lends the host's table (nothing of this library
+/// runs before it but its loader's relocations) it is the system's.
+#[doc(hidden)]
+pub struct __StagedHostAlloc;
+
+#[global_allocator]
+#[doc(hidden)]
+pub static __STAGED_ALLOC: __StagedHostAlloc = __StagedHostAlloc;
+
+impl __StagedHostAlloc {
+    fn host() -> *mut __StagedHost {
+        HOST.load(::core::sync::atomic::Ordering::Acquire)
+    }
+}
+
+// SAFETY: every method forwards its layout unchanged to the host's global
+// allocator (whose `GlobalAlloc` contract is the same) or, before the host
+// lent it, to the system allocator; a block is freed by the allocator that
+// made it, since the table is set once, before any entry runs.
+unsafe impl ::core::alloc::GlobalAlloc for __StagedHostAlloc {
+    unsafe fn alloc(&self, layout: ::core::alloc::Layout) -> *mut u8 {
+        let host = Self::host();
+        if host.is_null() {
+            // SAFETY: the caller's contract.
+            return unsafe { ::std::alloc::GlobalAlloc::alloc(&::std::alloc::System, layout) };
+        }
+        // SAFETY: `host` is the host's table, a static of the program.
+        unsafe { ((*host).alloc)(layout.size(), layout.align(), 0) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: ::core::alloc::Layout) -> *mut u8 {
+        let host = Self::host();
+        if host.is_null() {
+            // SAFETY: the caller's contract.
+            return unsafe {
+                ::std::alloc::GlobalAlloc::alloc_zeroed(&::std::alloc::System, layout)
+            };
+        }
+        // SAFETY: as in `alloc`.
+        unsafe { ((*host).alloc)(layout.size(), layout.align(), 1) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: ::core::alloc::Layout) {
+        let host = Self::host();
+        if host.is_null() {
+            // SAFETY: the caller's contract.
+            return unsafe { ::std::alloc::GlobalAlloc::dealloc(&::std::alloc::System, ptr, layout) };
+        }
+        // SAFETY: as in `alloc`.
+        unsafe { ((*host).dealloc)(ptr, layout.size(), layout.align()) }
+    }
+
+    unsafe fn realloc(
+        &self,
+        ptr: *mut u8,
+        layout: ::core::alloc::Layout,
+        new_size: usize,
+    ) -> *mut u8 {
+        let host = Self::host();
+        if host.is_null() {
+            // SAFETY: the caller's contract.
+            return unsafe {
+                ::std::alloc::GlobalAlloc::realloc(&::std::alloc::System, ptr, layout, new_size)
+            };
+        }
+        // SAFETY: as in `alloc`.
+        unsafe { ((*host).realloc)(ptr, layout.size(), layout.align(), new_size) }
+    }
 }
 
 /// Where an entry hands a panic back: `kind` 0 for a `&'static str` (the
@@ -62,7 +138,8 @@ pub struct __StagedPanicSlot {
         const { ::core::cell::Cell::new((0, 0)) };
 }
 
-/// Called once by the loader, before any entry: the host raises every
+/// Called once by the loader, before any entry: allocations go to the
+/// host's allocator from here on; the host raises every
 /// panic again with its payload, so this library's own hook only notes
 /// where in this file a panic happened;
 /// output goes through the host; what the body wrote to this library's own
@@ -73,6 +150,9 @@ pub struct __StagedPanicSlot {
 /// `host` points to a table that lives as long as the process.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn __staged_init(host: *const __StagedHost) {
+    // First, so that the hook below is allocated by the host's allocator
+    // like everything after it.
+    HOST.store(host as *mut __StagedHost, ::core::sync::atomic::Ordering::Release);
     ::std::panic::set_hook(::std::boxed::Box::new(|info| {
         let at = info
             .location()
@@ -80,7 +160,6 @@ pub unsafe extern "C" fn __staged_init(host: *const __StagedHost) {
             .map_or((0, 0), |l| (l.line(), l.column()));
         __STAGED_PANICKED_AT.with(|cell| cell.set(at));
     }));
-    HOST.store(host as *mut __StagedHost, ::core::sync::atomic::Ordering::Release);
     unsafe extern "C" {
         fn atexit(f: extern "C" fn()) -> i32;
     }

@@ -1,8 +1,8 @@
 use staged::specialize;
 
 #[specialize(n = [1, 2])]
-fn zeros(n: usize) -> Vec<u8> {
-    vec![0; n]
+fn zeros(n: usize) -> Vec<*const u8> {
+    vec![std::ptr::null(); n]
 }
 
 fn main() {}

@@ -356,6 +356,15 @@ fn probe(ty: &Type, types: &[ModuleType], seen: &mut Vec<String>, out: &mut Vec<
         },
         _ => {
             let Some(t) = module_types::named(ty, types) else {
+                // `Vec<Row>`, `Option<(u8, u64)>`, `Box<[u32]>`: what they
+                // hold, too.
+                for arg in type_arguments(ty) {
+                    match arg {
+                        Type::Slice(s) => probe(&s.elem, types, seen, out),
+                        Type::Path(path) if path.path.is_ident("str") => {}
+                        arg => probe(arg, types, seen, out),
+                    }
+                }
                 return;
             };
             let name = t.name.to_string();
@@ -370,6 +379,25 @@ fn probe(ty: &Type, types: &[ModuleType], seen: &mut Vec<String>, out: &mut Vec<
                 probe(&erase_lifetimes(field, &fixed), types, seen, out);
             }
         }
+    }
+}
+
+/// The type arguments of a path type (`T` and `E` of `Result<T, E>`).
+fn type_arguments(ty: &Type) -> Vec<&Type> {
+    let Type::Path(p) = ty else { return Vec::new() };
+    let Some(last) = p.path.segments.last() else {
+        return Vec::new();
+    };
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .filter_map(|arg| match arg {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

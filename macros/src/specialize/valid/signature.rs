@@ -143,6 +143,18 @@ pub(super) fn portable(ty: &Type, generic_names: &[&Ident], ctx: Context<'_>, er
                 display(bad)
             ),
         ),
+        Some(t) if t.repr_c => {
+            let field = crate::specialize::types::module_field_not_crossing(t, types)
+                .map(display)
+                .unwrap_or_default();
+            errors.at(
+                bad,
+                format_args!(
+                    "type `{}` holds a field of type `{field}`, which cannot cross into a run-time variant; {RUNTIME_HINT}",
+                    display(bad)
+                ),
+            )
+        }
         Some(_) => errors.at(
             bad,
             format_args!(
@@ -159,7 +171,7 @@ pub(super) fn portable(ty: &Type, generic_names: &[&Ident], ctx: Context<'_>, er
             errors.at(
                 bad,
                 format_args!(
-                    "type `{}` cannot cross into a run-time variant, which takes primitives, arrays, tuples, references, slices and `&str`{also}; {RUNTIME_HINT}",
+                    "type `{}` cannot cross into a run-time variant, which takes primitives, arrays, tuples, references, slices, `&str`, `Vec`, `String`, `Box`, `Option` and `Result`{also}; {RUNTIME_HINT}",
                     display(bad)
                 ),
             );
