@@ -251,7 +251,8 @@ pub use staged::Staged;
 ///   body (the generic one, each static and each run-time variant) has its
 ///   own.
 /// - **Panics**: caught in the library and raised again in the caller, at
-///   the caller's location, so the program's panic hook runs once; a `&str`
+///   the caller's location, so the program's panic hook runs once (and not
+///   at all for `std::panic::resume_unwind`, as in the generic body); a `&str`
 ///   or `String` payload keeps its type and text, any other payload arrives
 ///   as the `String` `"Box<dyn Any>"` (what the hook prints for it anyway).
 ///   The library's own panic hook is silent.

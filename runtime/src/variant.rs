@@ -125,7 +125,7 @@ impl Variant {
         let mut out = MaybeUninit::<R>::uninit();
         // Set only on a panic, so the call itself costs one store here and
         // nothing to drop.
-        let mut payload = ManuallyDrop::new(None::<(Payload, u32, u32)>);
+        let mut payload = ManuallyDrop::new(None::<Crossed>);
         let slot = PanicSlot {
             ctx: (&raw mut *payload).cast(),
             write: write_panic,
@@ -144,6 +144,20 @@ impl Variant {
     }
 }
 
+/// A panic as it crossed from a library: its payload, where in the
+/// library's source the hook saw it (line, column), and whether a hook saw
+/// it at all (`false` for `resume_unwind`).
+struct Crossed {
+    payload: Payload,
+    line: u32,
+    column: u32,
+    hooked: bool,
+}
+
+/// Added to a payload's kind by a library when no panic hook ran for it
+/// (`UNHOOKED` of the library's support code).
+const UNHOOKED: u32 = 8;
+
 /// The function and entry index of every loaded entry, for panics.
 fn origins() -> &'static Mutex<HashMap<usize, (&'static FnSource, usize)>> {
     static ORIGINS: OnceLock<Mutex<HashMap<usize, (&'static FnSource, usize)>>> = OnceLock::new();
@@ -160,14 +174,25 @@ pub(crate) fn register(entry: EntryFn, source: &'static FnSource, index: usize) 
 
 /// Raises the panic of a variant again, on the caller's side: at the place
 /// of the user's source where it happened, when the library said where and
-/// the function knows that place, else at the caller.
+/// the function knows that place, else at the caller. A panic no hook saw
+/// in the library (`resume_unwind`) resumes without the program's hook, as
+/// it would have in the generic body.
 #[cold]
 #[inline(never)]
 #[track_caller]
-fn panicked(crossed: Option<(Payload, u32, u32)>, entry: EntryFn) -> ! {
-    let Some((payload, line, column)) = crossed else {
+fn panicked(crossed: Option<Crossed>, entry: EntryFn) -> ! {
+    let Some(Crossed {
+        payload,
+        line,
+        column,
+        hooked,
+    }) = crossed
+    else {
         raise(Payload::Other)
     };
+    if !hooked {
+        resume(payload)
+    }
     let origin = origins()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -216,6 +241,15 @@ pub fn raise(payload: Payload) -> ! {
     }
 }
 
+/// Unwinds with `payload` without running the panic hook.
+fn resume(payload: Payload) -> ! {
+    match payload {
+        Payload::Static(s) => std::panic::resume_unwind(Box::new(s)),
+        Payload::Owned(s) => std::panic::resume_unwind(Box::new(s)),
+        Payload::Other => std::panic::resume_unwind(Box::new(String::from("Box<dyn Any>"))),
+    }
+}
+
 /// Copies a panic payload from a library into the host's slot.
 ///
 /// # Safety
@@ -232,7 +266,9 @@ unsafe extern "C" fn write_panic(
     column: u32,
 ) {
     // SAFETY: the caller's contract.
-    let target = unsafe { &mut *ctx.cast::<Option<(Payload, u32, u32)>>() };
+    let target = unsafe { &mut *ctx.cast::<Option<Crossed>>() };
+    let hooked = kind & UNHOOKED == 0;
+    let kind = kind & !UNHOOKED;
     let text = || {
         // SAFETY: the caller's contract.
         let bytes = unsafe { std::slice::from_raw_parts(msg, len) };
@@ -247,5 +283,10 @@ unsafe extern "C" fn write_panic(
         1 => text().map_or(Payload::Other, |s| Payload::Owned(s.to_owned())),
         _ => Payload::Other,
     };
-    *target = Some((payload, line, column));
+    *target = Some(Crossed {
+        payload,
+        line,
+        column,
+        hooked,
+    });
 }

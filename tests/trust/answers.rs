@@ -224,6 +224,21 @@ fn panic_payloads_keep_their_type() {
     assert_eq!(r.get("variant2"), "String:Box<dyn Any>", "{r:#?}");
 }
 
+/// `resume_unwind` in a variant ran the program's panic hook (at a
+/// made-up location), which plain Rust never does: a variant's unwind now
+/// reaches the hook exactly as the generic body's does.
+#[test]
+fn resume_unwind_from_a_variant_does_not_run_the_panic_hook() {
+    let dir = fresh_dir("hook");
+    let r = Child::new("hook", &dir.join("store")).run().ok();
+    assert_eq!(r.get("generic0"), "&str:quiet hooks=0", "{r:#?}");
+    assert_eq!(r.get("variant0"), "&str:quiet hooks=0", "{r:#?}");
+    assert_eq!(r.get("generic1"), "&str:loud hooks=1", "{r:#?}");
+    assert_eq!(r.get("variant1"), "&str:loud hooks=1", "{r:#?}");
+    assert_eq!(r.get("generic2"), "&str:caught hooks=1", "{r:#?}");
+    assert_eq!(r.get("variant2"), "&str:caught hooks=1", "{r:#?}");
+}
+
 /// `fn f(s: &str) -> &str` specialized on `s` never built: the variant,
 /// without `s`, had an elided lifetime left to nothing (E0106).
 #[specialize(s)]

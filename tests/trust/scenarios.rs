@@ -230,6 +230,43 @@ fn slow_build() {
     report_stats(power::stats());
 }
 
+/// Unwinds by `kind`: 0 `resume_unwind` (no hook runs in plain Rust), 1 a
+/// plain panic, 2 a panic caught in the body and resumed.
+#[specialize(kind)]
+pub fn unwinds(kind: u8) -> u8 {
+    match kind {
+        0 => std::panic::resume_unwind(Box::new("quiet")),
+        1 => panic!("loud"),
+        2 => match std::panic::catch_unwind(|| panic!("caught")) {
+            Ok(()) => kind,
+            Err(payload) => std::panic::resume_unwind(payload),
+        },
+        _ => kind,
+    }
+}
+
+/// How often the program's panic hook runs for each way of unwinding, in
+/// the generic body and in the variant, and what the caller catches.
+fn hook() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static HOOKS: AtomicU32 = AtomicU32::new(0);
+    std::panic::set_hook(Box::new(|_| {
+        HOOKS.fetch_add(1, Ordering::SeqCst);
+    }));
+    let run = |f: &dyn Fn() -> u8| {
+        HOOKS.store(0, Ordering::SeqCst);
+        let caught = panics(f);
+        format!("{caught} hooks={}", HOOKS.load(Ordering::SeqCst))
+    };
+    for kind in [0u8, 1, 2] {
+        say(&format!("generic{kind}"), run(&|| unwinds::generic(kind)));
+        match unwinds::specialized(kind) {
+            Ok(h) => say(&format!("variant{kind}"), run(&|| h.call())),
+            Err(e) => say(&format!("variant{kind}"), format!("error {e}")),
+        }
+    }
+}
+
 /// Runs the scenario named by `name`.
 pub fn run(name: &str) {
     match name {
@@ -242,6 +279,7 @@ pub fn run(name: &str) {
         "closed_fds" => closed_descriptors(),
         "counts" => counts(),
         "slow_build" => slow_build(),
+        "hook" => hook(),
         other => panic!("unknown scenario {other}"),
     }
 }

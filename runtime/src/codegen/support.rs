@@ -124,18 +124,25 @@ unsafe impl ::core::alloc::GlobalAlloc for __StagedHostAlloc {
 
 /// Where an entry hands a panic back: `kind` 0 for a `&'static str` (the
 /// pointer stays valid: the library is never unloaded), 1 for a `String`
-/// (copied before the call returns), 2 for any other payload; and the line
-/// and column of this file where it happened (0 when elsewhere).
+/// (copied before the call returns), 2 for any other payload, plus
+/// [`UNHOOKED`] when no panic hook ran for it (`resume_unwind`); and the
+/// line and column of this file where it happened (0 when elsewhere).
 #[repr(C)]
 pub struct __StagedPanicSlot {
     ctx: *mut ::core::ffi::c_void,
     write: unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, *const u8, usize, u32, u32),
 }
 
+/// Added to a payload's kind when it unwound without the panic hook, as
+/// `std::panic::resume_unwind` does: the host resumes it the same way.
+#[doc(hidden)]
+pub const UNHOOKED: u32 = 8;
+
 ::std::thread_local! {
-    /// Where the last panic of this thread happened in this file.
-    static __STAGED_PANICKED_AT: ::core::cell::Cell<(u32, u32)> =
-        const { ::core::cell::Cell::new((0, 0)) };
+    /// Where the last panic of this thread happened in this file, once the
+    /// hook saw it; `None` when no hook ran since the entry was called.
+    static __STAGED_PANICKED_AT: ::core::cell::Cell<::core::option::Option<(u32, u32)>> =
+        const { ::core::cell::Cell::new(::core::option::Option::None) };
 }
 
 /// Called once by the loader, before any entry: allocations go to the
@@ -158,7 +165,7 @@ pub unsafe extern "C" fn __staged_init(host: *const __StagedHost) {
             .location()
             .filter(|l| l.file().ends_with("variant.rs"))
             .map_or((0, 0), |l| (l.line(), l.column()));
-        __STAGED_PANICKED_AT.with(|cell| cell.set(at));
+        __STAGED_PANICKED_AT.with(|cell| cell.set(::core::option::Option::Some(at)));
     }));
     unsafe extern "C" {
         fn atexit(f: extern "C" fn()) -> i32;
@@ -185,6 +192,7 @@ pub unsafe fn __staged_run<R, F: ::core::ops::FnOnce() -> R>(
     slot: *const __StagedPanicSlot,
     f: F,
 ) -> u32 {
+    __STAGED_PANICKED_AT.with(|cell| cell.set(::core::option::Option::None));
     match ::std::panic::catch_unwind(::core::panic::AssertUnwindSafe(f)) {
         ::core::result::Result::Ok(r) => {
             // SAFETY: the caller's contract.
@@ -208,7 +216,11 @@ pub unsafe fn __staged_report(
 ) {
     // SAFETY: the host's slot outlives the call.
     let slot = unsafe { &*slot };
-    let (line, column) = __STAGED_PANICKED_AT.with(|cell| cell.replace((0, 0)));
+    let hooked = __STAGED_PANICKED_AT.with(|cell| cell.replace(::core::option::Option::None));
+    let ((line, column), unhooked) = match hooked {
+        ::core::option::Option::Some(at) => (at, 0),
+        ::core::option::Option::None => ((0, 0), UNHOOKED),
+    };
     let (kind, ptr, len) = if let ::core::option::Option::Some(s) = payload.downcast_ref::<&'static str>() {
         (0, s.as_ptr(), s.len())
     } else if let ::core::option::Option::Some(s) = payload.downcast_ref::<::std::string::String>() {
@@ -218,5 +230,5 @@ pub unsafe fn __staged_report(
     };
     // SAFETY: `ptr` is valid for `len` bytes for the duration of the call
     // (and for good, for a `&'static str` of a library never unloaded).
-    unsafe { (slot.write)(slot.ctx, kind, ptr, len, line, column) };
+    unsafe { (slot.write)(slot.ctx, kind | unhooked, ptr, len, line, column) };
 }
