@@ -231,7 +231,11 @@ pub use staged::Staged;
 /// the static variants, with the value written in by the literal renderer,
 /// and with the overflow-check and debug-assertion settings of the crate
 /// that defines the function; it answers like the generic body for every
-/// input and panics where it panics. A function made by a `macro_rules!`
+/// input and panics where it panics. Answers are equal bit for bit except
+/// where Rust itself leaves them unspecified, and where two builds of one
+/// expression may then differ: the payload bits of a NaN produced by
+/// arithmetic (`+ - * /`, `min`, `max`, ...; a NaN stays a NaN) and the sign
+/// of a zero from `min`/`max` of `0.0` and `-0.0`. A function made by a `macro_rules!`
 /// macro whose hygiene keeps two same-named variables apart is refused for
 /// run time (text would make them one).
 ///

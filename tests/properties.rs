@@ -6,7 +6,7 @@ use staged::runtime::{Config, Mode};
 use staged::specialize;
 
 mod common;
-use common::tricky_string;
+use common::{same_float as same, same_mix, tricky_string};
 
 /// Stage 1 only: run-time specialization is off, so `specialized` gives a
 /// handle exactly for the listed values (stage 3 has its own properties in
@@ -39,24 +39,21 @@ fn low_bits(x: u64, bits: u32) -> u64 {
 /// The bits of `c` itself (NaN payloads and signs included), and arithmetic
 /// with it.
 #[specialize(c = [0.0, -0.0, 1.5, -2.5e-300, 1e300, 5e-324, 0.1])]
-fn float_mix(x: f64, c: f64) -> (u64, f64, f64, bool) {
-    (c.to_bits(), x * c, x + c, c.is_sign_negative())
+fn float_mix(x: f64, c: f64) -> (u64, f64, f64, bool, f64, f64, f64) {
+    (
+        c.to_bits(),
+        x * c,
+        x + c,
+        c.is_sign_negative(),
+        x / c,
+        x.min(c),
+        x.max(c),
+    )
 }
 
 #[specialize(c = [0.0f32, -0.0, 3.25, 1e-45, 3.4e38])]
 fn float32_mix(x: f32, c: f32) -> (u32, f32) {
     (c.to_bits(), x / c)
-}
-
-/// Equal bits, or both NaN: Rust leaves the payload of a NaN produced by
-/// arithmetic unspecified (RFC 3514), so two copies of one expression may
-/// differ there, and only there.
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-}
-
-fn same_mix(a: (u64, f64, f64, bool), b: (u64, f64, f64, bool)) -> bool {
-    a.0 == b.0 && same(a.1, b.1) && same(a.2, b.2) && a.3 == b.3
 }
 
 fn same32(a: (u32, f32), b: (u32, f32)) -> bool {

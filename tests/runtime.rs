@@ -17,7 +17,7 @@ use staged::runtime::{Config, Mode};
 use staged::specialize;
 
 mod common;
-use common::tricky_string;
+use common::{same_float as same, same_mix, tricky_string};
 
 fn setup() {
     static SETUP: Once = Once::new();
@@ -116,24 +116,21 @@ fn wide_integers() {
 /// The bits of `c` itself (NaN payloads and signs included), and arithmetic
 /// with it.
 #[specialize(c = [0.0, 1.5])]
-fn float_mix(x: f64, c: f64) -> (u64, f64, f64, bool) {
-    (c.to_bits(), x * c, x + c, c.is_sign_negative())
+fn float_mix(x: f64, c: f64) -> (u64, f64, f64, bool, f64, f64, f64) {
+    (
+        c.to_bits(),
+        x * c,
+        x + c,
+        c.is_sign_negative(),
+        x / c,
+        x.min(c),
+        x.max(c),
+    )
 }
 
 #[specialize(c = [0.5])]
 fn float32_mix(x: f32, c: f32) -> (u32, f32) {
     (c.to_bits(), x / c)
-}
-
-/// Equal bits, or both NaN: Rust leaves the payload of a NaN produced by
-/// arithmetic unspecified (RFC 3514), so two builds of one expression may
-/// differ there, and only there.
-fn same(a: f64, b: f64) -> bool {
-    a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())
-}
-
-fn same_mix(a: (u64, f64, f64, bool), b: (u64, f64, f64, bool)) -> bool {
-    a.0 == b.0 && same(a.1, b.1) && same(a.2, b.2) && a.3 == b.3
 }
 
 fn special_f64() -> Vec<f64> {
