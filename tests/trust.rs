@@ -14,6 +14,11 @@
 //! - `trust/heap.rs`: heap memory across the boundary, under a program's
 //!   own global allocator (which this whole binary uses).
 //!
+//! Two attacks need a crate of their own and live with it:
+//! `tests/fixtures/hardened` (a hardened profile's overflow checks, driven
+//! from `trust/answers.rs`) and `tests/fixtures/renamed` (staged depended
+//! on under another name; its own test builds every stage).
+//!
 //! Scenarios that need their own settings run in a child process (this
 //! binary again, see `common/child.rs`), with a time limit; a second local
 //! user is created where an attack needs one (the tests run as root in CI).

@@ -20,6 +20,9 @@ pub(crate) struct BuildFlags {
     pub(crate) overflow_checks: Option<bool>,
     /// The crate's edition, when rustc's arguments were seen.
     pub(crate) edition: Option<String>,
+    /// The name the crate gives the `staged` crate, when it renamed it
+    /// (`foo = { package = "staged" }`): `--extern foo=…/libstaged-….rlib`.
+    pub(crate) staged_as: Option<String>,
 }
 
 /// The flags of the current compilation, read once.
@@ -43,6 +46,7 @@ pub(crate) fn from_args(args: impl Iterator<Item = String>) -> BuildFlags {
     let mut debug_assertions: Option<bool> = None;
     let mut overflow_checks: Option<bool> = None;
     let mut edition = None;
+    let mut staged_as = None;
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_str();
@@ -76,9 +80,18 @@ pub(crate) fn from_args(args: impl Iterator<Item = String>) -> BuildFlags {
                 edition = next.map(str::to_owned);
                 i += 1;
             }
+            "--extern" => {
+                if let Some(name) = next.and_then(staged_extern) {
+                    staged_as.get_or_insert(name);
+                }
+                i += 1;
+            }
             _ => {
                 if let Some(e) = arg.strip_prefix("--edition=") {
                     edition = Some(e.to_owned());
+                }
+                if let Some(name) = arg.strip_prefix("--extern=").and_then(staged_extern) {
+                    staged_as.get_or_insert(name);
                 }
             }
         }
@@ -88,7 +101,23 @@ pub(crate) fn from_args(args: impl Iterator<Item = String>) -> BuildFlags {
     BuildFlags {
         overflow_checks: Some(overflow_checks.unwrap_or(debug_assertions)),
         edition,
+        staged_as,
     }
+}
+
+/// The name of an `--extern name=path` argument whose library is the
+/// `staged` crate (`libstaged-<hash>.rlib` or `.rmeta`), when that name is
+/// not `staged`.
+fn staged_extern(value: &str) -> Option<String> {
+    let (name, path) = value.split_once('=')?;
+    let name = name.rsplit(':').next()?;
+    let file = std::path::Path::new(path).file_name()?.to_str()?;
+    let stem = file
+        .strip_suffix(".rlib")
+        .or_else(|| file.strip_suffix(".rmeta"))?;
+    let hash = stem.strip_prefix("libstaged-")?;
+    let is_staged = !hash.is_empty() && hash.bytes().all(|b| b.is_ascii_alphanumeric());
+    (is_staged && name != "staged").then(|| name.to_owned())
 }
 
 /// `on`, `yes`, `y`, `true` or nothing is on; `off`, `no`, `n`, `false` off.
@@ -142,6 +171,23 @@ mod tests {
             read("--crate-name x --edition 2024").edition.as_deref(),
             Some("2024")
         );
+    }
+
+    #[test]
+    fn a_renamed_staged_is_found_by_its_library() {
+        let base = "--crate-name app --edition=2021 src/main.rs";
+        let args = format!(
+            "{base} --extern staged_macros=/t/deps/libstaged_macros-1a2b.so --extern stg=/t/deps/libstaged-0f9e8d.rlib"
+        );
+        assert_eq!(read(&args).staged_as.as_deref(), Some("stg"));
+        let args = format!("{base} --extern=noprelude:stg=/t/deps/libstaged-0f9e8d.rmeta");
+        assert_eq!(read(&args).staged_as.as_deref(), Some("stg"));
+        // Not renamed, or not staged at all.
+        let args = format!("{base} --extern staged=/t/deps/libstaged-0f9e8d.rlib");
+        assert_eq!(read(&args).staged_as, None);
+        let args = format!("{base} --extern staged_runtime=/t/libstaged_runtime-77.rlib");
+        assert_eq!(read(&args).staged_as, None);
+        assert_eq!(read(&format!("{base} --extern proc_macro")).staged_as, None);
     }
 
     #[test]

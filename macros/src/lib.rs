@@ -7,6 +7,7 @@ mod build_flags;
 mod const_init;
 mod edition;
 mod errors;
+mod krate;
 mod self_contained;
 mod specialize;
 

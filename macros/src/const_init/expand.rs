@@ -76,6 +76,7 @@ pub(crate) fn placeholders(plan: &Plan) -> TokenStream {
 }
 
 fn item(planned: &Planned, result: &Result, helpers: &[Helper]) -> TokenStream {
+    let krate = crate::krate::path();
     let item = &planned.item;
     let attrs = &planned.attrs;
     let vis = &item.vis;
@@ -96,7 +97,7 @@ fn item(planned: &Planned, result: &Result, helpers: &[Helper]) -> TokenStream {
         };
     }
     let ty = types::with_static_lifetimes(&planned.ty);
-    let staged = quote_spanned!(item.ident.span()=> ::staged::Staged<#ty>);
+    let staged = quote_spanned!(item.ident.span()=> #krate::Staged<#ty>);
     let value = match result {
         Result::Baked(value) => baked(&ty, value),
         Result::Failed => baked(&ty, &types::placeholder(&planned.shape, &planned.ty)),
@@ -114,26 +115,28 @@ fn item(planned: &Planned, result: &Result, helpers: &[Helper]) -> TokenStream {
 
 /// A `Staged` holding a value in read-only data.
 fn baked(ty: &syn::Type, value: &TokenStream) -> TokenStream {
+    let krate = crate::krate::path();
     quote! {{
         static __STAGED_VALUE: #ty = #value;
-        ::staged::Staged::baked(&__STAGED_VALUE)
+        #krate::Staged::baked(&__STAGED_VALUE)
     }}
 }
 
 /// A `Staged` computed on first access, with the block's helpers in scope.
 fn lazy(planned: &Planned, ty: &syn::Type, helpers: &[Helper]) -> TokenStream {
+    let krate = crate::krate::path();
     let helpers = helpers.iter().map(|h| h.tokens.stream());
     let init = planned.item.init.stream();
     let convert = if planned.shape.needs_conversion() {
         quote_spanned! {planned.item.ident.span()=>
-            <_ as ::staged::__const_init::BakeAs<#ty>>::bake_as
+            <_ as #krate::__const_init::BakeAs<#ty>>::bake_as
         }
     } else {
         TokenStream::new()
     };
     quote! {
-        static __STAGED_CELL: ::staged::__const_init::Lazy<#ty> =
-            ::staged::__const_init::Lazy::new({
+        static __STAGED_CELL: #krate::__const_init::Lazy<#ty> =
+            #krate::__const_init::Lazy::new({
                 #[allow(unused)]
                 fn __staged_init() -> #ty {
                     #(#helpers)*
@@ -141,7 +144,7 @@ fn lazy(planned: &Planned, ty: &syn::Type, helpers: &[Helper]) -> TokenStream {
                 }
                 __staged_init
             });
-        ::staged::Staged::lazy(&__STAGED_CELL)
+        #krate::Staged::lazy(&__STAGED_CELL)
     }
 }
 

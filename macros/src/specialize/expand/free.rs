@@ -83,6 +83,7 @@ pub(super) fn outside(
     source: Option<(&FnText, &ModuleText)>,
     inside: TokenStream,
 ) -> TokenStream {
+    let krate = crate::krate::path();
     let name = p.name;
     let runtime = p.plan.runtime;
     let Home {
@@ -123,12 +124,12 @@ pub(super) fn outside(
     let handle = {
         let arms = variant_names.iter().zip(p.indices()).map(|(v, i)| {
             let call = p.call(quote!(#inner::#v), p.rest_names());
-            quote!(::staged::__private::Target::Static(#i) => #call,)
+            quote!(#krate::__private::Target::Static(#i) => #call,)
         });
         let args = args_block(p, quote!(#inner::#block));
         let runtime_arm = runtime.then(|| {
             let call = variant_call(&args);
-            quote!(::staged::__private::Target::Runtime(__staged_variant) => #call,)
+            quote!(#krate::__private::Target::Runtime(__staged_variant) => #call,)
         });
         handle_item(
             p,
@@ -150,12 +151,12 @@ pub(super) fn outside(
             let site = quote! {
                 #raise
                 #[doc(hidden)]
-                pub static __SOURCE: ::staged::__private::FnSource = #fn_source;
+                pub static __SOURCE: #krate::__private::FnSource = #fn_source;
                 #[doc(hidden)]
-                pub static __SITE: ::staged::__private::Site<#key> = ::staged::__private::Site::new(&__SOURCE);
+                pub static __SITE: #krate::__private::Site<#key> = #krate::__private::Site::new(&__SOURCE);
             };
             let build = quote!(
-                __SITE.specialize(&(#(#keys,)*)).map(|v| Specialized { __target: ::staged::__private::Target::Runtime(v) })
+                __SITE.specialize(&(#(#keys,)*)).map(|v| Specialized { __target: #krate::__private::Target::Runtime(v) })
             );
             (
                 site,
@@ -167,10 +168,10 @@ pub(super) fn outside(
         None => {
             let site = quote! {
                 #[doc(hidden)]
-                pub static __SITE: ::staged::__private::StaticSite = ::staged::__private::StaticSite::new();
+                pub static __SITE: #krate::__private::StaticSite = #krate::__private::StaticSite::new();
             };
             let refuse = quote!(::core::result::Result::Err(
-                ::staged::__private::runtime_false()
+                #krate::__private::runtime_false()
             ));
             (
                 site,
@@ -217,7 +218,7 @@ pub(super) fn outside(
             #prepare
 
             #[doc = #stats_doc]
-            pub fn stats() -> ::staged::SiteStats {
+            pub fn stats() -> #krate::SiteStats {
                 __SITE.stats()
             }
 
@@ -273,6 +274,7 @@ fn generic_item(p: &Parts, call: TokenStream) -> TokenStream {
 }
 
 fn handle_item(p: &Parts, call_body: TokenStream) -> TokenStream {
+    let krate = crate::krate::path();
     let sig = &p.func.sig;
     let (asyncness, safety) = (&sig.asyncness, &sig.safety);
     let (generics, inputs, output) = call_signature(p);
@@ -282,7 +284,7 @@ fn handle_item(p: &Parts, call_body: TokenStream) -> TokenStream {
         /// specialized code directly, with no lookup.
         #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug)]
         pub struct Specialized {
-            __target: ::staged::__private::Target,
+            __target: #krate::__private::Target,
         }
 
         impl Specialized {
@@ -293,7 +295,7 @@ fn handle_item(p: &Parts, call_body: TokenStream) -> TokenStream {
             }
 
             /// Where the variant's code came from.
-            pub fn origin(&self) -> ::staged::Origin {
+            pub fn origin(&self) -> #krate::Origin {
                 self.__target.origin()
             }
         }
@@ -350,6 +352,7 @@ fn call_signature(p: &Parts) -> (syn::Generics, Vec<FnArg>, ReturnType) {
 }
 
 fn specialized_item(p: &Parts, not_static: TokenStream) -> TokenStream {
+    let krate = crate::krate::path();
     let (generics, types) = p.value_params();
     let names: Vec<_> = p.spec_names().collect();
     quote! {
@@ -361,10 +364,10 @@ fn specialized_item(p: &Parts, not_static: TokenStream) -> TokenStream {
         /// When the values have no static variant and no run-time variant
         /// could be had; the function itself keeps working through its
         /// generic body.
-        pub fn specialized #generics (#(#names: #types),*) -> ::core::result::Result<Specialized, ::staged::Error> {
+        pub fn specialized #generics (#(#names: #types),*) -> ::core::result::Result<Specialized, #krate::Error> {
             match __static_index(#(#names),*) {
                 ::core::option::Option::Some(i) => ::core::result::Result::Ok(Specialized {
-                    __target: ::staged::__private::Target::Static(i),
+                    __target: #krate::__private::Target::Static(i),
                 }),
                 ::core::option::Option::None => #not_static,
             }
@@ -373,6 +376,7 @@ fn specialized_item(p: &Parts, not_static: TokenStream) -> TokenStream {
 }
 
 fn prepare_static(p: &Parts) -> TokenStream {
+    let krate = crate::krate::path();
     let (generics, types) = p.value_params();
     let (item, pattern) = p.value_item(&types);
     let names = p.spec_names();
@@ -383,10 +387,10 @@ fn prepare_static(p: &Parts) -> TokenStream {
         /// # Errors
         ///
         /// When a value has no static variant.
-        pub fn prepare #generics (values: impl ::core::iter::IntoIterator<Item = #item>) -> ::core::result::Result<(), ::staged::Error> {
+        pub fn prepare #generics (values: impl ::core::iter::IntoIterator<Item = #item>) -> ::core::result::Result<(), #krate::Error> {
             for #pattern in values {
                 if __static_index(#(#names),*).is_none() {
-                    return ::core::result::Result::Err(::staged::__private::runtime_false());
+                    return ::core::result::Result::Err(#krate::__private::runtime_false());
                 }
             }
             ::core::result::Result::Ok(())
@@ -395,6 +399,7 @@ fn prepare_static(p: &Parts) -> TokenStream {
 }
 
 fn prepare_runtime(p: &Parts) -> TokenStream {
+    let krate = crate::krate::path();
     let (generics, types) = p.value_params();
     let (item, pattern) = p.value_item(&types);
     let names: Vec<_> = p.spec_names().collect();
@@ -406,7 +411,7 @@ fn prepare_runtime(p: &Parts) -> TokenStream {
         ///
         /// When the build or the load fails; the values then run the
         /// generic body.
-        pub fn prepare #generics (values: impl ::core::iter::IntoIterator<Item = #item>) -> ::core::result::Result<(), ::staged::Error> {
+        pub fn prepare #generics (values: impl ::core::iter::IntoIterator<Item = #item>) -> ::core::result::Result<(), #krate::Error> {
             __SITE.prepare(
                 ::core::iter::Iterator::map(
                     ::core::iter::Iterator::filter(

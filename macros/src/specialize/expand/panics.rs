@@ -89,11 +89,12 @@ impl PanicMap {
     /// `__staged_raise`: one arm per place, each raising the panic again
     /// at its span.
     pub(crate) fn trampoline(&self) -> TokenStream {
+        let krate = crate::krate::path();
         // The payload waits in the runtime, so the call at the user's span
         // names no local (whose hygiene that span might not share).
         let arms = self.arms.iter().enumerate().map(|(i, span)| {
             let i = i as u16;
-            let raise = quote_spanned!(*span=> ::staged::__private::raise_pending());
+            let raise = quote_spanned!(*span=> #krate::__private::raise_pending());
             quote!(#i => #raise,)
         });
         quote! {
@@ -103,7 +104,7 @@ impl PanicMap {
             pub fn __staged_raise(arm: u16) -> ! {
                 match arm {
                     #(#arms)*
-                    _ => ::staged::__private::raise_pending(),
+                    _ => #krate::__private::raise_pending(),
                 }
             }
         }

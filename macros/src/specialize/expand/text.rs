@@ -115,6 +115,7 @@ impl FnText {
     /// The `FnSource` of the function, whose module is `module`, and whose
     /// companion module holds `map`'s trampoline.
     pub(crate) fn fn_source(&self, p: &Parts, module: &ModuleText, map: &PanicMap) -> TokenStream {
+        let krate = crate::krate::path();
         let module_text = module.text.as_str();
         let name = p.name.to_string();
         let variant = pieces(&self.variant);
@@ -122,7 +123,7 @@ impl FnText {
         let edition = crate::edition::current();
         // The function's own source, by which profiles name it.
         let fingerprint = super::super::promote::fingerprint(&p.plan.func);
-        let krate = super::super::promote::crate_name();
+        let crate_name = super::super::promote::crate_name();
         let overflow_checks = match crate::build_flags::current().overflow_checks {
             Some(on) => quote!(#on),
             None => quote!(::core::cfg!(debug_assertions)),
@@ -131,9 +132,9 @@ impl FnText {
         let layout_path = format!("__staged::{layout}");
         let marks = map.fields();
         quote! {
-            ::staged::__private::FnSource {
+            #krate::__private::FnSource {
                 name: #name,
-                krate: #krate,
+                krate: #crate_name,
                 // The static sits in the companion module, named after
                 // the function.
                 path: ::core::module_path!(),
@@ -195,13 +196,14 @@ pub(crate) fn header(inner: TokenStream) -> TokenStream {
 }
 
 fn pieces(pieces: &[Piece]) -> Vec<TokenStream> {
+    let krate = crate::krate::path();
     pieces
         .iter()
         .map(|piece| match piece {
-            Piece::Text(t) => quote!(::staged::__private::Piece::Text(#t)),
-            Piece::Value(i) => quote!(::staged::__private::Piece::Value(#i)),
-            Piece::Name => quote!(::staged::__private::Piece::Name),
-            Piece::Symbol => quote!(::staged::__private::Piece::Symbol),
+            Piece::Text(t) => quote!(#krate::__private::Piece::Text(#t)),
+            Piece::Value(i) => quote!(#krate::__private::Piece::Value(#i)),
+            Piece::Name => quote!(#krate::__private::Piece::Name),
+            Piece::Symbol => quote!(#krate::__private::Piece::Symbol),
         })
         .collect()
 }

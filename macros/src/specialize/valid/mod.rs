@@ -161,12 +161,13 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool, ctx: Context<'_>) ->
     })
 }
 
-/// `specialize`, `staged::specialize` or `::staged::specialize`.
+/// `specialize`, `staged::specialize` or `::staged::specialize` (or the
+/// name the crate gave `staged`).
 pub(crate) fn is_specialize(path: &syn::Path) -> bool {
     let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
     match names.as_slice() {
         [name] => path.leading_colon.is_none() && name == "specialize",
-        [krate, name] => krate == "staged" && name == "specialize",
+        [_, name] => crate::krate::is_staged(&path.segments[0].ident) && name == "specialize",
         _ => false,
     }
 }
