@@ -208,9 +208,11 @@ pub use staged::Staged;
 /// - `name::prepare(values)`: many values built in one rustc run;
 /// - `name::stats() -> staged::SiteStats`.
 ///
-/// Methods and associated functions using `Self` (only with `runtime = false`)
-/// get their variants as arms of their own body instead, since an `impl`
-/// block cannot hold a module: they have no companion items.
+/// Methods and associated functions (only with `runtime = false`) get their
+/// variants as arms of their own body instead, since an `impl` block cannot
+/// hold a module: they have no companion items. (The macro reads the file
+/// to tell an associated function that does not mention `Self` from a free
+/// one.)
 ///
 /// # Run time
 ///

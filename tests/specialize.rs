@@ -373,6 +373,17 @@ impl Counter {
     }
 }
 
+impl Counter {
+    /// An associated function that does not mention `Self`: it reads like
+    /// a free function, but a companion module cannot sit in this block
+    /// (issue 18, item 13: "module is not supported in `trait`s or
+    /// `impl`s" and E0433, even with `runtime = false`).
+    #[specialize(n = [2, 3], runtime = false)]
+    pub fn steps(x: u32, n: u32) -> u32 {
+        x * n + 1
+    }
+}
+
 trait Scaled {
     fn scaled(&self, k: u32) -> u32;
 }
@@ -393,6 +404,14 @@ fn methods_and_trait_impls_with_runtime_false() {
     assert_eq!(c.advance(7), 12);
     assert_eq!(Counter::new(0).base, 0);
     assert_eq!((c.scaled(0), c.scaled(2), c.scaled(3)), (0, 10, 15));
+    assert_eq!(
+        (
+            Counter::steps(5, 2),
+            Counter::steps(5, 3),
+            Counter::steps(5, 9)
+        ),
+        (11, 16, 46)
+    );
 }
 
 #[specialize(n = [2], runtime = false)]

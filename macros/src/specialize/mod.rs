@@ -1,6 +1,7 @@
 //! `#[specialize]`: parse (`args.rs`), check (`valid.rs`), emit (`expand/`).
 
 mod args;
+mod enclosing;
 mod expand;
 mod hygiene;
 mod isolation;

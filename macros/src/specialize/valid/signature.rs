@@ -7,6 +7,7 @@ use syn::{FnArg, Ident, ItemFn, Pat, ReturnType, Type};
 
 use super::*;
 use crate::errors::Errors;
+use crate::specialize::enclosing::{self, Enclosing};
 use crate::specialize::module_types::{self};
 use crate::specialize::types::{display, non_portable};
 use crate::specialize::{hygiene, isolation, names};
@@ -56,11 +57,19 @@ pub(super) fn check_signature(
             format_args!("a method cannot be specialized at run time: the variant is built without its type; {RUNTIME_HINT}"),
         );
     } else if shape == Shape::Assoc {
-        let token = find_self_type(func.to_token_stream());
-        errors.push(syn::Error::new(
-            token.unwrap_or_else(Span::call_site),
-            format_args!("an associated function using `Self` cannot be specialized at run time; {RUNTIME_HINT}"),
-        ));
+        match find_self_type(func.to_token_stream()) {
+            Some(token) => errors.push(syn::Error::new(
+                token,
+                format_args!("an associated function using `Self` cannot be specialized at run time; {RUNTIME_HINT}"),
+            )),
+            None => errors.at(
+                &sig.ident,
+                format_args!(
+                    "an associated function cannot be specialized at run time: its companion module (`{0}::specialized`, `{0}::stats`) cannot sit in an `impl` block; {RUNTIME_HINT}, or move `{0}` out of the block to make it a free function",
+                    sig.ident
+                ),
+            ),
+        }
     }
     let generic_params: Vec<_> = sig
         .generics
@@ -200,12 +209,15 @@ pub(super) fn find_impl_trait(ty: &Type) -> Option<&Type> {
     }
 }
 
-/// A method, or an associated function that mentions `Self`.
+/// A method, an associated function that mentions `Self`, or a function
+/// written in an `impl` block or a trait (see `enclosing.rs`).
 pub(super) fn shape_of(func: &ItemFn) -> Shape {
     if func.sig.receiver().is_some() || find_self_type(func.to_token_stream()).is_some() {
-        Shape::Assoc
-    } else {
-        Shape::Free
+        return Shape::Assoc;
+    }
+    match enclosing::of(func.sig.ident.span()) {
+        Some(Enclosing::Impl | Enclosing::Trait) => Shape::Assoc,
+        Some(Enclosing::Module) | None => Shape::Free,
     }
 }
 
