@@ -102,6 +102,7 @@ fn origin(o: Origin) -> &'static str {
         Origin::Static => "a static variant, compiled in",
         Origin::Compiled => "built by rustc just now",
         Origin::Cached => "loaded from the disk cache",
+        Origin::Bundled => "loaded from a bundle",
         _ => "",
     }
 }

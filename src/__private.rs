@@ -29,6 +29,7 @@ impl Target {
             Self::Runtime(v) => match v.source() {
                 staged_runtime::Source::Compiled => Origin::Compiled,
                 staged_runtime::Source::Cached => Origin::Cached,
+                staged_runtime::Source::Bundled => Origin::Bundled,
             },
         }
     }
@@ -131,6 +132,7 @@ impl<K: staged_runtime::Key> Site<K> {
         SiteStats {
             compiled: s.compiled,
             cached: s.cached,
+            bundled: s.bundled,
             failed: s.failed,
             generic_calls: s.generic_calls,
             pending: s.pending,

@@ -11,6 +11,9 @@ pub enum Origin {
     Compiled,
     /// A variant loaded from the disk cache, built by an earlier process.
     Cached,
+    /// A variant loaded from a read-only bundle (`STAGED_BUNDLE`), built by
+    /// a training run.
+    Bundled,
 }
 
 /// Counters of one `#[specialize]` function, returned by its companion
@@ -21,6 +24,8 @@ pub struct SiteStats {
     pub compiled: u64,
     /// Run-time variants loaded from the disk cache.
     pub cached: u64,
+    /// Run-time variants loaded from a bundle (`STAGED_BUNDLE`).
+    pub bundled: u64,
     /// Values whose run-time variant could not be built or loaded.
     pub failed: u64,
     /// Calls that ran the generic body because their value had no variant.

@@ -53,7 +53,7 @@ fn calls() {
         assert_eq!(power(x, n), power::generic(x, n), "x = {x}");
         let s = power::stats();
         busy_seen = busy_seen.max(s.pending + s.building);
-        if swapped_after.is_none() && s.compiled + s.cached > 0 {
+        if swapped_after.is_none() && s.compiled + s.cached + s.bundled > 0 {
             swapped_after = Some(x + 1);
         }
     }
@@ -267,7 +267,7 @@ fn a_training_runs_bundle_serves_a_process_without_rustc_and_is_never_written() 
         let r = deployed(&dir, &named);
         assert_eq!(
             (r.get("origin"), r.get("correct"), r.get("dispatch_correct")),
-            ("Cached", "true", "true"),
+            ("Bundled", "true", "true"),
             "{r:#?}"
         );
         assert_eq!(r.get("compiled"), "0", "{r:#?}");
@@ -287,7 +287,8 @@ fn a_training_runs_bundle_serves_a_process_without_rustc_and_is_never_written() 
     ro(0o555);
     let r = deployed(&dir, bundle.to_str().unwrap());
     ro(0o700);
-    assert_eq!(r.get("origin"), "Cached", "{r:#?}");
+    assert_eq!(r.get("origin"), "Bundled", "{r:#?}");
+    assert_eq!(r.get("bundled"), "1", "{r:#?}");
 }
 
 /// A bundle someone else could write (group- or world-writable, or owned
@@ -321,7 +322,7 @@ fn a_bundle_others_could_write_is_refused() {
     // Put right, it serves again.
     assert_eq!(
         deployed(&dir, bundle.to_str().unwrap()).get("origin"),
-        "Cached"
+        "Bundled"
     );
 }
 
@@ -448,7 +449,12 @@ fn a_cached_value_is_used_from_the_call_that_reaches_the_threshold() {
             (threshold - 1).to_string(),
             "{r:#?}"
         );
-        assert_eq!((r.get("cached"), r.get("compiled")), ("1", "0"), "{r:#?}");
+        let loaded = if bundle.is_some() {
+            "bundled"
+        } else {
+            "cached"
+        };
+        assert_eq!((r.get(loaded), r.get("compiled")), ("1", "0"), "{r:#?}");
     }
 }
 

@@ -50,6 +50,13 @@ pub struct Config {
     pub(crate) target_cpu: String,
     pub(crate) rustflags: Vec<String>,
     pub(crate) threshold: u32,
+    /// Milliseconds of generic calls of one value before `Background`
+    /// builds it, whichever of this and `threshold` comes first.
+    pub(crate) threshold_ms: u32,
+    /// Copies of a loop body `#[staged::unroll]` may make in one variant.
+    pub(crate) unroll_max: usize,
+    /// Rendered size past which a structured value is not specialized.
+    pub(crate) value_max_bytes: usize,
     pub(crate) max_variants: usize,
     pub(crate) build_timeout: Duration,
     pub(crate) cache_max_bytes: u64,
@@ -71,6 +78,18 @@ pub const DEFAULT_CACHE_MAX_BYTES: u64 = staged_build::store::DEFAULT_MAX_BYTES;
 pub const MAX_VARIANTS_LIMIT: usize = 4096;
 /// The largest threshold taken.
 pub const THRESHOLD_LIMIT: u32 = 1_000_000_000;
+/// The largest `STAGED_THRESHOLD_MS` taken: a day.
+pub const THRESHOLD_MS_LIMIT: u32 = 86_400_000;
+/// Copies of a loop body `#[staged::unroll]` makes at most in one variant,
+/// by default (`STAGED_UNROLL_MAX`).
+pub const DEFAULT_UNROLL_MAX: usize = 4096;
+/// The largest `STAGED_UNROLL_MAX` taken.
+pub const UNROLL_MAX_LIMIT: usize = 1 << 20;
+/// The rendered size past which a structured value runs generic, by
+/// default (`STAGED_VALUE_MAX_BYTES`): 1 MiB.
+pub const DEFAULT_VALUE_MAX_BYTES: usize = 1 << 20;
+/// The largest `STAGED_VALUE_MAX_BYTES` taken: 1 GiB.
+pub const VALUE_MAX_BYTES_LIMIT: usize = 1 << 30;
 /// The shortest and longest build time limits taken.
 pub const BUILD_TIMEOUT_RANGE: (Duration, Duration) =
     (Duration::from_millis(100), Duration::from_secs(24 * 3600));
@@ -84,6 +103,9 @@ impl Default for Config {
             target_cpu: "native".to_owned(),
             rustflags: Vec::new(),
             threshold: 32,
+            threshold_ms: 20,
+            unroll_max: DEFAULT_UNROLL_MAX,
+            value_max_bytes: DEFAULT_VALUE_MAX_BYTES,
             max_variants: 64,
             build_timeout: Duration::from_secs(120),
             cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
@@ -98,8 +120,9 @@ impl Config {
     /// The defaults, overridden by `STAGED_MODE`, `STAGED_CACHE_DIR`,
     /// `STAGED_RUSTC`, `STAGED_TARGET_CPU`, `STAGED_RUSTFLAGS`,
     /// `STAGED_PROFILE`, `STAGED_BUNDLE` (`:`-separated),
-    /// `STAGED_CACHE_MAX_BYTES`,
-    /// `STAGED_THRESHOLD` and `STAGED_MAX_VARIANTS`. A value that cannot be
+    /// `STAGED_CACHE_MAX_BYTES`, `STAGED_THRESHOLD`, `STAGED_THRESHOLD_MS`,
+    /// `STAGED_UNROLL_MAX`, `STAGED_VALUE_MAX_BYTES` and
+    /// `STAGED_MAX_VARIANTS`. A value that cannot be
     /// read is ignored, and one out of range is clamped, with a warning in
     /// the log and in every function's `stats()`.
     pub fn from_env() -> Self {
@@ -139,6 +162,21 @@ impl Config {
         }
         if let Some(n) = reader.number("STAGED_THRESHOLD", 1, THRESHOLD_LIMIT.into()) {
             c.threshold = u32::try_from(n).unwrap_or(THRESHOLD_LIMIT);
+        }
+        if let Some(n) = reader.number("STAGED_THRESHOLD_MS", 0, THRESHOLD_MS_LIMIT.into()) {
+            c.threshold_ms = u32::try_from(n).unwrap_or(THRESHOLD_MS_LIMIT);
+        }
+        if let Some(n) = reader.number("STAGED_UNROLL_MAX", 0, UNROLL_MAX_LIMIT as u128) {
+            c.unroll_max = usize::try_from(n).unwrap_or(UNROLL_MAX_LIMIT);
+        }
+        if let Some(n) = reader.bytes("STAGED_VALUE_MAX_BYTES") {
+            let limit = VALUE_MAX_BYTES_LIMIT as u64;
+            if n > limit {
+                reader.warn(format!(
+                    "STAGED_VALUE_MAX_BYTES={n} is more than {limit}; using {limit}"
+                ));
+            }
+            c.value_max_bytes = usize::try_from(n.min(limit)).unwrap_or(VALUE_MAX_BYTES_LIMIT);
         }
         if let Some(n) = reader.number("STAGED_MAX_VARIANTS", 0, MAX_VARIANTS_LIMIT as u128) {
             c.max_variants = usize::try_from(n).unwrap_or(MAX_VARIANTS_LIMIT);
@@ -201,6 +239,52 @@ impl Config {
             ));
         }
         self.threshold = clamped;
+        self
+    }
+
+    /// Sets how many milliseconds the generic calls of one value may take
+    /// before `Background` mode builds it, whichever of this and
+    /// [`threshold`](Self::threshold) comes first (0 turns the time off;
+    /// at most a day, [`THRESHOLD_MS_LIMIT`]; more is clamped, with a
+    /// warning).
+    pub fn threshold_ms(mut self, ms: u32) -> Self {
+        let clamped = ms.min(THRESHOLD_MS_LIMIT);
+        if clamped != ms {
+            self.warn(format!(
+                "STAGED_THRESHOLD_MS={ms} is more than {THRESHOLD_MS_LIMIT}; using {clamped}"
+            ));
+        }
+        self.threshold_ms = clamped;
+        self
+    }
+
+    /// Sets how many copies of a loop body `#[staged::unroll]` may make in
+    /// one run-time variant ([`DEFAULT_UNROLL_MAX`] by default, at most
+    /// [`UNROLL_MAX_LIMIT`]); past it the variant keeps its loops, with the
+    /// value still a constant, and `stats()` says so.
+    pub fn unroll_max(mut self, copies: usize) -> Self {
+        let clamped = copies.min(UNROLL_MAX_LIMIT);
+        if clamped != copies {
+            self.warn(format!(
+                "STAGED_UNROLL_MAX={copies} is more than {UNROLL_MAX_LIMIT}; using {clamped}"
+            ));
+        }
+        self.unroll_max = clamped;
+        self
+    }
+
+    /// Sets the rendered size (bytes of source) past which a structured
+    /// value (a slice, an array, a struct…) is not specialized and runs the
+    /// generic body ([`DEFAULT_VALUE_MAX_BYTES`] by default, at most
+    /// [`VALUE_MAX_BYTES_LIMIT`]).
+    pub fn value_max_bytes(mut self, bytes: usize) -> Self {
+        let clamped = bytes.min(VALUE_MAX_BYTES_LIMIT);
+        if clamped != bytes {
+            self.warn(format!(
+                "STAGED_VALUE_MAX_BYTES={bytes} is more than {VALUE_MAX_BYTES_LIMIT}; using {clamped}"
+            ));
+        }
+        self.value_max_bytes = clamped;
         self
     }
 
@@ -285,18 +369,28 @@ fn slot() -> &'static RwLock<Arc<Config>> {
 pub(crate) struct Hot {
     mode: AtomicU8,
     threshold: AtomicU32,
+    threshold_ms: AtomicU32,
+    unroll_max: AtomicUsize,
+    value_max_bytes: AtomicUsize,
     max_variants: AtomicUsize,
 }
 
 pub(crate) static HOT: Hot = Hot {
     mode: AtomicU8::new(u8::MAX),
     threshold: AtomicU32::new(32),
+    threshold_ms: AtomicU32::new(20),
+    unroll_max: AtomicUsize::new(DEFAULT_UNROLL_MAX),
+    value_max_bytes: AtomicUsize::new(DEFAULT_VALUE_MAX_BYTES),
     max_variants: AtomicUsize::new(64),
 };
 
 impl Hot {
     fn store(&self, c: &Config) {
         self.threshold.store(c.threshold.max(1), Ordering::Relaxed);
+        self.threshold_ms.store(c.threshold_ms, Ordering::Relaxed);
+        self.unroll_max.store(c.unroll_max, Ordering::Relaxed);
+        self.value_max_bytes
+            .store(c.value_max_bytes, Ordering::Relaxed);
         self.max_variants.store(c.max_variants, Ordering::Relaxed);
         let mode = match c.mode {
             Mode::Background => 0,
@@ -321,6 +415,20 @@ impl Hot {
 
     pub(crate) fn threshold(&self) -> u32 {
         self.threshold.load(Ordering::Relaxed)
+    }
+
+    /// Milliseconds of generic calls before a value is built (0: off).
+    #[allow(dead_code)] // read by the work-based trigger
+    pub(crate) fn threshold_ms(&self) -> u32 {
+        self.threshold_ms.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn unroll_max(&self) -> usize {
+        self.unroll_max.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn value_max_bytes(&self) -> usize {
+        self.value_max_bytes.load(Ordering::Relaxed)
     }
 
     pub(crate) fn max_variants(&self) -> usize {

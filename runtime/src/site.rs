@@ -40,6 +40,8 @@ pub struct Stats {
     pub compiled: u64,
     /// Variants loaded from the disk cache.
     pub cached: u64,
+    /// Variants loaded from a bundle.
+    pub bundled: u64,
     /// Values whose variant could not be built or loaded.
     pub failed: u64,
     /// Calls that ran the generic body for a value without a variant.
@@ -65,6 +67,7 @@ pub struct Site<K: Key> {
     fingerprint: OnceLock<Hash32>,
     compiled: AtomicU64,
     cached: AtomicU64,
+    bundled: AtomicU64,
     failed: AtomicU64,
     generic_calls: AtomicU64,
     last_error: Mutex<Option<String>>,
@@ -332,6 +335,7 @@ impl<K: Key> Site<K> {
             fingerprint: OnceLock::new(),
             compiled: AtomicU64::new(0),
             cached: AtomicU64::new(0),
+            bundled: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             generic_calls: AtomicU64::new(0),
             last_error: Mutex::new(None),
@@ -613,11 +617,13 @@ impl<K: Key> Site<K> {
         let refused: Vec<String> = repaired.iter().map(|e| Chain(e).to_string()).collect();
         for outcome in &outcomes {
             match outcome {
-                Ok(v) if v.source() == Source::Compiled => {
-                    self.compiled.fetch_add(1, Ordering::Relaxed);
-                }
-                Ok(_) => {
-                    self.cached.fetch_add(1, Ordering::Relaxed);
+                Ok(v) => {
+                    let counter = match v.source() {
+                        Source::Compiled => &self.compiled,
+                        Source::Cached => &self.cached,
+                        Source::Bundled => &self.bundled,
+                    };
+                    counter.fetch_add(1, Ordering::Relaxed);
                 }
                 // Not in the cache is no failure: a build follows.
                 Err(Error::NotCached) => {}
@@ -706,6 +712,7 @@ impl<K: Key> Site<K> {
             building,
             compiled: self.compiled.load(Ordering::Relaxed),
             cached: self.cached.load(Ordering::Relaxed),
+            bundled: self.bundled.load(Ordering::Relaxed),
             failed: self.failed.load(Ordering::Relaxed),
             generic_calls: self.generic_calls.load(Ordering::Relaxed),
             last_error: self

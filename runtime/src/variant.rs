@@ -15,6 +15,8 @@ pub enum Source {
     Compiled,
     /// Loaded from the disk cache.
     Cached,
+    /// Loaded from a read-only bundle (`STAGED_BUNDLE`).
+    Bundled,
 }
 
 /// Receives a panic from a library: `ctx` is the host's slot, `kind` says
@@ -99,6 +101,14 @@ impl Variant {
         // the same size.
         let entry = unsafe { std::mem::transmute::<*mut (), EntryFn>(code) };
         Self { entry, ..self }
+    }
+
+    /// This variant, found in a bundle.
+    pub(crate) fn bundled(self) -> Self {
+        Self {
+            source: Source::Bundled,
+            ..self
+        }
     }
 
     /// Where the variant came from.

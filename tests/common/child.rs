@@ -59,6 +59,7 @@ pub fn maps_store() -> bool {
 pub fn report_stats(s: staged::SiteStats) {
     say("compiled", s.compiled);
     say("cached", s.cached);
+    say("bundled", s.bundled);
     say("failed", s.failed);
     say("generic_calls", s.generic_calls);
     say(

@@ -358,7 +358,8 @@ impl Engine {
         };
         for bundle in self.bundles.iter().flatten() {
             let found = cached(bundle, source, &keys.full, expect, repaired)
-                .or_else(|| cached(bundle, source, &keys.portable, &portable, repaired));
+                .or_else(|| cached(bundle, source, &keys.portable, &portable, repaired))
+                .map(|found| found.map(Variant::bundled));
             match found {
                 Some(Ok(variant)) => return Some(Ok(variant)),
                 // A bad entry in a bundle: the next bundle, the cache or a
