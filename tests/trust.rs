@@ -10,7 +10,9 @@
 //!   defining crate, refused flags, captured names, output, the process
 //!   state of a variant, target features, settings out of range, fork,
 //!   panic payloads, lifetimes, counters);
-//! - `trust/eval.rs`: the `const_init!` evaluator's sandbox.
+//! - `trust/eval.rs`: the `const_init!` evaluator's sandbox;
+//! - `trust/cli.rs`: the `staged` command on directories that are not
+//!   stores, and on stores that hold a user's files (issue 18).
 //!
 //! Scenarios that need their own settings run in a child process (this
 //! binary again, see `common/child.rs`), with a time limit; a second local
@@ -21,6 +23,8 @@
 mod answers;
 #[path = "common/child.rs"]
 mod child;
+#[path = "trust/cli.rs"]
+mod cli;
 #[path = "trust/eval.rs"]
 mod eval;
 #[path = "trust/scenarios.rs"]
