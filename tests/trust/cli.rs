@@ -219,6 +219,15 @@ fn stats_and_list_on_a_home_directory_change_nothing() {
         assert!(run.stderr.contains("CACHEDIR.TAG"), "{command}: {run:#?}");
         assert_eq!(snapshot(&home), before, "`staged cache {command}` wrote");
     }
+    // Nor does reading a profile kept there.
+    let profile = home.join("proj").join("app.profile");
+    let run = staged(&["profile", "show", dir_arg(&profile)]);
+    assert_eq!(run.code, 1, "{run:#?}");
+    fs::write(&profile, "").unwrap();
+    let before = snapshot(&home);
+    let run = staged(&["profile", "show", dir_arg(&profile)]);
+    assert_eq!(run.code, 0, "{run:#?}");
+    assert_eq!(snapshot(&home), before, "`staged profile show` wrote");
 }
 
 /// Before: `clear --dir ~/proj` removed every file in `proj/support/` and
@@ -404,6 +413,13 @@ impl StrayStore {
 fn clear_on_a_store_leaves_a_users_files() {
     let cache = StrayStore::new("cli-stray-clear");
     assert_eq!(cache.staged_files().len(), 7, "{:?}", cache.staged_files());
+    // Looking first changes nothing, not even what a sweep would remove.
+    let before = snapshot(cache.store.root());
+    for command in ["stats", "list"] {
+        let run = staged(&["cache", command, "--dir", dir_arg(cache.store.root())]);
+        assert_eq!(run.code, 0, "{run:#?}");
+        assert_eq!(snapshot(cache.store.root()), before, "`{command}` wrote");
+    }
     let run = staged(&["cache", "clear", "--dir", dir_arg(cache.store.root())]);
     assert_eq!(run.code, 0, "{run:#?}");
     assert!(run.stdout.starts_with("removed 7 entries"), "{run:#?}");
