@@ -160,6 +160,12 @@ pub use error::Error;
 ///   kept under `STAGED_CACHE_MAX_BYTES` (1 GiB by default), oldest first;
 ///   the `staged` command (`cargo install --path cli`) lists, prunes and
 ///   clears it, and shows and merges profiles.
+/// - **The cache directory** is made a cache only when it is new or empty
+///   (or a cache an earlier staged made), and is then tagged with a
+///   `CACHEDIR.TAG` file, which backup tools honour; a directory holding
+///   anything else is refused (run-time variants are off, `stats()` says
+///   why) and left as it is. The `staged` command works only on a tagged
+///   cache and removes only entries staged wrote.
 #[cfg(feature = "runtime")]
 pub mod runtime {
     pub use staged_runtime::{CommandLine, Config, Error, Mode, ProcessError, StoreError};

@@ -11,6 +11,8 @@
 //!   state of a variant, target features, settings out of range, fork,
 //!   panic payloads, lifetimes, counters);
 //! - `trust/eval.rs`: the `const_init!` evaluator's sandbox;
+//! - `trust/cli.rs`: the `staged` command on directories that are not
+//!   stores, and on stores that hold a user's files (issue 18);
 //! - `trust/heap.rs`: heap memory across the boundary, under a program's
 //!   own global allocator (which this whole binary uses).
 //!
@@ -28,6 +30,8 @@
 mod answers;
 #[path = "common/child.rs"]
 mod child;
+#[path = "trust/cli.rs"]
+mod cli;
 #[path = "trust/eval.rs"]
 mod eval;
 #[path = "trust/heap.rs"]

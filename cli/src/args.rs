@@ -14,6 +14,10 @@ $XDG_CACHE_HOME/staged, else ~/.cache/staged. It holds run-time libraries
 (obj/), the index saying which function and value each serves (idx/), locks
 (lock/), build directories (tmp/), const_init! results (eval/) and the
 support library every run-time library links, one per toolchain (support/).
+A program tags the cache with a CACHEDIR.TAG file when it makes it (backup
+tools skip such a directory). These commands work only on a tagged cache,
+never create anything, and remove only entries staged wrote: stats and list
+change nothing, and a file of yours in the cache stays.
 
 Libraries and const_init! results together are capped at
 STAGED_CACHE_MAX_BYTES (a number of bytes; default 1073741824, 1 GiB);

@@ -67,6 +67,15 @@ impl CliError {
                 })
             }
             Self::Store {
+                source: StoreError::NotAStore { .. },
+                ..
+            } => Some(
+                "the commands work only on a cache, which a program using staged tags with \
+                 its CACHEDIR.TAG when it makes it (a cache made by an earlier staged is \
+                 tagged the next time a program uses it); pass --dir to name one"
+                    .to_owned(),
+            ),
+            Self::Store {
                 source: StoreError::ReadOnly { .. },
                 ..
             } => Some("a bundle is never written; prune the cache it was made from".to_owned()),

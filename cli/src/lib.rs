@@ -9,9 +9,14 @@
 //! staged profile merge FILE... [-o OUT]
 //! ```
 //!
-//! Exit codes: 0 on success, 1 when the command failed (no cache, a cache
-//! that is not safe to use, a file that cannot be read or written), 2 for a
-//! mistake on the command line.
+//! The cache commands work only on a store that a program using staged
+//! made and tagged (its `CACHEDIR.TAG`); on any other directory they say
+//! so and change nothing. `stats`, `list` and `profile show` never write;
+//! `prune` and `clear` remove only entries of the shapes staged writes.
+//!
+//! Exit codes: 0 on success, 1 when the command failed (no cache, a
+//! directory that is not a cache, a cache that is not safe to use, a file
+//! that cannot be read or written), 2 for a mistake on the command line.
 
 mod args;
 mod cache;

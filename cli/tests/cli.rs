@@ -546,13 +546,37 @@ fn a_missing_cache_is_reported_and_not_created() {
     assert!(!Path::new(missing).exists());
 }
 
+/// A directory no program made a cache (not tagged), even an empty one, is
+/// not a cache: every command says so, with a hint, and creates nothing.
 #[test]
-fn an_empty_cache_directory_is_an_empty_cache() {
+fn an_untagged_directory_is_not_a_cache() {
     let dir = tempfile::tempdir().unwrap();
-    let empty = dir.path().join("made-but-unused");
+    let empty = dir.path().join("made-by-hand");
     fs::create_dir(&empty).unwrap();
     fs::set_permissions(&empty, fs::Permissions::from_mode(0o700)).unwrap();
-    let stats = ok(&["cache", "stats", "--dir", empty.to_str().unwrap()]);
+    let empty = empty.to_str().unwrap();
+    for command in ["stats", "list", "prune", "clear"] {
+        let run = staged(&["cache", command, "--dir", empty]);
+        assert_eq!(run.code, 1, "{command}: {}", run.stdout);
+        assert!(
+            run.stderr.starts_with(&format!(
+                "staged: cannot use the cache at {empty}: {empty} is not a staged store: \
+                 it has no CACHEDIR.TAG written by staged\n"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains("hint: "), "{}", run.stderr);
+    }
+    assert_eq!(fs::read_dir(empty).unwrap().count(), 0, "nothing was made");
+}
+
+/// An empty cache, as a program leaves it when it made it and built
+/// nothing: every kind at zero.
+#[test]
+fn an_empty_cache_is_an_empty_summary() {
+    let cache = Cache::new();
+    let stats = ok(&["cache", "stats", "--dir", cache.dir()]);
     assert_eq!(stats_of(&stats, "total").0, "0", "{stats}");
 }
 

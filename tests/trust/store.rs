@@ -248,3 +248,49 @@ fn an_index_entry_naming_another_values_library_is_not_served() {
     assert_eq!(fs::read_dir(store.join("lock")).unwrap().count(), 0);
     assert_eq!(fs::read_dir(store.join("tmp")).unwrap().count(), 0);
 }
+
+/// Before: a program whose `STAGED_CACHE_DIR` named a directory of other
+/// files (a home directory) made its store's folders there and swept its
+/// `tmp/` of everything older than six hours. A directory that holds
+/// anything staged did not put there is not made a store: the program runs
+/// the generic body, says why, and leaves the directory as it was.
+#[test]
+fn a_cache_dir_holding_other_files_is_not_made_a_store() {
+    let dir = fresh_dir("home-as-cache");
+    let home = super::cli::home_like(&dir);
+    let before = super::cli::snapshot(&home);
+    let r = Child::new("specialize", &home).run().ok();
+    assert_generic_only(&r);
+    assert!(
+        r.get("last_error").contains("is not a staged store"),
+        "{r:#?}"
+    );
+    assert_eq!(super::cli::snapshot(&home), before, "the directory changed");
+}
+
+/// A store made before stores were tagged (folders only, no
+/// `CACHEDIR.TAG`) gets its tag the first time a program opens it, and is
+/// then a store to the `staged` command; what it held is still used.
+#[test]
+fn a_store_made_before_the_tag_gets_it_when_the_runtime_opens_it() {
+    let dir = fresh_dir("untagged");
+    let store = dir.join("store");
+    let first = Child::new("specialize", &store).run().ok();
+    assert_eq!(first.get("origin"), "Compiled", "{first:#?}");
+    let tag = store.join("CACHEDIR.TAG");
+    // As an earlier staged left it.
+    let _ = fs::remove_file(&tag);
+    let r = Child::new("specialize", &store).run().ok();
+    assert_eq!(
+        (r.get("origin"), r.get("correct")),
+        ("Cached", "true"),
+        "{r:#?}"
+    );
+    let text = fs::read_to_string(&tag).expect("the runtime tagged the store");
+    assert!(
+        text.starts_with("Signature: 8a477f597d28d172789f06886806bc55\n"),
+        "{text}"
+    );
+    let run = super::cli::staged(&["cache", "stats", "--dir", store.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{run:#?}");
+}

@@ -18,7 +18,7 @@ use super::{Diagnostic, EvalConfig, EvalError, Failure, ItemOutcome, Outcome};
 use crate::bake::{Bake, Baker};
 use crate::chain::Chain;
 use crate::emit::{self, BlobSink, Inline};
-use crate::store::{Area, BuildDir, Hash32, KeyLock, Store};
+use crate::store::{Area, BLOBS, BuildDir, EVAL_AREA, Hash32, KeyLock, Store};
 
 /// Blobs up to this size stay in the expansion as literals.
 const INLINE_MAX_BYTES: usize = 64 * 1024;
@@ -39,8 +39,8 @@ impl Cache {
     pub(super) fn open(config: &EvalConfig) -> Result<Self, EvalError> {
         let root = config.cache_dir.as_ref().ok_or(EvalError::NoCacheDir)?;
         let store = Store::open(root)?;
-        let area = store.area("eval")?;
-        let blobs = area.area("blobs")?;
+        let area = store.area(EVAL_AREA)?;
+        let blobs = area.area(BLOBS)?;
         Ok(Self {
             store,
             area,

@@ -74,6 +74,9 @@ fn a_block_is_evaluated_once_then_read_from_the_cache() {
     );
     let first = evaluate(&block, &toolchain(), &config(dir.path())).unwrap();
     assert!(!first.cached);
+    // The store it made is tagged as the runtime's are.
+    let tag = std::fs::read_to_string(dir.path().join(crate::store::TAG)).unwrap();
+    assert!(tag.contains("created by staged"), "{tag}");
     assert_eq!(
         first.items,
         [

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-use super::dir::{Handle, Owners, check_private, current_uid, unique_name};
+use super::dir::{Handle, Owners, check_private, current_uid};
 use super::error::StoreError;
 use super::hash::Hash32;
+use super::names::unique_name;
 
 /// The file a build's shell writes once rustc succeeded, so that a later
 /// process can adopt the build of one that exited first.

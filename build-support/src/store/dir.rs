@@ -14,12 +14,12 @@ use std::mem::ManuallyDrop;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use rustix::io::Errno;
 
 use super::error::StoreError;
+use super::names::unique_name;
 
 /// Who may own the files and directories of a store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +63,17 @@ pub(crate) struct Handle {
     /// In a store opened for reading only (a bundle): nothing is removed,
     /// whatever is found.
     read_only: bool,
+}
+
+/// What [`Handle::peek`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Peeked {
+    /// Nothing by that name.
+    Absent,
+    /// Something other than a regular file (a directory, a symlink, a FIFO).
+    NotAFile,
+    /// A regular file of the handle's owners; its first bytes.
+    File(Vec<u8>),
 }
 
 /// The flags of every open in the store.
@@ -196,6 +207,37 @@ impl Handle {
         }
         check_private(&path, &stat, self.owners)?;
         Ok(Some((File::from(fd), stat)))
+    }
+
+    /// At most `max` bytes of the file `name`, for a file that may not be
+    /// the store's (a tag): whatever is found there is left as it is.
+    pub(crate) fn peek(&self, name: &str, max: u64) -> Result<Peeked, StoreError> {
+        let path = self.join(name);
+        // Looked at before it is opened: opening a device can do things.
+        match rustix::fs::statat(&*self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(stat) if FileType::from_raw_mode(stat.st_mode) == FileType::RegularFile => {}
+            Ok(_) => return Ok(Peeked::NotAFile),
+            Err(Errno::NOENT) => return Ok(Peeked::Absent),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        }
+        let flags = base_flags() | OFlags::RDONLY;
+        let fd = match rustix::fs::openat(&*self.fd, name, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(Peeked::Absent),
+            Err(Errno::LOOP) => return Ok(Peeked::NotAFile),
+            Err(e) => return Err(StoreError::io(&path, e)),
+        };
+        let stat = rustix::fs::fstat(&fd).map_err(|e| StoreError::io(&path, e))?;
+        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+            return Ok(Peeked::NotAFile);
+        }
+        check_private(&path, &stat, self.owners)?;
+        let mut bytes = Vec::new();
+        File::from(fd)
+            .take(max)
+            .read_to_end(&mut bytes)
+            .map_err(|e| StoreError::io(&path, e))?;
+        Ok(Peeked::File(bytes))
     }
 
     /// The whole file `name`, or `None` when there is none.
@@ -339,19 +381,6 @@ impl AsFd for Handle {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
     }
-}
-
-/// A name no other writer picks: `.<base>.<pid>.<counter>.<nanos>`.
-pub(crate) fn unique_name(base: &str) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    format!(
-        ".{base}.{}.{n}.{nanos:08x}",
-        rustix::process::getpid().as_raw_nonzero()
-    )
 }
 
 fn describe_kind(kind: FileType) -> &'static str {

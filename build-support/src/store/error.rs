@@ -47,6 +47,17 @@ pub enum StoreError {
         /// How long we waited.
         waited: Duration,
     },
+    /// A directory that is not a store: it has no tag of staged's
+    /// ([`TAG`](super::TAG)), and is not a store made before stores were
+    /// tagged either (it holds what staged did not put there, or another
+    /// program's tag). Nothing was created, changed or removed there.
+    #[error("{path} is not a staged store: {reason}")]
+    NotAStore {
+        /// The directory.
+        path: PathBuf,
+        /// Why not.
+        reason: String,
+    },
     /// The store is a read-only bundle.
     #[error("{path} is a read-only store")]
     ReadOnly {

@@ -1,7 +1,9 @@
 //! What a store holds, for `staged cache stats|list|prune|clear`, and the
 //! operations on all of it: every area (libraries, index, locks, build
-//! directories, `const_init!` results, support libraries), with sizes, ages and what each
-//! library serves. Pruning is safe while other processes use the store: a
+//! directories, `const_init!` results, support libraries), with sizes, ages
+//! and what each library serves. Only entries named as staged names them
+//! (`names.rs`) are counted and removed: a user's file put in a store
+//! stays. Pruning is safe while other processes use the store: a
 //! library is removed only when no process is between reading and loading
 //! it (one already loaded stays mapped; a process that looks for it later
 //! finds it gone and builds it again), a lock or a build directory only
@@ -12,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use rustix::fs::{FileType, FlockOperation, Mode, OFlags};
 
 use super::dir::{Handle, modified};
+use super::names::{self, BLOBS, EVAL_AREA};
 use super::{Hash32, IndexEntry, Store, StoreError};
 use crate::chain::Chain;
 
@@ -144,18 +147,20 @@ impl Store {
                 });
             }
         };
-        add(Kind::Library, &i.obj, &|n| n.ends_with(".so"));
-        add(Kind::Index, &i.idx, &|n| !n.starts_with('.'));
-        add(Kind::Lock, &i.lock, &|_| true);
-        add(Kind::Build, &i.tmp, &|_| true);
-        if let Ok(eval) = i.root.subdir("eval", false) {
-            add(Kind::Evaluated, &eval, &|n| n != "blobs");
-            if let Ok(blobs) = eval.subdir("blobs", false) {
-                add(Kind::Blob, &blobs, &|_| true);
+        // Only what staged writes, by its names: a user's file is neither
+        // counted nor removed.
+        add(Kind::Library, &i.obj, &names::is_object);
+        add(Kind::Index, &i.idx, &names::is_key);
+        add(Kind::Lock, &i.lock, &names::is_lock);
+        add(Kind::Build, &i.tmp, &names::is_in_tmp);
+        if let Ok(eval) = i.root.subdir(EVAL_AREA, false) {
+            add(Kind::Evaluated, &eval, &names::is_key);
+            if let Ok(blobs) = eval.subdir(BLOBS, false) {
+                add(Kind::Blob, &blobs, &names::is_blob);
             }
         }
         if let Ok(support) = i.root.subdir(SUPPORT_AREA, false) {
-            add(Kind::Support, &support, &|n| !n.starts_with('.'));
+            add(Kind::Support, &support, &names::is_key);
         }
         for item in &mut items {
             if item.kind == Kind::Index {
@@ -289,12 +294,12 @@ impl Store {
                 i.tmp.remove_tree(&item.name);
             }
             Kind::Evaluated | Kind::Blob => {
-                let Ok(eval) = i.root.subdir("eval", false) else {
+                let Ok(eval) = i.root.subdir(EVAL_AREA, false) else {
                     return false;
                 };
                 if item.kind == Kind::Evaluated {
                     eval.remove(&item.name);
-                } else if let Ok(blobs) = eval.subdir("blobs", false) {
+                } else if let Ok(blobs) = eval.subdir(BLOBS, false) {
                     blobs.remove(&item.name);
                 }
             }

@@ -7,8 +7,21 @@
 //! <root>/idx/<key>           "which object and symbol serve this key"
 //! <root>/lock/<key>.lock     held while one process builds `key`
 //! <root>/tmp/                build directories and files on their way in
-//! <root>/<area>/             other kinds of entries (`eval/`)
+//! <root>/<area>/             other kinds of entries (`eval/`, `support/`)
+//! <root>/CACHEDIR.TAG        the tag that makes the directory a store
 //! ```
+//!
+//! **What is a store.** [`Store::open`] (the runtime and the `const_init!`
+//! evaluator) makes a store in a new or empty directory and tags it with a
+//! [`TAG`] file (a cache directory tag, which backup tools honour); a store
+//! made before stores were tagged gets its tag the first time it is opened
+//! so, once everything in it is found to be named as staged names its
+//! entries. A directory holding anything else is refused and left as it
+//! is. [`Store::open_tagged`] and [`Store::open_tagged_read_only`] (the
+//! `staged` command) create nothing and work only on a tagged store;
+//! [`Store::open_read_only`] reads a bundle as it is. Sweeping, pruning and
+//! clearing remove only entries of the shapes staged writes (`names.rs`),
+//! so a file a user put in a store stays.
 //!
 //! Trust comes from three rules:
 //!
@@ -36,7 +49,9 @@ mod hash;
 mod inventory;
 mod lock;
 mod mapped;
+mod names;
 mod pin;
+mod tag;
 mod walk;
 
 use std::os::fd::{AsFd, AsRawFd};
@@ -50,8 +65,12 @@ pub use hash::Hash32;
 pub use inventory::{Inventory, Item, Kind, Pruned, SUPPORT_AREA};
 pub use lock::KeyLock;
 pub use mapped::ObjectBytes;
+pub use names::{BLOBS, EVAL_AREA};
+pub use tag::TAG;
 
 use dir::{Handle, Owners};
+use names::object_name;
+use tag::Tagged;
 
 /// What the index says serves a key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,16 +162,18 @@ const INDEX_MAGIC: &str = "staged-index v2";
 /// beyond any build's time limit.
 const STALE: Duration = Duration::from_secs(6 * 3600);
 
-fn object_name(digest: &Hash32) -> String {
-    format!("{digest}.so")
-}
-
 impl Store {
-    /// Opens (creating if need be, mode 0700) the store at `root`; a
-    /// relative path is taken from the current directory.
+    /// Opens the store at `root` to use it, as the runtime and the
+    /// `const_init!` evaluator do; a relative path is taken from the
+    /// current directory. A missing or empty directory is made a store
+    /// (mode 0700) and tagged; an untagged one whose entries are all named
+    /// as staged names them (a store made before stores were tagged) is
+    /// tagged. What builds that died left in `tmp/` is removed.
     ///
     /// # Errors
     ///
+    /// [`StoreError::NotAStore`] for a directory that holds anything else
+    /// or another program's tag (nothing is changed there);
     /// [`StoreError::Unsafe`] when a directory from `/` down to the root or
     /// one of its folders is owned by another user or writable by others
     /// (a sticky directory above the root is fine if root owns it);
@@ -160,15 +181,27 @@ impl Store {
     pub fn open(root: &Path) -> Result<Self, StoreError> {
         let root = walk::absolute(root)?;
         let root = walk::open_root(&root, true, Owners::Me)?;
-        let store = Self::with_folders(root, true)?;
+        let tagged = match tag::read(&root)? {
+            Tagged::Yes => true,
+            Tagged::No => {
+                tag::check_untagged(&root)?;
+                false
+            }
+            Tagged::Other(why) => return Err(tag::not_a_store(&root, why)),
+        };
+        let store = Self::with_folders(root, true, true)?;
+        if !tagged {
+            // Last: a tagged store has all its folders.
+            tag::write(&store.inner.root, &store.inner.tmp)?;
+        }
         store.clean_tmp(STALE);
         Ok(store)
     }
 
     /// Opens the store at `root` for reading only, as a bundle: nothing is
-    /// created, written or removed there. It and every directory above it
-    /// must be owned by root or the current user and writable by no one
-    /// else.
+    /// created, written or removed there, and it need not be tagged. It and
+    /// every directory above it must be owned by root or the current user
+    /// and writable by no one else.
     ///
     /// # Errors
     ///
@@ -176,11 +209,41 @@ impl Store {
     pub fn open_read_only(root: &Path) -> Result<Self, StoreError> {
         let root = walk::absolute(root)?;
         let root = walk::open_root(&root, false, Owners::MeOrRoot)?.into_read_only();
-        Self::with_folders(root, false)
+        Self::with_folders(root, false, false)
     }
 
-    fn with_folders(root: Handle, writable: bool) -> Result<Self, StoreError> {
-        let folder = |name| root.subdir(name, writable);
+    /// Opens the existing, tagged store at `root` to prune or clear it, as
+    /// the `staged` command does: nothing is created there (not the
+    /// directory, a folder or the tag) and nothing is swept on opening.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotAStore`] when `root` is not tagged as a store
+    /// (nothing is changed there); otherwise as [`Store::open`], and a
+    /// missing directory or folder is [`StoreError::Io`].
+    pub fn open_tagged(root: &Path) -> Result<Self, StoreError> {
+        let root = walk::absolute(root)?;
+        let root = walk::open_root(&root, false, Owners::Me)?;
+        tag::require(&root)?;
+        Self::with_folders(root, true, false)
+    }
+
+    /// Opens the existing, tagged store at `root` to look at it only, as
+    /// `staged cache stats` and `list` do: as a bundle, nothing is created,
+    /// written or removed there, and a store root owns may be read.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open_tagged`].
+    pub fn open_tagged_read_only(root: &Path) -> Result<Self, StoreError> {
+        let root = walk::absolute(root)?;
+        let root = walk::open_root(&root, false, Owners::MeOrRoot)?.into_read_only();
+        tag::require(&root)?;
+        Self::with_folders(root, false, false)
+    }
+
+    fn with_folders(root: Handle, writable: bool, create: bool) -> Result<Self, StoreError> {
+        let folder = |name| root.subdir(name, create);
         let inner = Inner {
             obj: folder("obj")?,
             idx: folder("idx")?,
@@ -230,11 +293,15 @@ impl Store {
     }
 
     /// Removes what builds that died (killed, crashed) left in `tmp/`: it
-    /// never got a final name, so nothing refers to it.
+    /// never got a final name, so nothing refers to it. Only build
+    /// directories and files on their way in, by their names.
     fn clean_tmp(&self, older_than: Duration) {
         let now = SystemTime::now();
         let tmp = &self.inner.tmp;
         for (name, stat) in tmp.entries() {
+            if !names::is_in_tmp(&name) {
+                continue;
+            }
             let old = now
                 .duration_since(dir::modified(&stat))
                 .is_ok_and(|age| age > older_than);
@@ -362,7 +429,7 @@ impl Store {
         let tmp = &self.inner.tmp;
         tmp.entries()
             .into_iter()
-            .filter(|(name, _)| name.starts_with("build"))
+            .filter(|(name, _)| names::is_build_dir(name))
             .filter_map(|(name, _)| {
                 let dir = tmp.subdir(&name, false).ok()?;
                 // Held: its process, or the build it started, still runs.
@@ -460,7 +527,7 @@ impl Store {
             .obj
             .entries()
             .into_iter()
-            .filter(|(name, _)| name.ends_with(".so"))
+            .filter(|(name, _)| names::is_object(name))
             .map(|(name, stat)| {
                 let size = u64::try_from(stat.st_size).unwrap_or(0);
                 (name, size, dir::modified(&stat))

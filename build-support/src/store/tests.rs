@@ -302,15 +302,202 @@ fn pruning_removes_the_oldest_objects() {
 #[test]
 fn leftovers_of_dead_builds_are_cleaned() {
     let (_dir, store) = store();
-    let old = store.root().join("tmp").join("build-dead");
+    let tmp = store.root().join("tmp");
+    let old = tmp.join("build.1.0.0");
     fs::create_dir(&old).unwrap();
     fs::write(old.join("libvariant.so"), b"partial").unwrap();
-    let fresh = store.root().join("tmp").join("build-running");
+    let fresh = tmp.join("build.1.1.0");
     fs::create_dir(&fresh).unwrap();
+    let half_written = tmp.join(names::unique_name("entry"));
+    fs::write(&half_written, b"half").unwrap();
+    let users = [tmp.join("notes.txt"), tmp.join("build-mine")];
+    fs::write(&users[0], b"mine").unwrap();
+    fs::create_dir(&users[1]).unwrap();
     store.clean_tmp(Duration::from_secs(3600));
     assert!(old.exists() && fresh.exists(), "young leftovers stay");
     store.clean_tmp(Duration::ZERO);
-    assert!(!old.exists() && !fresh.exists());
+    assert!(!old.exists() && !fresh.exists() && !half_written.exists());
+    assert!(users.iter().all(|p| p.exists()), "a user's files stay");
+}
+
+fn tag_of(root: &std::path::Path) -> Option<String> {
+    fs::read_to_string(root.join(TAG)).ok()
+}
+
+const SIGNATURE: &str = "Signature: 8a477f597d28d172789f06886806bc55\n";
+
+#[test]
+fn a_new_store_is_tagged_once_its_folders_are_made() {
+    let (_dir, store) = store();
+    let tag = tag_of(store.root()).expect("tagged");
+    assert!(tag.starts_with(SIGNATURE), "{tag}");
+    assert!(tag.contains("created by staged"), "{tag}");
+    for folder in ["obj", "idx", "lock", "tmp"] {
+        assert!(store.root().join(folder).is_dir());
+    }
+    // An empty directory becomes a store too.
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(tag_of(store.root()).is_some());
+    assert!(Store::open_tagged(store.root()).is_ok());
+    assert!(Store::open_tagged_read_only(store.root()).is_ok());
+}
+
+/// Many processes (cargo builds crates in parallel, each expanding its
+/// `const_init!` blocks) may make the same store at once: each sees the
+/// others' folders, or tag, and none is refused.
+#[test]
+fn first_opens_at_once_all_succeed() {
+    for _ in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("store");
+        let opened: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8).map(|_| s.spawn(|| Store::open(&root))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for result in opened {
+            assert!(result.is_ok(), "{:?}", result.err());
+        }
+        assert!(tag_of(&root).is_some());
+    }
+}
+
+#[test]
+fn an_untagged_store_is_tagged_when_opened() {
+    let (_dir, store) = store();
+    let digest = publish(&store, b"bytes");
+    store
+        .area(EVAL_AREA)
+        .unwrap()
+        .area(BLOBS)
+        .unwrap()
+        .write(&format!("{digest}.bin"), b"b")
+        .unwrap();
+    fs::write(
+        store.root().join("lock").join(format!("{digest}.lock")),
+        b"",
+    )
+    .unwrap();
+    let root = store.root().to_owned();
+    drop(store);
+    fs::remove_file(root.join(TAG)).unwrap();
+    assert!(matches!(
+        Store::open_tagged(&root),
+        Err(StoreError::NotAStore { .. })
+    ));
+    assert!(tag_of(&root).is_none(), "the command's open does not tag");
+    let store = Store::open(&root).unwrap();
+    assert!(tag_of(&root).is_some_and(|t| t.starts_with(SIGNATURE)));
+    assert!(store.open_object(&digest).is_ok());
+}
+
+/// A directory that holds anything staged did not write is not made a
+/// store, whether the stray is at the top or in a folder of a store's
+/// name; nothing is created, changed or removed there.
+#[test]
+fn a_directory_of_other_files_is_not_made_a_store() {
+    let key = Hash32::of_bytes(b"k").to_string();
+    for stray in [
+        "notes.txt".to_owned(),
+        "src/main.rs".to_owned(),
+        "idx/words.txt".to_owned(),
+        "obj/library.so".to_owned(),
+        "tmp/old-notes.txt".to_owned(),
+        format!("eval/blobs/{key}.txt"),
+        "support/build.sh".to_owned(),
+        format!("lock/{key}"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("home");
+        let path = root.join(&stray);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, b"mine").unwrap();
+        let old = SystemTime::now() - Duration::from_secs(30 * 24 * 3600);
+        fs::File::open(&path).unwrap().set_modified(old).unwrap();
+        let listing = |root: &std::path::Path| {
+            let mut all = Vec::new();
+            let mut todo = vec![root.to_owned()];
+            while let Some(p) = todo.pop() {
+                let meta = fs::symlink_metadata(&p).unwrap();
+                all.push((p.clone(), meta.modified().unwrap(), meta.len()));
+                if meta.is_dir() {
+                    todo.extend(fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+                }
+            }
+            all.sort();
+            all
+        };
+        let before = listing(&root);
+        for opened in [
+            Store::open(&root),
+            Store::open_tagged(&root),
+            Store::open_tagged_read_only(&root),
+        ] {
+            match opened {
+                Err(StoreError::NotAStore { path, reason }) => {
+                    assert_eq!(path, root);
+                    assert!(reason.contains("CACHEDIR.TAG"), "{reason}");
+                }
+                other => panic!("{stray}: {other:?}"),
+            }
+            assert_eq!(listing(&root), before, "{stray}");
+        }
+    }
+}
+
+/// A cache directory tag another program wrote (cargo's in `target/`) is
+/// not staged's: the directory is not used, and the tag not replaced.
+#[test]
+fn another_programs_tag_is_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let cargo = "Signature: 8a477f597d28d172789f06886806bc55\n\
+                 # This file is a cache directory tag created by cargo.\n";
+    fs::write(dir.path().join(TAG), cargo).unwrap();
+    for opened in [Store::open(dir.path()), Store::open_tagged(dir.path())] {
+        let err = opened.unwrap_err();
+        assert!(err.to_string().contains("another program"), "{err}");
+    }
+    assert_eq!(tag_of(dir.path()).as_deref(), Some(cargo));
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    // Nor is a tag that is not a file followed or removed.
+    fs::remove_file(dir.path().join(TAG)).unwrap();
+    fs::create_dir(dir.path().join(TAG)).unwrap();
+    assert!(matches!(
+        Store::open(dir.path()),
+        Err(StoreError::NotAStore { .. })
+    ));
+    assert!(dir.path().join(TAG).is_dir());
+}
+
+/// The command's opens create nothing: not a missing directory, not a
+/// folder of a tagged store, not a tag.
+#[test]
+fn tagged_opens_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    assert!(Store::open_tagged(&missing).unwrap_err().is_not_found());
+    assert!(Store::open_tagged_read_only(&missing).is_err());
+    assert!(!missing.exists());
+    let (_dir, store) = store();
+    let root = store.root().to_owned();
+    drop(store);
+    fs::remove_dir(root.join("lock")).unwrap();
+    assert!(Store::open_tagged(&root).is_err());
+    assert!(Store::open_tagged_read_only(&root).is_err());
+    assert!(!root.join("lock").exists());
+}
+
+/// A bundle is read as it is: an untagged one is used, and not tagged.
+#[test]
+fn a_bundle_is_never_tagged() {
+    let (_dir, store) = store();
+    let digest = publish(&store, b"bytes");
+    let root = store.root().to_owned();
+    drop(store);
+    fs::remove_file(root.join(TAG)).unwrap();
+    let bundle = Store::open_read_only(&root).unwrap();
+    assert!(bundle.open_object(&digest).is_ok());
+    assert!(tag_of(&root).is_none());
 }
 
 #[test]

@@ -50,15 +50,16 @@ pub fn run(command: &CacheCommand, config: &Config) -> Result<Output, CliError> 
 /// What a command does to the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Access {
-    /// Only looks: a cache owned by root is fine, and one of ours that
-    /// lacks a folder (made but never used) gets it.
+    /// Only looks: nothing is created, written or removed, and a cache
+    /// owned by root is fine.
     Read,
-    /// Removes entries.
+    /// Removes entries, only those staged wrote.
     Write,
 }
 
-/// Opens the cache at `dir`, else the one the programs use. A cache that
-/// does not exist is not created.
+/// Opens the cache at `dir`, else the one the programs use. Only a store
+/// tagged by staged is opened, and nothing is created there: a command
+/// pointed at another directory (a home, a project, `/`) changes nothing.
 fn open(dir: Option<&Path>, config: &Config, access: Access) -> Result<Store, CliError> {
     let dir: PathBuf = dir
         .map(Path::to_owned)
@@ -68,14 +69,8 @@ fn open(dir: Option<&Path>, config: &Config, access: Access) -> Result<Store, Cl
         return Err(CliError::NoCache(dir));
     }
     let store = match access {
-        Access::Read => Store::open_read_only(&dir).or_else(|e| {
-            if e.is_not_found() {
-                Store::open(&dir).map_err(|_| e)
-            } else {
-                Err(e)
-            }
-        }),
-        Access::Write => Store::open(&dir),
+        Access::Read => Store::open_tagged_read_only(&dir),
+        Access::Write => Store::open_tagged(&dir),
     };
     store.map_err(|source| CliError::Store { dir, source })
 }
