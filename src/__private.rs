@@ -7,7 +7,8 @@ use crate::{Error, Origin, SiteStats};
 
 #[cfg(feature = "runtime")]
 pub use staged_runtime::{
-    FnSource, Payload, Piece, Variant, library_source, raise, raise_at, raise_pending, toolchain,
+    Enc, Encode, FnSource, Payload, Piece, Sink, Value, Variant, library_source, raise, raise_at,
+    raise_pending, toolchain,
 };
 
 /// What a `Specialized` handle calls.
@@ -139,6 +140,7 @@ impl<K: staged_runtime::Key> Site<K> {
             building: s.building,
             last_error: s.last_error,
             warnings: s.warnings,
+            notes: s.notes,
         }
     }
 }

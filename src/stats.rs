@@ -44,6 +44,10 @@ pub struct SiteStats {
     /// `STAGED_MODE=synch`), if anything: the same text is logged as a
     /// warning.
     pub warnings: Option<ErrorText>,
+    /// What the last run-time variant gave up that costs speed but not
+    /// answers, if anything: its `#[staged::unroll]` loops kept because
+    /// unrolling them would pass `STAGED_UNROLL_MAX` copies.
+    pub notes: Option<ErrorText>,
 }
 
 /// The text of [`SiteStats::last_error`]: a `String` with the `alloc` feature.

@@ -368,6 +368,7 @@ fn the_library_source_holds_the_macros_text_verbatim() {
     );
     // Both functions of the module share one text.
     assert_eq!(source.module, mask::__SOURCE.module);
-    let library = staged::__private::library_source(source, &[vec!["3u32".into(), "7u16".into()]]);
+    let value = staged::__private::Value::of_literals(vec!["3u32".into(), "7u16".into()]);
+    let library = staged::__private::library_source(source, &[value]);
     assert!(library.contains(source.module));
 }

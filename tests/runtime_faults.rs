@@ -655,5 +655,8 @@ fn background_builds_run_at_a_lower_priority() {
         .map(|l| l.trim().parse().unwrap())
         .collect();
     assert_eq!(seen.len(), 2, "{seen:?}");
-    assert_eq!(seen[1] - seen[0], 10, "{seen:?}");
+    // Ten steps nicer than a waited-for build, as far as the scale goes
+    // (19): the suite itself may run under `nice`.
+    assert_eq!(seen[1], (seen[0] + 10).min(19), "{seen:?}");
+    assert!(seen[1] > seen[0] || seen[0] == 19, "{seen:?}");
 }

@@ -5,7 +5,6 @@
 //! (rust-analyzer), `staged` is assumed.
 
 use proc_macro2::{Span, TokenStream};
-use quote::quote;
 
 /// The name of the `staged` crate in the crate being compiled.
 pub(crate) fn name() -> &'static str {
@@ -18,8 +17,14 @@ pub(crate) fn name() -> &'static str {
 /// `::staged`, or `::foo` for a renamed dependency, for paths of the
 /// expansion.
 pub(crate) fn path() -> TokenStream {
-    let ident = syn::Ident::new(name(), Span::call_site());
-    quote!(::#ident)
+    path_at(Span::call_site())
+}
+
+/// The same path with the tokens at `span`: a call spanned at the user's
+/// source (a panic raised again there) must not point at the attribute.
+pub(crate) fn path_at(span: Span) -> TokenStream {
+    let ident = syn::Ident::new(name(), span);
+    quote::quote_spanned!(span=> ::#ident)
 }
 
 /// Whether `segment`, the first of a path, names the `staged` crate.

@@ -103,4 +103,13 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+    /// A structured value whose literal would be longer than
+    /// `STAGED_VALUE_MAX_BYTES`: it runs the generic body.
+    #[error(
+        "the value's source is longer than STAGED_VALUE_MAX_BYTES ({limit} bytes); it runs the generic body"
+    )]
+    ValueTooLarge {
+        /// The limit.
+        limit: usize,
+    },
 }

@@ -8,7 +8,7 @@
 //! the bytes in the file are the bytes in memory), host-endian:
 //!
 //! ```text
-//! magic     [u8; 8]          "STAGEDF2"
+//! magic     [u8; 8]          "STAGEDF3"
 //! abi       u64              the entry protocol
 //! built_for [u8; 32]         toolchain, target and flags
 //! cpu       [u8; 32]         the target CPU (and this machine's, for native)
@@ -19,16 +19,23 @@
 //!                            i, i + e, i + 2e… (a library built for an
 //!                            explicit target CPU serves each value under
 //!                            its full and its portable key)
+//! lines     u64 n, [u64; n]  per entry: its variant's first line, its
+//!                            number of segments s, then s × (line, template
+//!                            line, count): where its lines came from in the
+//!                            template (unrolled loops repeat lines), for
+//!                            mapping a panic back to the user's source
 //! ```
 
 use std::fmt::Write as _;
 
 use staged_build::store::Hash32;
 
+use crate::codegen::{Lines, Segment};
+
 /// Name of the section, and of the exported static, that hold the facts.
 pub(crate) const SECTION: &str = ".staged_facts";
 pub(crate) const SYMBOL: &str = "__STAGED_FACTS";
-const MAGIC: &[u8; 8] = b"STAGEDF2";
+const MAGIC: &[u8; 8] = b"STAGEDF3";
 
 /// What a library says about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,6 +47,8 @@ pub(crate) struct Facts {
     pub(crate) features: Vec<u64>,
     pub(crate) entries: u64,
     pub(crate) keys: Vec<Hash32>,
+    /// Where each entry's variant sits, and where its lines came from.
+    pub(crate) lines: Vec<Lines>,
 }
 
 impl Facts {
@@ -58,24 +67,46 @@ impl Facts {
     }
 }
 
-/// The source of the facts static of a library with `entries` entries
-/// that serve `keys` (entry i's at i, i + entries, …). `layout` is an
-/// expression of type `[usize; N]` evaluated in the library.
-pub(crate) fn source(
-    abi: u64,
-    built_for: &Hash32,
-    cpu: &Hash32,
-    layout: &str,
-    layout_len: usize,
-    entries: usize,
-    keys: &[Hash32],
-) -> String {
+/// What a library being written will say about itself.
+pub(crate) struct Stated<'a> {
+    pub(crate) abi: u64,
+    pub(crate) built_for: &'a Hash32,
+    pub(crate) cpu: &'a Hash32,
+    /// An expression of type `[usize; layout_len]`, evaluated in the
+    /// library: its own layout probes.
+    pub(crate) layout: &'a str,
+    pub(crate) layout_len: usize,
+    /// The keys served: entry i's at i, i + entries, ….
+    pub(crate) keys: &'a [Hash32],
+    /// Each entry's lines: there are as many entries.
+    pub(crate) lines: &'a [Lines],
+}
+
+/// The source of the facts static of a library.
+pub(crate) fn source(stated: &Stated) -> String {
+    let Stated {
+        abi,
+        built_for,
+        cpu,
+        layout,
+        layout_len,
+        keys,
+        lines,
+    } = *stated;
+    let entries = lines.len();
     let features = crate::cpu::FEATURES.len();
     let bytes = |h: &Hash32| {
         let parts: Vec<String> = h.0.iter().map(|b| format!("{b}u8")).collect();
         format!("[{}]", parts.join(", "))
     };
     let keys_src: Vec<String> = keys.iter().map(bytes).collect();
+    let mut line_words: Vec<u64> = Vec::new();
+    for l in lines {
+        line_words.extend([u64::from(l.start), l.segments.len() as u64]);
+        for s in &l.segments {
+            line_words.extend([s.out, s.template, s.count].map(u64::from));
+        }
+    }
     let probes: Vec<String> = (0..layout_len)
         .map(|i| format!("{layout}[{i}] as u64"))
         .collect();
@@ -95,6 +126,8 @@ pub struct __StagedFacts {{
     entries: u64,
     nkeys: u64,
     keys: [[u8; 32]; {nkeys}],
+    nlines: u64,
+    lines: [u64; {nlines}],
 }}
 
 #[unsafe(no_mangle)]
@@ -111,6 +144,8 @@ pub static {SYMBOL}: __StagedFacts = __StagedFacts {{
     entries: {entries},
     nkeys: {nkeys},
     keys: [{keys}],
+    nlines: {nlines},
+    lines: [{line_words}],
 }};
 ",
         nkeys = keys.len(),
@@ -120,6 +155,12 @@ pub static {SYMBOL}: __StagedFacts = __StagedFacts {{
         probes = probes.join(", "),
         flags = crate::cpu::feature_flags_source(),
         keys = keys_src.join(", "),
+        nlines = line_words.len(),
+        line_words = line_words
+            .iter()
+            .map(|w| format!("{w}u64"))
+            .collect::<Vec<_>>()
+            .join(", "),
     );
     out
 }
@@ -148,6 +189,9 @@ impl Facts {
         let entries = r.u64()?;
         let n = r.len()?;
         let keys = (0..n).map(|_| r.hash()).collect::<Option<_>>()?;
+        let n = r.len()?;
+        let words: Vec<u64> = (0..n).map(|_| r.u64()).collect::<Option<_>>()?;
+        let lines = read_lines(&words, entries)?;
         Some(Self {
             abi,
             built_for,
@@ -156,8 +200,31 @@ impl Facts {
             features,
             entries,
             keys,
+            lines,
         })
     }
+}
+
+/// The lines of `entries` entries, as [`source`] lays them out.
+fn read_lines(words: &[u64], entries: u64) -> Option<Vec<Lines>> {
+    let mut words = words.iter().map(|&w| u32::try_from(w).ok());
+    let mut next = || words.next().flatten();
+    let mut lines = Vec::new();
+    for _ in 0..entries {
+        let start = next()?;
+        let count = next()?;
+        let segments = (0..count)
+            .map(|_| {
+                Some(Segment {
+                    out: next()?,
+                    template: next()?,
+                    count: next()?,
+                })
+            })
+            .collect::<Option<_>>()?;
+        lines.push(Lines { start, segments });
+    }
+    Some(lines)
 }
 
 struct Reader<'a> {
@@ -205,6 +272,15 @@ mod tests {
         out.extend(f.entries.to_ne_bytes());
         out.extend((f.keys.len() as u64).to_ne_bytes());
         f.keys.iter().for_each(|k| out.extend(k.0));
+        let mut words = Vec::new();
+        for l in &f.lines {
+            words.extend([u64::from(l.start), l.segments.len() as u64]);
+            for s in &l.segments {
+                words.extend([s.out, s.template, s.count].map(u64::from));
+            }
+        }
+        out.extend((words.len() as u64).to_ne_bytes());
+        words.iter().for_each(|w| out.extend(w.to_ne_bytes()));
         out
     }
 
@@ -218,11 +294,23 @@ mod tests {
             features: vec![1, 0, 1],
             entries: 1,
             keys: vec![Hash32::of_bytes(b"a"), Hash32::of_bytes(b"b")],
+            lines: vec![Lines {
+                start: 40,
+                segments: vec![Segment {
+                    out: 0,
+                    template: 1,
+                    count: 7,
+                }],
+            }],
         };
         let bytes = encode(&facts);
-        assert_eq!(Facts::parse(&bytes), Some(facts));
+        assert_eq!(Facts::parse(&bytes).as_ref(), Some(&facts));
         assert_eq!(Facts::parse(&bytes[..bytes.len() - 1]), None);
         assert_eq!(Facts::parse(b"STAGEDF0"), None);
+        // Fewer lines than entries.
+        let mut short = facts.clone();
+        short.lines.clear();
+        assert_eq!(Facts::parse(&encode(&short)), None);
         let mut huge = MAGIC.to_vec();
         huge.extend(3u64.to_ne_bytes());
         huge.extend([0u8; 64]);
@@ -241,6 +329,7 @@ mod tests {
             features: vec![],
             entries,
             keys: keys.to_vec(),
+            lines: Vec::new(),
         };
         // One entry under its full and its portable key.
         let f = facts(1, &[a, b]);

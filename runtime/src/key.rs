@@ -9,7 +9,8 @@ use std::hash::Hash;
 
 use staged_build::bake::Bake;
 
-/// One specialized argument: an integer, `bool`, `char`, `f32`, `f64` or `&str`.
+/// One specialized argument: an integer, `bool`, `char`, `f32`, `f64`,
+/// `&str`, or a structured value behind [`Enc`].
 pub trait KeyPart {
     /// The form kept in the table. Floats are kept as their bit pattern, so
     /// `-0.0` and `0.0` are different keys and every NaN payload is its own.
@@ -29,6 +30,17 @@ pub trait KeyPart {
     /// Mixes an owned value into `h`, as [`fold`](Self::fold) does the
     /// value it was made from.
     fn fold_owned(owned: &Self::Owned, h: u64) -> u64;
+    /// The number of elements of a slice or an array value.
+    fn len_owned(owned: &Self::Owned) -> Option<usize> {
+        let _ = owned;
+        None
+    }
+    /// Whether the value's literal is longer than `STAGED_VALUE_MAX_BYTES`
+    /// (it then has none, and runs generic).
+    fn too_long(owned: &Self::Owned) -> bool {
+        let _ = owned;
+        false
+    }
 }
 
 /// One step of FNV-1a over the 8 bytes of `v`.
@@ -152,6 +164,330 @@ impl KeyPart for &str {
     }
 }
 
+/// Receives the words of a structured value, one at a time (see
+/// [`Encode`]).
+pub trait Sink {
+    /// Takes the next word.
+    fn word(&mut self, w: u64);
+}
+
+/// A structured value (an array, a slice, a tuple, an `Option`, a struct or
+/// enum of a `#[staged::self_contained]` module, and the scalars they hold)
+/// as a key: a sequence of words that tells every two values of its type
+/// apart (floats by their bits, a slice by its length first, an enum by its
+/// variant first), and its literal, written by the literal renderer.
+///
+/// The expansion implements it for the module's types; the user's types
+/// need no derives.
+pub trait Encode {
+    /// Writes the value's words to `sink`.
+    fn encode<S: Sink>(&self, sink: &mut S);
+    /// Appends the value as a literal of its type (see
+    /// `staged_build::bake`), a constant expression.
+    fn write_literal(&self, out: &mut String);
+    /// The number of elements, for a slice or an array: what
+    /// `#[staged::unroll]` makes one copy of its loop body for.
+    fn elements(&self) -> Option<usize> {
+        None
+    }
+}
+
+macro_rules! encode_plain {
+    ($($t:ty)*) => {$(
+        impl Encode for $t {
+            #[inline]
+            fn encode<S: Sink>(&self, sink: &mut S) {
+                #[allow(clippy::unnecessary_cast)]
+                let v = *self as u128;
+                sink.word(v as u64);
+                if size_of::<$t>() > 8 {
+                    sink.word((v >> 64) as u64);
+                }
+            }
+            fn write_literal(&self, out: &mut String) {
+                Bake::bake(self, out);
+            }
+        }
+    )*};
+}
+encode_plain!(u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize bool char);
+
+impl Encode for f32 {
+    #[inline]
+    fn encode<S: Sink>(&self, sink: &mut S) {
+        sink.word(u64::from(self.to_bits()));
+    }
+    fn write_literal(&self, out: &mut String) {
+        Bake::bake(self, out);
+    }
+}
+
+impl Encode for f64 {
+    #[inline]
+    fn encode<S: Sink>(&self, sink: &mut S) {
+        sink.word(self.to_bits());
+    }
+    fn write_literal(&self, out: &mut String) {
+        Bake::bake(self, out);
+    }
+}
+
+impl Encode for str {
+    #[inline]
+    fn encode<S: Sink>(&self, sink: &mut S) {
+        sink.word(self.len() as u64);
+        for chunk in self.as_bytes().chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            sink.word(u64::from_le_bytes(word));
+        }
+    }
+    fn write_literal(&self, out: &mut String) {
+        Bake::bake(self, out);
+    }
+}
+
+/// A slice, written `&[a, b]`: the form of a `&'static [T]`.
+impl<T: Encode> Encode for [T] {
+    #[inline]
+    fn encode<S: Sink>(&self, sink: &mut S) {
+        sink.word(self.len() as u64);
+        for v in self {
+            v.encode(sink);
+        }
+    }
+    fn write_literal(&self, out: &mut String) {
+        out.push_str("&[");
+        for (i, v) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            v.write_literal(out);
+        }
+        out.push(']');
+    }
+    fn elements(&self) -> Option<usize> {
+        Some(<[T]>::len(self))
+    }
+}
+
+impl<T: Encode, const N: usize> Encode for [T; N] {
+    #[inline]
+    fn encode<S: Sink>(&self, sink: &mut S) {
+        for v in self {
+            v.encode(sink);
+        }
+    }
+    fn write_literal(&self, out: &mut String) {
+        out.push('[');
+        for (i, v) in self.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            v.write_literal(out);
+        }
+        out.push(']');
+    }
+    fn elements(&self) -> Option<usize> {
+        Some(N)
+    }
+}
+
+/// A reference is its target: `&str` bakes as a string literal, `&[T]` as
+/// a slice.
+impl<T: Encode + ?Sized> Encode for &T {
+    #[inline]
+    fn encode<S: Sink>(&self, sink: &mut S) {
+        (**self).encode(sink);
+    }
+    fn write_literal(&self, out: &mut String) {
+        (**self).write_literal(out);
+    }
+    fn elements(&self) -> Option<usize> {
+        (**self).elements()
+    }
+}
+
+impl<T: Encode> Encode for Option<T> {
+    #[inline]
+    fn encode<S: Sink>(&self, sink: &mut S) {
+        match self {
+            None => sink.word(0),
+            Some(v) => {
+                sink.word(1);
+                v.encode(sink);
+            }
+        }
+    }
+    fn write_literal(&self, out: &mut String) {
+        match self {
+            None => out.push_str("::core::option::Option::None"),
+            Some(v) => {
+                out.push_str("::core::option::Option::Some(");
+                v.write_literal(out);
+                out.push(')');
+            }
+        }
+    }
+}
+
+macro_rules! encode_tuples {
+    ($(($($name:ident $idx:tt),+))*) => {$(
+        impl<$($name: Encode),+> Encode for ($($name,)+) {
+            #[inline]
+            fn encode<S: Sink>(&self, sink: &mut S) {
+                $(self.$idx.encode(sink);)+
+            }
+            fn write_literal(&self, out: &mut String) {
+                out.push('(');
+                $(self.$idx.write_literal(out); out.push_str(", ");)+
+                out.push(')');
+            }
+        }
+    )*};
+}
+encode_tuples! {
+    (A 0)
+    (A 0, B 1)
+    (A 0, B 1, C 2)
+    (A 0, B 1, C 2, D 3)
+    (A 0, B 1, C 2, D 3, E 4)
+    (A 0, B 1, C 2, D 3, E 4, F 5)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6)
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7)
+}
+
+/// A specialized argument of a structured type, as the dispatcher hands it
+/// to the site: `Enc(&plan)`.
+pub struct Enc<'a, T: ?Sized>(pub &'a T);
+
+/// The owned form of a structured value: its words (which equality and
+/// hashing use) and its literal, made once. A literal longer than
+/// `STAGED_VALUE_MAX_BYTES` is not kept: such a value runs generic.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Encoded {
+    words: Box<[u64]>,
+    literal: Literal,
+    len: Option<usize>,
+}
+
+/// The literal of an [`Encoded`] value, or how long it would have been.
+#[derive(Clone, Debug)]
+enum Literal {
+    Text(Box<str>),
+    TooLong,
+}
+
+// The literal follows from the words: it takes no part in comparisons.
+impl PartialEq for Literal {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for Literal {}
+impl std::hash::Hash for Literal {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+/// Collects words.
+struct Words(Vec<u64>);
+impl Sink for Words {
+    #[inline]
+    fn word(&mut self, w: u64) {
+        self.0.push(w);
+    }
+}
+
+/// Compares words with an owned value's, as they come.
+struct Compare<'a> {
+    words: &'a [u64],
+    at: usize,
+    same: bool,
+}
+impl Sink for Compare<'_> {
+    #[inline]
+    fn word(&mut self, w: u64) {
+        self.same &= self.words.get(self.at) == Some(&w);
+        self.at += 1;
+    }
+}
+
+/// Folds words into a hash, with one of the two steps of [`KeyPart`].
+struct Fold<F> {
+    h: u64,
+    step: F,
+}
+impl<F: Fn(u64, u64) -> u64> Sink for Fold<F> {
+    #[inline]
+    fn word(&mut self, w: u64) {
+        self.h = (self.step)(self.h, w);
+    }
+}
+
+impl<T: Encode + ?Sized> KeyPart for Enc<'_, T> {
+    type Owned = Encoded;
+    #[inline]
+    fn matches(&self, owned: &Encoded) -> bool {
+        let mut compare = Compare {
+            words: &owned.words,
+            at: 0,
+            same: true,
+        };
+        self.0.encode(&mut compare);
+        compare.same && compare.at == owned.words.len()
+    }
+    fn to_owned_part(&self) -> Encoded {
+        let mut words = Words(Vec::new());
+        self.0.encode(&mut words);
+        // Every word takes at least a byte of the literal: a value with
+        // more words than the limit has bytes is too long without writing
+        // it out.
+        let max = crate::config::HOT.value_max_bytes();
+        let literal = if words.0.len() > max {
+            Literal::TooLong
+        } else {
+            let mut text = String::new();
+            self.0.write_literal(&mut text);
+            if text.len() > max {
+                Literal::TooLong
+            } else {
+                Literal::Text(text.into())
+            }
+        };
+        Encoded {
+            words: words.0.into(),
+            literal,
+            len: self.0.elements(),
+        }
+    }
+    fn bake_owned(owned: &Encoded, out: &mut String) {
+        if let Literal::Text(t) = &owned.literal {
+            out.push_str(t);
+        }
+    }
+    #[inline]
+    fn mix(&self, h: u64) -> u64 {
+        let mut fold = Fold { h, step: fnv };
+        self.0.encode(&mut fold);
+        fold.h
+    }
+    #[inline]
+    fn fold(&self, h: u64) -> u64 {
+        let mut fold = Fold { h, step };
+        self.0.encode(&mut fold);
+        fold.h
+    }
+    fn fold_owned(owned: &Encoded, h: u64) -> u64 {
+        owned.words.iter().fold(h, |h, &w| step(h, w))
+    }
+    fn len_owned(owned: &Encoded) -> Option<usize> {
+        owned.len
+    }
+    fn too_long(owned: &Encoded) -> bool {
+        matches!(owned.literal, Literal::TooLong)
+    }
+}
+
 /// The tuple of a call's specialized arguments, in signature order.
 pub trait Key {
     /// The tuple of owned parts kept in the table.
@@ -171,6 +507,11 @@ pub trait Key {
     /// The table's hash of owned values, as [`table_hash`](Self::table_hash)
     /// of the values they were made from.
     fn table_hash_owned(owned: &Self::Owned) -> u64;
+    /// The number of elements of each part that is a slice or an array, in
+    /// order (for `#[staged::unroll]`).
+    fn lens_owned(owned: &Self::Owned) -> Vec<Option<usize>>;
+    /// Whether a part's literal is longer than `STAGED_VALUE_MAX_BYTES`.
+    fn too_long(owned: &Self::Owned) -> bool;
 }
 
 macro_rules! tuple_keys {
@@ -208,6 +549,12 @@ macro_rules! tuple_keys {
                 let h = 0;
                 $(let h = $name::fold_owned(&owned.$idx, h);)+
                 h
+            }
+            fn lens_owned(owned: &Self::Owned) -> Vec<Option<usize>> {
+                vec![$($name::len_owned(&owned.$idx)),+]
+            }
+            fn too_long(owned: &Self::Owned) -> bool {
+                false $(|| $name::too_long(&owned.$idx))+
             }
         }
     )*};

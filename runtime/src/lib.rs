@@ -33,9 +33,9 @@ pub use config::{
 pub use engine::toolchain;
 pub use error::Error;
 // The causes an `Error` carries, nameable where it is.
-pub use key::Key;
+pub use key::{Enc, Encode, Key, Sink};
 pub use site::{Site, Stats};
-pub use source::{FnSource, Layout, Piece};
+pub use source::{FnSource, Layout, Piece, Value};
 pub use staged_build::process::{CommandLine, ProcessError};
 pub use staged_build::store::StoreError;
 pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};
@@ -48,18 +48,20 @@ pub fn flush_profile() {
 }
 
 /// The source of a library with variants of `source` for `values` (the
-/// literals of each), as the runtime writes it: for tests that check it
-/// holds the macro's text verbatim.
+/// literals of each, and the element counts of slices and arrays), as the
+/// runtime writes it, every loop unrolled: for tests that check it holds
+/// the macro's text verbatim.
 #[doc(hidden)]
-pub fn library_source(source: &FnSource, values: &[Vec<String>]) -> String {
+pub fn library_source(source: &FnSource, values: &[Value]) -> String {
     let keys: Vec<staged_build::store::Hash32> = values
         .iter()
-        .map(|v| staged_build::store::Hash32::of_parts(v.iter().map(String::as_bytes)))
+        .map(|v| staged_build::store::Hash32::of_parts(v.literals.iter().map(String::as_bytes)))
         .collect();
     let zero = staged_build::store::Hash32([0; 32]);
     codegen::library(
         source,
         values,
+        &[],
         &keys,
         &zero,
         &zero,

@@ -21,7 +21,7 @@ use staged_build::chain::Chain;
 use staged_build::store::{Hash32, Store, VerifiedObject};
 
 use crate::Error;
-use crate::codegen::{ABI_VERSION, INIT_SYMBOL, entry_symbol};
+use crate::codegen::{ABI_VERSION, INIT_SYMBOL, Lines, entry_symbol};
 use crate::facts::{self, Facts};
 use crate::variant::EntryFn;
 
@@ -257,9 +257,13 @@ fn check(facts: &Facts, expect: &Expect, path: &std::path::Path) -> Result<(), E
 }
 
 impl Loaded {
-    /// The entry `symbol` and its index, after checking that it serves
-    /// `key`.
-    pub(crate) fn entry(&self, symbol: &str, key: &Hash32) -> Result<(EntryFn, usize), Error> {
+    /// The entry `symbol` and where its variant's lines came from, after
+    /// checking that it serves `key`.
+    pub(crate) fn entry(
+        &self,
+        symbol: &str,
+        key: &Hash32,
+    ) -> Result<(EntryFn, &'static Lines), Error> {
         let path = PathBuf::from(format!("obj/{}.so", self.digest));
         let mismatch = |what: String| Error::Mismatch {
             path: path.clone(),
@@ -282,7 +286,12 @@ impl Loaded {
                 path: path.clone(),
                 cause: Chain(&e).to_string(),
             })?;
-        Ok((*entry, index))
+        let lines = self
+            .facts
+            .lines
+            .get(index)
+            .ok_or_else(|| mismatch(format!("`{symbol}` has no lines")))?;
+        Ok((*entry, lines))
     }
 }
 

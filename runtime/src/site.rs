@@ -24,7 +24,7 @@ use staged_build::store::Hash32;
 
 use crate::config::{Config, HOT, Mode};
 use crate::key::Key;
-use crate::source::FnSource;
+use crate::source::{FnSource, Value};
 use crate::variant::{Source, Variant};
 use crate::{Error, at_exit, engine, profile, worker};
 
@@ -55,6 +55,9 @@ pub struct Stats {
     /// What is wrong with the settings in effect (a value out of range and
     /// clamped, one that cannot be read), if anything.
     pub warnings: Option<String>,
+    /// What the last variant gave up that costs speed, not answers: loops
+    /// kept past `STAGED_UNROLL_MAX`.
+    pub notes: Option<String>,
 }
 
 /// The run-time state of one function, held in a `static` by the expansion.
@@ -71,6 +74,7 @@ pub struct Site<K: Key> {
     failed: AtomicU64,
     generic_calls: AtomicU64,
     last_error: Mutex<Option<String>>,
+    notes: Mutex<Option<String>>,
     key: PhantomData<fn(K) -> K>,
 }
 
@@ -339,6 +343,7 @@ impl<K: Key> Site<K> {
             failed: AtomicU64::new(0),
             generic_calls: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            notes: Mutex::new(None),
             key: PhantomData,
         }
     }
@@ -587,28 +592,64 @@ impl<K: Key> Site<K> {
         if keys.is_empty() {
             return Vec::new();
         }
-        let literals: Vec<Vec<String>> = keys
+        // A value too large to write out runs generic; the others go to
+        // the engine.
+        let too_large = Error::ValueTooLarge {
+            limit: HOT.value_max_bytes(),
+        };
+        let (fitting, values): (Vec<usize>, Vec<Value>) = keys
             .iter()
-            .map(|k| {
-                let mut out = Vec::new();
-                K::bake_owned(k, &mut out);
-                out
+            .enumerate()
+            .filter(|(_, k)| !K::too_long(k))
+            .map(|(i, k)| {
+                let mut literals = Vec::new();
+                K::bake_owned(k, &mut literals);
+                let lens = K::lens_owned(k);
+                (i, Value { literals, lens })
             })
-            .collect();
+            .unzip();
+        for value in &values {
+            let copies = crate::codegen::copies(self.source.variant, value);
+            if copies > HOT.unroll_max() as u64 {
+                let note = format!(
+                    "a variant keeps its `#[staged::unroll]` loops: unrolled, they would make {copies} copies, more than STAGED_UNROLL_MAX ({})",
+                    HOT.unroll_max()
+                );
+                log::info!("staged: `{}`: {note}", self.source.path);
+                *self.notes.lock().unwrap_or_else(|e| e.into_inner()) = Some(note);
+            }
+        }
         // Waiting callers block until every value of this batch is published:
         // a bug that panics here must not leave them waiting.
-        let (outcomes, repaired) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            engine::current().materialize(self.source, self.fingerprint(), &literals, reach)
+        let (built, repaired) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if values.is_empty() {
+                return engine::Materialized {
+                    outcomes: Vec::new(),
+                    repaired: Vec::new(),
+                };
+            }
+            engine::current().materialize(self.source, self.fingerprint(), &values, reach)
         }))
         .map_or_else(
             |_| {
                 (
-                    keys.iter().map(|_| Err(Error::Panicked)).collect(),
+                    values.iter().map(|_| Err(Error::Panicked)).collect(),
                     Vec::new(),
                 )
             },
             |m| (m.outcomes, m.repaired),
         );
+        let mut built = built.into_iter();
+        let mut fitting = fitting.into_iter().peekable();
+        let outcomes: Vec<Result<Variant, Error>> = (0..keys.len())
+            .map(|i| {
+                if fitting.next_if_eq(&i).is_some() {
+                    built.next().unwrap_or(Err(Error::Panicked))
+                } else {
+                    Err(too_large.clone())
+                }
+            })
+            .collect();
         for problem in &repaired {
             self.note_error(&Chain(problem).to_string());
         }
@@ -724,6 +765,7 @@ impl<K: Key> Site<K> {
                 let config = Config::current();
                 (!config.warnings.is_empty()).then(|| config.warnings.join("; "))
             },
+            notes: self.notes.lock().unwrap_or_else(|e| e.into_inner()).clone(),
         }
     }
 }
@@ -799,14 +841,8 @@ fn fingerprint(s: &FnSource) -> Hash32 {
         on(s.overflow_checks),
     ];
     let mut templates = String::new();
-    for piece in s.variant.iter().chain(s.entry) {
-        match piece {
-            crate::source::Piece::Text(t) => templates.push_str(t),
-            crate::source::Piece::Value(i) => templates.push_str(&format!("{{value {i}}}")),
-            crate::source::Piece::Name => templates.push_str("{name}"),
-            crate::source::Piece::Symbol => templates.push_str("{symbol}"),
-        }
-    }
+    crate::source::Piece::describe(s.variant, &mut templates);
+    crate::source::Piece::describe(s.entry, &mut templates);
     parts.push(templates.as_bytes());
     Hash32::of_parts(parts)
 }

@@ -61,6 +61,74 @@ pub enum Piece {
     Name,
     /// The exported symbol of the entry.
     Symbol,
+    /// A loop marked `#[staged::unroll]`: `copy` once per element of the
+    /// `param`-th specialized value (a slice or an array), with
+    /// [`Piece::Index`]`(id)` the element's index in each copy; or, past
+    /// `STAGED_UNROLL_MAX` copies, `rolled`: the loop as written. In the
+    /// macro's template text, `copy` comes first, then `rolled`.
+    Unroll {
+        /// Which specialized parameter the loop ranges over.
+        param: usize,
+        /// The loop's number, for its index holes.
+        id: usize,
+        /// One copy of the body.
+        copy: &'static [Piece],
+        /// The loop as written.
+        rolled: &'static [Piece],
+    },
+    /// The index of the current copy of unrolled loop `id`, a `usize`
+    /// literal.
+    Index(usize),
+}
+
+impl Piece {
+    /// Appends a description of `pieces` that changes whenever they do,
+    /// for the function's fingerprint.
+    pub(crate) fn describe(pieces: &[Piece], out: &mut String) {
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Value(i) => out.push_str(&format!("{{value {i}}}")),
+                Piece::Name => out.push_str("{name}"),
+                Piece::Symbol => out.push_str("{symbol}"),
+                Piece::Index(id) => out.push_str(&format!("{{index {id}}}")),
+                Piece::Unroll {
+                    param,
+                    id,
+                    copy,
+                    rolled,
+                } => {
+                    out.push_str(&format!("{{unroll {param} {id} copy "));
+                    Self::describe(copy, out);
+                    out.push_str(" rolled ");
+                    Self::describe(rolled, out);
+                    out.push('}');
+                }
+            }
+        }
+    }
+}
+
+/// One value a library is built for: the literal of each specialized
+/// parameter, in signature order, and the number of elements of each that
+/// is a slice or an array (what `#[staged::unroll]` repeats its loop body
+/// for).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Value {
+    /// The literals, written by the literal renderer.
+    pub literals: Vec<String>,
+    /// The element counts, `None` for a parameter that has none.
+    pub lens: Vec<Option<usize>>,
+}
+
+impl Value {
+    /// A value of scalars: literals only.
+    pub fn of_literals(literals: Vec<String>) -> Self {
+        Self {
+            literals,
+            lens: Vec::new(),
+        }
+    }
 }
 
 /// Size and alignment of a type, compared between the caller and a library.
@@ -83,8 +151,8 @@ impl Layout {
     }
 }
 
-/// Fills `pieces`: `values` for the value holes, `name` and `symbol` for
-/// the others.
+/// Fills `pieces` of a template without loops to unroll (an entry):
+/// `values` for the value holes, `name` and `symbol` for the others.
 pub(crate) fn fill(
     pieces: &[Piece],
     values: &[String],
@@ -98,6 +166,8 @@ pub(crate) fn fill(
             Piece::Value(i) => out.push_str(values.get(i).map_or("", String::as_str)),
             Piece::Name => out.push_str(name),
             Piece::Symbol => out.push_str(symbol),
+            Piece::Unroll { rolled, .. } => fill(rolled, values, name, symbol, out),
+            Piece::Index(_) => out.push_str("0usize"),
         }
     }
 }

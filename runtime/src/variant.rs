@@ -6,6 +6,7 @@ use std::ffi::c_void;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::{Mutex, OnceLock};
 
+use crate::codegen::Lines;
 use crate::source::FnSource;
 
 /// Where a variant's code came from.
@@ -67,16 +68,16 @@ pub struct Variant {
 }
 
 impl Variant {
-    /// A variant whose entry, the `index`-th of a library of `function`,
-    /// was checked to take the site's argument block and return its result
-    /// type.
+    /// A variant whose entry, in a library of `function` where its lines
+    /// are `lines`, was checked to take the site's argument block and
+    /// return its result type.
     pub(crate) fn new(
         entry: EntryFn,
         source: Source,
         function: &'static FnSource,
-        index: usize,
+        lines: &'static Lines,
     ) -> Self {
-        register(entry, function, index);
+        register(entry, function, lines);
         Self { entry, source }
     }
 
@@ -168,18 +169,21 @@ struct Crossed {
 /// (`UNHOOKED` of the library's support code).
 const UNHOOKED: u32 = 8;
 
-/// The function and entry index of every loaded entry, for panics.
-fn origins() -> &'static Mutex<HashMap<usize, (&'static FnSource, usize)>> {
-    static ORIGINS: OnceLock<Mutex<HashMap<usize, (&'static FnSource, usize)>>> = OnceLock::new();
+/// The function and lines of every loaded entry, for panics.
+type Origins = Mutex<HashMap<usize, (&'static FnSource, &'static Lines)>>;
+
+fn origins() -> &'static Origins {
+    static ORIGINS: OnceLock<Origins> = OnceLock::new();
     ORIGINS.get_or_init(Mutex::default)
 }
 
-/// Remembers that `entry` is the `index`-th entry of a library of `source`.
-pub(crate) fn register(entry: EntryFn, source: &'static FnSource, index: usize) {
+/// Remembers that `entry` is an entry of a library of `source`, whose
+/// variant's lines are `lines`.
+pub(crate) fn register(entry: EntryFn, source: &'static FnSource, lines: &'static Lines) {
     origins()
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .insert(entry as usize, (source, index));
+        .insert(entry as usize, (source, lines));
 }
 
 /// Raises the panic of a variant again, on the caller's side: at the place
@@ -208,8 +212,8 @@ fn panicked(crossed: Option<Crossed>, entry: EntryFn) -> ! {
         .unwrap_or_else(|e| e.into_inner())
         .get(&(entry as usize))
         .copied();
-    if let Some((source, index)) = origin
-        && let Some(place) = crate::codegen::place(source, index, line, column)
+    if let Some((source, lines)) = origin
+        && let Some(place) = crate::codegen::place(source, lines, line, column)
     {
         PENDING.with(|p| *p.borrow_mut() = Some(payload));
         (source.raise)(place)

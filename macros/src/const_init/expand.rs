@@ -76,7 +76,6 @@ pub(crate) fn placeholders(plan: &Plan) -> TokenStream {
 }
 
 fn item(planned: &Planned, result: &Result, helpers: &[Helper]) -> TokenStream {
-    let krate = crate::krate::path();
     let item = &planned.item;
     let attrs = &planned.attrs;
     let vis = &item.vis;
@@ -97,7 +96,10 @@ fn item(planned: &Planned, result: &Result, helpers: &[Helper]) -> TokenStream {
         };
     }
     let ty = types::with_static_lifetimes(&planned.ty);
-    let staged = quote_spanned!(item.ident.span()=> #krate::Staged<#ty>);
+    let staged = {
+        let krate = crate::krate::path_at(item.ident.span());
+        quote_spanned!(item.ident.span()=> #krate::Staged<#ty>)
+    };
     let value = match result {
         Result::Baked(value) => baked(&ty, value),
         Result::Failed => baked(&ty, &types::placeholder(&planned.shape, &planned.ty)),
@@ -128,6 +130,7 @@ fn lazy(planned: &Planned, ty: &syn::Type, helpers: &[Helper]) -> TokenStream {
     let helpers = helpers.iter().map(|h| h.tokens.stream());
     let init = planned.item.init.stream();
     let convert = if planned.shape.needs_conversion() {
+        let krate = crate::krate::path_at(planned.item.ident.span());
         quote_spanned! {planned.item.ident.span()=>
             <_ as #krate::__const_init::BakeAs<#ty>>::bake_as
         }

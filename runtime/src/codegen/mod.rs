@@ -23,8 +23,12 @@
 
 use staged_build::store::Hash32;
 
+mod fill;
+
+pub(crate) use fill::{Segment, copies, keeps_loops};
+
 use crate::facts;
-use crate::source::{FnSource, fill};
+use crate::source::{FnSource, Value, fill};
 
 /// Version of the entry protocol: bumped when the entry's signature, the
 /// panic slot, the host table or the facts change.
@@ -60,45 +64,47 @@ fn variant_name(i: usize) -> String {
     format!("__staged_r{i}")
 }
 
-/// The source of a library with one variant per element of `values` (each
-/// the literals of the specialized parameters in signature order), whose
+/// The source of a library with one variant per element of `values`, whose
 /// entries serve `keys`: entry i the keys at i, i + values.len(), ….
+/// Loops marked `#[staged::unroll]` keep their form in the variants whose
+/// `rolled` is true.
 pub(crate) fn library(
     src: &FnSource,
-    values: &[Vec<String>],
+    values: &[Value],
+    rolled: &[bool],
     keys: &[Hash32],
     built_for: &Hash32,
     cpu: &Hash32,
     support: Support,
 ) -> String {
-    assemble(src, values, keys, built_for, cpu, support).0
+    assemble(src, values, rolled, keys, built_for, cpu, support).0
 }
 
-/// Where the parts of a library's source start, by line (1-based).
+/// Where the parts of a library's source start, by line (1-based), and
+/// where each variant's lines came from in its template.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Regions {
     /// The first line of the module's text.
     pub(crate) module: u32,
-    /// The first line of each variant.
-    pub(crate) variants: Vec<u32>,
+    /// Each variant's lines.
+    pub(crate) variants: Vec<Lines>,
 }
 
-/// Where the module text and the first `count` variants of a library of
-/// `src` start: the same for any values, which are never more than a line.
-pub(crate) fn regions(src: &FnSource, count: usize) -> Regions {
-    let holes = src
-        .variant
-        .iter()
-        .filter_map(|p| match p {
-            crate::source::Piece::Value(i) => Some(i + 1),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    let values = vec![vec!["0".to_owned(); holes]; count];
-    let keys = vec![Hash32([0; 32]); count];
+/// Where a variant sits in its library, and where its lines came from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Lines {
+    /// Its first line (from 1).
+    pub(crate) start: u32,
+    pub(crate) segments: Vec<Segment>,
+}
+
+/// Where the module text of a library of `src` starts: the same for any
+/// values.
+pub(crate) fn module_line(src: &FnSource) -> u32 {
     let zero = Hash32([0; 32]);
-    assemble(src, &values, &keys, &zero, &zero, Support::Linked).1
+    assemble(src, &[], &[], &[], &zero, &zero, Support::Linked)
+        .1
+        .module
 }
 
 fn line_of(text: &str) -> u32 {
@@ -107,7 +113,8 @@ fn line_of(text: &str) -> u32 {
 
 fn assemble(
     src: &FnSource,
-    values: &[Vec<String>],
+    values: &[Value],
+    rolled: &[bool],
     keys: &[Hash32],
     built_for: &Hash32,
     cpu: &Hash32,
@@ -134,10 +141,16 @@ fn assemble(
     out.push_str(src.module);
     out.push('\n');
     let mut variants = Vec::with_capacity(values.len());
-    for (i, literals) in values.iter().enumerate() {
-        variants.push(line_of(&out));
-        fill(src.variant, literals, &variant_name(i), "", &mut out);
+    for (i, value) in values.iter().enumerate() {
+        let start = line_of(&out);
+        let keep = rolled.get(i).copied().unwrap_or(false);
+        let filled = fill::variant(src.variant, value, &variant_name(i), keep);
+        out.push_str(&filled.text);
         out.push('\n');
+        variants.push(Lines {
+            start,
+            segments: filled.segments,
+        });
     }
     out.push_str("}\n\n");
     for i in 0..values.len() {
@@ -145,15 +158,15 @@ fn assemble(
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&facts::source(
-        ABI_VERSION,
+    out.push_str(&facts::source(&facts::Stated {
+        abi: ABI_VERSION,
         built_for,
         cpu,
-        src.layout_path,
-        src.layout.len(),
-        values.len(),
+        layout: src.layout_path,
+        layout_len: src.layout.len(),
         keys,
-    ));
+        lines: &variants,
+    }));
     if support == Support::Inline {
         out.push_str("\n#[doc(hidden)]\npub mod staged_support {\n");
         out.push_str(SUPPORT);
@@ -162,22 +175,21 @@ fn assemble(
     (out, Regions { module, variants })
 }
 
-/// The place of `src`'s user source that a panic at `line`, `column` of the
-/// library's source maps to, for the variant of entry `index`.
-pub(crate) fn place(src: &FnSource, index: usize, line: u32, column: u32) -> Option<u16> {
+/// The place of `src`'s user source that a panic at `line`, `column` of
+/// the library's source maps to, for the variant whose lines are `lines`.
+pub(crate) fn place(src: &FnSource, lines: &Lines, line: u32, column: u32) -> Option<u16> {
     if line == 0 {
         return None;
     }
-    let regions = regions(src, index + 2);
+    let module = module_line(src);
     let module_lines = line_of(src.module) + 1;
-    let (marks, start) = if (regions.variants[index]..regions.variants[index + 1]).contains(&line) {
-        (src.variant_marks, regions.variants[index])
-    } else if (regions.module..regions.module + module_lines).contains(&line) {
-        (src.module_marks, regions.module)
+    let (marks, at) = if (module..module + module_lines).contains(&line) {
+        (src.module_marks, (line - module + 1, column))
     } else {
-        return None;
+        let relative = line.checked_sub(lines.start)?;
+        let template = fill::template_line(&lines.segments, relative)?;
+        (src.variant_marks, (template, column))
     };
-    let at = (line - start + 1, column);
     // The last token at or before the panic's place.
     let i = marks.partition_point(|&(l, c, _)| (l, c) <= at);
     marks.get(i.checked_sub(1)?).map(|&(_, _, arm)| arm)
@@ -218,12 +230,20 @@ mod tests {
         raise: |_| panic!("not raised in these tests"),
     };
 
+    fn values(literals: &[&str]) -> Vec<Value> {
+        literals
+            .iter()
+            .map(|l| Value::of_literals(vec![(*l).to_owned()]))
+            .collect()
+    }
+
     #[test]
     fn the_macros_text_is_kept_and_only_holes_are_filled() {
         let keys = [Hash32::of_bytes(b"7"), Hash32::of_bytes(b"13")];
         let text = library(
             &POWER,
-            &[vec!["7u32".into()], vec!["13u32".into()]],
+            &values(&["7u32", "13u32"]),
+            &[],
             &keys,
             &Hash32([0; 32]),
             &Hash32([1; 32]),
@@ -241,40 +261,28 @@ mod tests {
 
     #[test]
     fn places_in_the_library_map_back_to_the_text() {
-        let text = library(
-            &POWER,
-            &[vec!["7u32".into()], vec!["13u32".into()]],
-            &[Hash32([0; 32]); 2],
-            &Hash32([0; 32]),
-            &Hash32([0; 32]),
-            Support::Inline,
-        );
-        let regions = regions(&POWER, 2);
-        let line = |n: u32| text.lines().nth(n as usize - 1).unwrap();
-        assert!(line(regions.module).starts_with("pub fn power"), "{text}");
-        assert!(line(regions.variants[1]).starts_with("pub fn __staged_r1"));
-        // A panic in the second variant, before and after its second token.
-        assert_eq!(place(&POWER, 1, regions.variants[1], 5), Some(2));
-        assert_eq!(place(&POWER, 1, regions.variants[1], 45), Some(3));
-        assert_eq!(place(&POWER, 0, regions.module, 31), Some(1));
-        // The user's text sits on the same lines whether the library links
-        // the support library or carries its code.
         let keys = [Hash32([0; 32]); 2];
         let zero = Hash32([0; 32]);
-        let values = [vec!["7u32".into()], vec!["13u32".into()]];
-        let linked = assemble(&POWER, &values, &keys, &zero, &zero, Support::Linked);
-        let inline = assemble(&POWER, &values, &keys, &zero, &zero, Support::Inline);
-        assert_eq!(linked.1, inline.1);
+        let values = values(&["7u32", "13u32"]);
+        let (text, regions) = assemble(&POWER, &values, &[], &keys, &zero, &zero, Support::Inline);
+        let line = |n: u32| text.lines().nth(n as usize - 1).unwrap();
+        assert!(line(regions.module).starts_with("pub fn power"), "{text}");
+        assert_eq!(regions.module, module_line(&POWER));
+        let second = &regions.variants[1];
+        assert!(line(second.start).starts_with("pub fn __staged_r1"));
+        // A panic in the second variant, before and after its second token.
+        assert_eq!(place(&POWER, second, second.start, 5), Some(2));
+        assert_eq!(place(&POWER, second, second.start, 45), Some(3));
+        assert_eq!(place(&POWER, second, regions.module, 31), Some(1));
+        // The user's text sits on the same lines whether the library links
+        // the support library or carries its code.
+        let linked = assemble(&POWER, &values, &[], &keys, &zero, &zero, Support::Linked);
         assert_eq!(linked.1, regions);
-        assert!(
-            inline
-                .0
-                .starts_with(&linked.0[..linked.0.find("extern crate").unwrap()])
-        );
-        assert!(inline.0.contains("pub mod staged_support {"));
+        assert!(text.starts_with(&linked.0[..linked.0.find("extern crate").unwrap()]));
+        assert!(text.contains("pub mod staged_support {"));
         assert!(!linked.0.contains("pub mod staged_support {"));
         // Elsewhere (the support code): no place.
-        assert_eq!(place(&POWER, 0, 3, 1), None);
-        assert_eq!(place(&POWER, 0, 0, 0), None);
+        assert_eq!(place(&POWER, second, 3, 1), None);
+        assert_eq!(place(&POWER, second, 0, 0), None);
     }
 }

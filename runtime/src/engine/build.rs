@@ -17,7 +17,7 @@ use staged_build::store::{BuildDir, Hash32, IndexEntry, KeyLock, Store, Verified
 use super::{Engine, Keys, serves, support, toolchain};
 use crate::Error;
 use crate::codegen::{self, Support, entry_symbol};
-use crate::source::FnSource;
+use crate::source::{FnSource, Value};
 
 /// The generated source and the library, in the build directory.
 const SOURCE: &str = "variant.rs";
@@ -86,7 +86,7 @@ impl Engine {
         lock: &KeyLock,
         starting: Starting,
         source: &FnSource,
-        values: &[Vec<String>],
+        values: &[Value],
         keys: &[Keys],
         support: Option<Arc<[u8]>>,
     ) -> Result<VerifiedObject, Error> {
@@ -126,7 +126,7 @@ impl Engine {
         lock: &KeyLock,
         starting: Option<Starting>,
         source: &FnSource,
-        values: &[Vec<String>],
+        values: &[Value],
         keys: &[Keys],
         support: Option<&[u8]>,
     ) -> Result<VerifiedObject, Error> {
@@ -181,7 +181,7 @@ impl Engine {
         store: &Store,
         lock: KeyLock,
         source: &FnSource,
-        values: &[Vec<String>],
+        values: &[Value],
         keys: &[Keys],
     ) -> Result<(), Error> {
         if !Path::new(SHELL).is_file() {
@@ -214,7 +214,7 @@ impl Engine {
         store: &Store,
         lock: &KeyLock,
         source: &FnSource,
-        values: &[Vec<String>],
+        values: &[Value],
         keys: &[Keys],
         support: Option<&[u8]>,
         background: bool,
@@ -230,7 +230,16 @@ impl Engine {
         } else {
             Support::Inline
         };
-        let text = codegen::library(source, values, &served, &self.built_for, &self.cpu, linking);
+        let rolled: Vec<bool> = values.iter().map(|v| self.keeps_loops(source, v)).collect();
+        let text = codegen::library(
+            source,
+            values,
+            &rolled,
+            &served,
+            &self.built_for,
+            &self.cpu,
+            linking,
+        );
         dir.write(SOURCE, text.as_bytes())?;
         if let Some(rlib) = support {
             dir.write(support::RLIB, rlib)?;
@@ -251,7 +260,7 @@ impl Engine {
     fn entries(
         &self,
         source: &FnSource,
-        values: &[Vec<String>],
+        values: &[Value],
         keys: &[Keys],
     ) -> Vec<(Hash32, String, String)> {
         let explicit = self.explicit_cpu();

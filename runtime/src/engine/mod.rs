@@ -27,7 +27,7 @@ use staged_build::store::{Hash32, Store};
 use crate::codegen::{self, entry_symbol};
 use crate::config::Config;
 use crate::loader::{self, Expect};
-use crate::source::FnSource;
+use crate::source::{FnSource, Value};
 use crate::variant::{Source, Variant};
 use crate::{Error, cpu, permits, rustflags};
 
@@ -171,11 +171,24 @@ impl Engine {
         slot.clone()
     }
 
-    /// The keys of one value of a function.
-    fn keys(&self, site: &Hash32, literals: &[String]) -> Keys {
+    /// Whether the variant of `value` keeps its `#[staged::unroll]` loops:
+    /// unrolled, they would make more than `STAGED_UNROLL_MAX` copies.
+    pub(crate) fn keeps_loops(&self, source: &FnSource, value: &Value) -> bool {
+        codegen::keeps_loops(source.variant, value, self.config.unroll_max)
+    }
+
+    /// The keys of one value of a function (whose variant keeps its loops
+    /// or not: two different libraries).
+    fn keys(&self, source: &FnSource, site: &Hash32, value: &Value) -> Keys {
+        let rolled: &[u8] = if self.keeps_loops(source, value) {
+            b"loops kept"
+        } else {
+            b""
+        };
         let key = |cpu: &[u8]| {
             let mut parts: Vec<&[u8]> = vec![&site.0, &self.built_for.0, cpu];
-            parts.extend(literals.iter().map(String::as_bytes));
+            parts.extend(value.literals.iter().map(String::as_bytes));
+            parts.push(rolled);
             Hash32::of_parts(parts)
         };
         Keys {
@@ -191,7 +204,7 @@ impl Engine {
         &self,
         source: &'static FnSource,
         site: &Hash32,
-        values: &[Vec<String>],
+        values: &[Value],
         reach: Reach,
     ) -> Materialized {
         let mut repaired = Vec::new();
@@ -203,7 +216,7 @@ impl Engine {
         &self,
         source: &'static FnSource,
         site: &Hash32,
-        values: &[Vec<String>],
+        values: &[Value],
         reach: Reach,
         repaired: &mut Vec<Error>,
     ) -> Vec<Outcome> {
@@ -221,7 +234,7 @@ impl Engine {
             built_for: self.built_for,
             cpu: Some(self.cpu),
         };
-        let keys: Vec<Keys> = values.iter().map(|v| self.keys(site, v)).collect();
+        let keys: Vec<Keys> = values.iter().map(|v| self.keys(source, site, v)).collect();
         let store = self.store();
         let lookup = |k: &Keys, repaired: &mut Vec<Error>| {
             self.in_bundles(source, k, &expect, repaired).or_else(|| {
@@ -276,7 +289,7 @@ impl Engine {
             // Busy: another build of these values is under way.
             if let Ok(lock) = store.lock(&lock_key, Duration::ZERO) {
                 let todo = missing(&outcomes);
-                let values: Vec<Vec<String>> = todo.iter().map(|&i| values[i].clone()).collect();
+                let values: Vec<Value> = todo.iter().map(|&i| values[i].clone()).collect();
                 let wanted: Vec<Keys> = todo.iter().map(|&i| keys[i]).collect();
                 if let Err(e) = self.leave_behind(&store, lock, source, &values, &wanted) {
                     log::warn!("staged: cannot leave a build behind: {}", Chain(&e));
@@ -315,15 +328,15 @@ impl Engine {
         }
         let missing = missing(&outcomes);
         if !missing.is_empty() {
-            let values: Vec<Vec<String>> = missing.iter().map(|&i| values[i].clone()).collect();
+            let values: Vec<Value> = missing.iter().map(|&i| values[i].clone()).collect();
             let wanted: Vec<Keys> = missing.iter().map(|&i| keys[i]).collect();
             let built = self
                 .build(&store, &lock, starting, source, &values, &wanted, support)
                 .and_then(|object| loader::load(object, &expect));
             for (n, &i) in missing.iter().enumerate() {
                 outcomes[i] = Some(built.clone().and_then(|library| {
-                    let (entry_fn, _) = library.entry(&entry_symbol(n), &keys[i].full)?;
-                    Ok(Variant::new(entry_fn, Source::Compiled, source, n))
+                    let (entry_fn, lines) = library.entry(&entry_symbol(n), &keys[i].full)?;
+                    Ok(Variant::new(entry_fn, Source::Compiled, source, lines))
                 }));
             }
             let removed = store
@@ -443,13 +456,13 @@ fn cached(
     let result = loader::open(store, &entry.object, expect)
         .and_then(|library| library.entry(&entry.symbol, key));
     match result {
-        Ok((entry_fn, index)) => {
+        Ok((entry_fn, lines)) => {
             log::info!(
                 "staged: loaded a variant of `{}` from {}",
                 source.path,
                 store.root().display()
             );
-            Some(Ok(Variant::new(entry_fn, Source::Cached, source, index)))
+            Some(Ok(Variant::new(entry_fn, Source::Cached, source, lines)))
         }
         // Fits another CPU sharing the cache: left for it.
         Err(e @ Error::MissingFeatures { .. }) => Some(Err(e)),
@@ -480,8 +493,8 @@ fn cached(
 
 /// What an index entry serves, for `staged cache list`: the function and
 /// its value(s).
-fn serves(source: &FnSource, literals: &[String]) -> String {
-    format!("{}\t{}", source.path, literals.join("\t"))
+fn serves(source: &FnSource, value: &Value) -> String {
+    format!("{}\t{}", source.path, value.literals.join("\t"))
 }
 
 /// The disk cache of `config`, or why there is none.

@@ -94,6 +94,7 @@ impl PanicMap {
         // names no local (whose hygiene that span might not share).
         let arms = self.arms.iter().enumerate().map(|(i, span)| {
             let i = i as u16;
+            let krate = crate::krate::path_at(*span);
             let raise = quote_spanned!(*span=> #krate::__private::raise_pending());
             quote!(#i => #raise,)
         });
