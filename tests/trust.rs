@@ -10,7 +10,9 @@
 //!   defining crate, refused flags, captured names, output, the process
 //!   state of a variant, target features, settings out of range, fork,
 //!   panic payloads, lifetimes, counters);
-//! - `trust/eval.rs`: the `const_init!` evaluator's sandbox.
+//! - `trust/eval.rs`: the `const_init!` evaluator's sandbox;
+//! - `trust/processes.rs`: the processes of a build (a wrapper's children
+//!   at the time limit; issue 18).
 //!
 //! Scenarios that need their own settings run in a child process (this
 //! binary again, see `common/child.rs`), with a time limit; a second local
@@ -23,6 +25,8 @@ mod answers;
 mod child;
 #[path = "trust/eval.rs"]
 mod eval;
+#[path = "trust/processes.rs"]
+mod processes;
 #[path = "trust/scenarios.rs"]
 mod scenarios;
 #[path = "trust/store.rs"]

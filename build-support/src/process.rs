@@ -81,6 +81,11 @@ impl ProcessError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
     }
+
+    /// Whether the program ran past its time limit.
+    pub fn is_timed_out(&self) -> bool {
+        matches!(self, Self::TimedOut { .. })
+    }
 }
 
 /// A command line, for messages.

@@ -326,13 +326,19 @@ pub fn other_user() -> Option<u32> {
 /// Whether the process `pid` still runs (a zombie or a process gone does
 /// not), waiting up to 5 s for one that was killed to finish dying.
 pub fn still_runs(pid: i32) -> bool {
+    runs_after(pid, Duration::from_secs(5))
+}
+
+/// Whether the process `pid` still runs after at most `wait`, which is
+/// what a process killed a moment ago needs to finish dying.
+pub fn runs_after(pid: i32, wait: Duration) -> bool {
     let running = || {
         let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         stat.rsplit(')')
             .next()
             .is_some_and(|rest| matches!(rest.trim_start().chars().next(), Some('S' | 'R' | 'D')))
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + wait;
     while running() {
         if Instant::now() > deadline {
             return true;

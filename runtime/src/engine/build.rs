@@ -5,6 +5,7 @@
 //! next process that wants one of its values adopts it, with every check a
 //! fresh build gets.
 
+use std::ffi::OsString;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -33,9 +34,9 @@ const BACKGROUND_NICENESS: u32 = 10;
 /// The shell that runs rustc, where there is one.
 const SHELL: &str = "/bin/sh";
 
-/// How many seconds past the build limit the shell ends a build: this
+/// How many seconds past the build limit `timeout` ends a build: this
 /// process's own limit ends one it waits for first.
-const SHELL_LIMIT_GRACE: u64 = 5;
+const TIMEOUT_GRACE: u64 = 5;
 
 /// Builds that hold their keys' lock but have not started rustc yet: a
 /// process that exits waits for them (briefly), so that they outlive it.
@@ -102,7 +103,9 @@ impl Engine {
         match linked {
             // The same library with the support code inline, in case the
             // rlib is what failed: if that builds, the rlib is not used again.
-            Err(Error::Compile(e)) if support.is_some() => {
+            // Not after a time-out: that build would take as long, and the
+            // call would last twice the limit.
+            Err(Error::Compile(e)) if support.is_some() && !e.is_timed_out() => {
                 let inline = self.build_with(store, lock, None, source, values, keys, None);
                 if inline.is_ok() {
                     log::warn!(
@@ -187,7 +190,7 @@ impl Engine {
         if !Path::new(SHELL).is_file() {
             return Ok(());
         }
-        let support = self.support(store, false);
+        let support = self.support(store, false).ok().flatten();
         let Prepared { dir, mut cmd, .. } =
             self.prepare(store, &lock, source, values, keys, support.as_deref(), true)?;
         staged_build::process::detach(&mut cmd, staged_build::rustc::MISSING_HINT)
@@ -322,45 +325,62 @@ impl Engine {
 
     /// `rustc` run by a shell that marks the build done when it succeeds;
     /// without a shell, `rustc` itself (such a build is lost if this
-    /// process exits first). The shell bounds rustc's time by the build's
-    /// limit (with `timeout`, or, without it, its processor time), as this
+    /// process exits first). `timeout` bounds the build by its limit (or,
+    /// without it, the shell's `ulimit -t` its processor time), as this
     /// process does while it lives: a build left behind holds the keys'
     /// lock no longer than a build may take. A `background` build runs at
     /// a lower priority (`nice`), so that it does not slow the program
     /// down on a small machine.
+    ///
+    /// `timeout` comes first, the shell under it: `timeout` makes itself
+    /// a process group of its own, which must be the group this process
+    /// started and ends at its limit. Under the shell, it was a group
+    /// apart that this process's limit did not reach: a wrapper and its
+    /// children ran on until `timeout`'s own limit.
     fn under_shell(&self, rustc: Command, background: bool) -> Command {
         if !Path::new(SHELL).is_file() {
             return rustc;
         }
+        let installed =
+            |names: [&'static str; 2]| names.into_iter().find(|p| Path::new(p).is_file());
         // Later than this process's own limit, which must be what ends a
-        // build it waits for (a time-out, not a failed compile); the
-        // shell's ends a build nobody waits for any more.
+        // build it waits for (a time-out, not a failed compile); `timeout`
+        // ends a build nobody waits for any more.
         let seconds = self
             .config
             .build_timeout
             .as_secs()
             .max(1)
-            .saturating_add(SHELL_LIMIT_GRACE);
-        let limit = ["/usr/bin/timeout", "/bin/timeout"]
-            .into_iter()
-            .find(|t| Path::new(t).is_file())
-            .map_or_else(
-                || format!("ulimit -t {} 2>/dev/null; ", seconds.saturating_mul(4)),
-                |t| format!("exec_limit='{t} -s KILL {seconds}'; "),
-            );
+            .saturating_add(TIMEOUT_GRACE);
+        let mut argv: Vec<OsString> = Vec::new();
         // A build nobody waits for (a background builder's, or one left to
         // finish after the process) yields the processor to the program.
-        let nice = ["/usr/bin/nice", "/bin/nice"]
-            .into_iter()
-            .find(|n| background && Path::new(n).is_file())
-            .map_or_else(String::new, |n| format!("{n} -n {BACKGROUND_NICENESS} "));
-        let script = format!(
-            "{limit}{nice}${{exec_limit}} \"$0\" \"$@\" && : > {}",
-            BuildDir::done_marker()
-        );
-        let mut cmd = Command::new(SHELL);
-        cmd.arg("-c").arg(script).arg(rustc.get_program());
-        cmd.args(rustc.get_args());
+        if let Some(nice) = installed(["/usr/bin/nice", "/bin/nice"]).filter(|_| background) {
+            argv.extend([
+                nice.into(),
+                "-n".into(),
+                BACKGROUND_NICENESS.to_string().into(),
+            ]);
+        }
+        let timeout = installed(["/usr/bin/timeout", "/bin/timeout"]);
+        if let Some(timeout) = timeout {
+            argv.extend([
+                timeout.into(),
+                "-s".into(),
+                "KILL".into(),
+                seconds.to_string().into(),
+            ]);
+        }
+        let ulimit = match timeout {
+            Some(_) => String::new(),
+            None => format!("ulimit -t {} 2>/dev/null; ", seconds.saturating_mul(4)),
+        };
+        let script = format!("{ulimit}\"$0\" \"$@\" && : > {}", BuildDir::done_marker());
+        argv.extend([SHELL.into(), "-c".into(), script.into()]);
+        argv.push(rustc.get_program().to_owned());
+        argv.extend(rustc.get_args().map(ToOwned::to_owned));
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
         cmd
     }
 }

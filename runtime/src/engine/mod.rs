@@ -260,12 +260,7 @@ impl Engine {
         }
         let store = match store.clone() {
             Ok(store) => store,
-            Err(e) => {
-                return outcomes
-                    .into_iter()
-                    .map(|o| o.unwrap_or_else(|| Err(e.clone())))
-                    .collect();
-            }
+            Err(e) => return failing(outcomes, &e),
         };
         let lock_key = Hash32::of_parts(
             missing(&outcomes)
@@ -291,16 +286,13 @@ impl Engine {
         // The support rlib, built first if need be: before the keys' lock,
         // so that a process exiting meanwhile can still leave the build of
         // these values behind.
-        let support = self.support(&store, true);
+        let support = match self.support(&store, true) {
+            Ok(support) => support,
+            Err(e) => return failing(outcomes, &e),
+        };
         let lock = match store.lock(&lock_key, self.config.build_timeout + LOCK_SLACK) {
             Ok(lock) => lock,
-            Err(e) => {
-                let e = Error::from(e);
-                return outcomes
-                    .into_iter()
-                    .map(|o| o.unwrap_or_else(|| Err(e.clone())))
-                    .collect();
-            }
+            Err(e) => return failing(outcomes, &e.into()),
         };
         let starting = build::Starting::enter();
         if let Some(what) = &lock.repaired {
@@ -410,6 +402,14 @@ impl Engine {
             Ok(rustc)
         })
     }
+}
+
+/// The outcomes found, and `e` for each value not found.
+fn failing(outcomes: Vec<Option<Outcome>>, e: &Error) -> Vec<Outcome> {
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(e.clone())))
+        .collect()
 }
 
 /// The variant stored in `store` for `key`: `None` on a miss, an error when

@@ -36,16 +36,22 @@ impl Engine {
     /// store, else (when `build` allows it) built now and published. `None`
     /// means libraries carry the support code themselves; a failure to
     /// build it is remembered for the life of the engine.
-    pub(super) fn support(&self, store: &Store, build: bool) -> Option<Arc<[u8]>> {
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Compile`] when building it now ran past the time limit: a
+    /// library carrying its code would take longer still, so the caller
+    /// builds none, and returns after one limit rather than two.
+    pub(super) fn support(&self, store: &Store, build: bool) -> Result<Option<Arc<[u8]>>, Error> {
         if let Some(known) = self.support.get() {
-            return known.clone();
+            return Ok(known.clone());
         }
         let key = self.support_key();
         if let Some(bytes) = self.stored_support(store, &key) {
-            return self.support.get_or_init(|| Some(bytes)).clone();
+            return Ok(self.support.get_or_init(|| Some(bytes)).clone());
         }
         if !build {
-            return None;
+            return Ok(None);
         }
         // One build per engine at a time. Others meanwhile carry the code
         // themselves rather than wait: waiting would hang a child forked
@@ -54,10 +60,10 @@ impl Engine {
         let _building = match self.support_lock.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(TryLockError::WouldBlock) => return None,
+            Err(TryLockError::WouldBlock) => return Ok(None),
         };
         if let Some(known) = self.support.get() {
-            return known.clone();
+            return Ok(known.clone());
         }
         let built = self.build_support(store, &key);
         match &built {
@@ -67,7 +73,14 @@ impl Engine {
                 Chain(e)
             ),
         }
-        self.support.get_or_init(|| built.ok()).clone()
+        let known = self
+            .support
+            .get_or_init(|| built.as_ref().ok().cloned())
+            .clone();
+        match built {
+            Err(Error::Compile(cause)) if cause.is_timed_out() => Err(Error::Compile(cause)),
+            _ => Ok(known),
+        }
     }
 
     /// Forgets the support rlib for the life of the engine: a library that
