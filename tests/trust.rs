@@ -12,7 +12,7 @@
 //!   panic payloads, lifetimes, counters);
 //! - `trust/eval.rs`: the `const_init!` evaluator's sandbox;
 //! - `trust/processes.rs`: the processes of a build (a wrapper's children
-//!   at the time limit; issue 18).
+//!   at the time limit, builds of many short processes at once; issue 18).
 //!
 //! Scenarios that need their own settings run in a child process (this
 //! binary again, see `common/child.rs`), with a time limit; a second local

@@ -1,5 +1,5 @@
-//! The processes of a build: what is left of them after a time limit
-//! (issue 18, item 6).
+//! The processes of a build: what is left of them after a time limit, and
+//! how many builds run at once on one store (issue 18, items 6 and 9).
 
 use std::fs;
 use std::path::Path;
@@ -101,5 +101,85 @@ fn a_build_past_its_limit_leaves_no_process_running() {
         r.get("last_error")
             .contains(&format!("ran longer than {limit}s")),
         "{r:#?}"
+    );
+}
+
+/// Before: every short process left a build running, one rustc each
+/// (24 at once on 2 cores). Now a build takes one of the store's build
+/// slots (one per core, across processes) and holds it until it ends,
+/// after its process if need be; a background build that finds none
+/// leaves its value to a later process. A `STAGED_RUSTC` wrapper counts
+/// the builds running whenever one starts.
+#[test]
+fn short_processes_run_one_build_per_core_at_once() {
+    let dir = fresh_dir("slots");
+    let store = dir.join("store");
+    with_support_built(&store);
+    let cores = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(2);
+    let running = dir.join("running");
+    fs::create_dir(&running).unwrap();
+    let counts = dir.join("counts");
+    let rustc = script(
+        &dir,
+        "counting-rustc",
+        &format!(
+            "case \"$*\" in *cdylib*) ;; *) exec '{real}' \"$@\";; esac\n\
+             : > '{running}/'$$\nls '{running}' | wc -l >> '{counts}'\nsleep 2\n\
+             '{real}' \"$@\"; status=$?\nrm '{running}/'$$\nexit $status",
+            real = real_rustc(),
+            running = running.display(),
+            counts = counts.display()
+        ),
+    );
+    let values: Vec<u32> = (10..).take(3 * cores).collect();
+    let built = || fs::read_dir(store.join("idx")).map_or(0, |d| d.count());
+    let start = Instant::now();
+    let mut rounds = 0;
+    while built() < values.len() + 1 {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "after {rounds} rounds, {} of {} values built",
+            built() - 1,
+            values.len()
+        );
+        rounds += 1;
+        for v in &values {
+            let r = Child::new("short", &store)
+                .env(VALUE, v.to_string())
+                .env("STAGED_MODE", "background")
+                .env("STAGED_THRESHOLD", "1")
+                .env("STAGED_RUSTC", &rustc)
+                .cpus(cores)
+                .run()
+                .ok();
+            assert_eq!(r.get("correct"), "true", "{r:#?}");
+        }
+        // The builds of this round end before the next starts.
+        let quiet = Instant::now();
+        while fs::read_dir(&running).unwrap().count() > 0 {
+            assert!(
+                quiet.elapsed() < Duration::from_secs(120),
+                "a build never ended"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let counts: Vec<usize> = fs::read_to_string(&counts)
+        .unwrap()
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let peak = counts.iter().copied().max().unwrap_or(0);
+    eprintln!(
+        "{} short processes on {cores} cores: {} builds, at most {peak} at once, all built after {rounds} rounds",
+        values.len(),
+        counts.len()
+    );
+    assert!(
+        peak <= cores,
+        "{peak} builds ran at once on {cores} cores: {counts:?}"
     );
 }
