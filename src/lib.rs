@@ -155,7 +155,11 @@ pub use error::Error;
 ///   cache or a bundle is used from the call that reaches the threshold; a
 ///   build still running, or queued, when the process exits (by returning
 ///   from `main` or `exit`) finishes on its own, and the next process that
-///   wants the value adopts it, with every check a fresh build gets.
+///   wants the value adopts it, with every check a fresh build gets. No
+///   more builds run on a cache at once than the machine has cores,
+///   whichever processes started them: a background build that finds them
+///   all running leaves its value to a later process (`stats()` says so),
+///   and a caller waiting for its variant waits for one to end.
 /// - **The cache's size**: libraries and `const_init!` results together are
 ///   kept under `STAGED_CACHE_MAX_BYTES` (1 GiB by default), oldest first;
 ///   the `staged` command (`cargo install --path cli`) lists, prunes and

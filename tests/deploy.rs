@@ -531,3 +531,69 @@ fn stats_show_builds_pending_and_running() {
     assert_ne!(r.get("swapped_after_calls"), "never", "{r:#?}");
     assert_eq!(r.get("compiled"), "1", "{r:#?}");
 }
+
+/// The builds running in `store` right now: the build directories that
+/// are some rustc process's working directory.
+fn rustc_jobs_in(store: &Path) -> usize {
+    let tmp = store.join("tmp");
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return 0;
+    };
+    let dirs: std::collections::BTreeSet<PathBuf> = procs
+        .flatten()
+        .filter(|e| fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "rustc"))
+        .filter_map(|e| fs::read_link(e.path().join("cwd")).ok())
+        .filter(|cwd| cwd.starts_with(&tmp))
+        .collect();
+    dirs.len()
+}
+
+/// A measurement, not a check: 24 short processes, each with a value of
+/// its own to build in background mode, run one after the other; how many
+/// rustc processes build at once, at most (polled in `/proc`). Run with
+/// `cargo test --test deploy -- --ignored --nocapture builds_at_once`.
+#[test]
+#[ignore = "a measurement: 24 real builds"]
+fn builds_at_once_of_24_short_processes() {
+    let dir = fresh_dir("pileup");
+    let store = dir.join("store");
+    Child::new("specialize", &store).run().ok();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let poller = {
+        let (done, store) = (done.clone(), store.clone());
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(rustc_jobs_in(&store));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
+    let start = Instant::now();
+    for v in 100..124u32 {
+        Child::new("calls", &store)
+            .env(child::VALUE, v.to_string())
+            .env("STAGED_MODE", "background")
+            .env("STAGED_THRESHOLD", "8")
+            .env("STAGED_TEST_CALLS", "40")
+            .run()
+            .ok();
+    }
+    let launched = start.elapsed();
+    while rustc_jobs_in(&store) > 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(600),
+            "builds never ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = poller.join().unwrap();
+    let left = fs::read_dir(store.join("tmp")).map_or(0, |d| d.count());
+    eprintln!(
+        "24 short processes (launched in {launched:.1?}) on {} cores: at most {peak} rustc builds at once; {left} build directories left for later processes; quiet after {:.1?}",
+        std::thread::available_parallelism().map_or(1, usize::from),
+        start.elapsed()
+    );
+}

@@ -14,7 +14,9 @@
 //! - `trust/cli.rs`: the `staged` command on directories that are not
 //!   stores, and on stores that hold a user's files (issue 18);
 //! - `trust/heap.rs`: heap memory across the boundary, under a program's
-//!   own global allocator (which this whole binary uses).
+//!   own global allocator (which this whole binary uses);
+//! - `trust/processes.rs`: the processes of a build (a wrapper's children
+//!   at the time limit, builds of many short processes at once; issue 18).
 //!
 //! Two attacks need a crate of their own and live with it:
 //! `tests/fixtures/hardened` (a hardened profile's overflow checks, driven
@@ -36,6 +38,8 @@ mod cli;
 mod eval;
 #[path = "trust/heap.rs"]
 mod heap;
+#[path = "trust/processes.rs"]
+mod processes;
 #[path = "trust/scenarios.rs"]
 mod scenarios;
 #[path = "trust/store.rs"]

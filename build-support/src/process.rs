@@ -13,7 +13,7 @@
 
 use std::fmt;
 use std::io::{self, Read};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
@@ -33,6 +33,11 @@ pub const DEFAULT_CAPTURE: usize = 16 << 20;
 /// How long the output pipes may stay open after the child is gone (a
 /// grandchild that left the process group may hold them).
 const PIPE_GRACE: Duration = Duration::from_millis(500);
+
+/// Descriptors handed to a program are copied to this number or above
+/// first, so that none of them stands at a number another is given at
+/// (those are below it: a shell can only name single digits).
+const HANDED_FROM: RawFd = 10;
 
 /// Why a program did not run to a successful end.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -80,6 +85,11 @@ impl ProcessError {
     /// Whether the program could not be started at all (it is not there).
     pub fn is_not_found(&self) -> bool {
         matches!(self, Self::NotFound { .. })
+    }
+
+    /// Whether the program ran past its time limit.
+    pub fn is_timed_out(&self) -> bool {
+        matches!(self, Self::TimedOut { .. })
     }
 }
 
@@ -224,19 +234,18 @@ impl<'a> Job<'a> {
             Some((fd, limit)) => {
                 let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
                     .map_err(|e| io_error(e.into()))?;
+                // Not through `hand_at`, whose copy lives as long as the
+                // command: ours must close once the child has its own, or
+                // the pipe never ends.
+                let write = handed(write).map_err(io_error)?;
                 let source = write.as_raw_fd();
                 // SAFETY: the closure runs in the child between fork and exec
-                // and only calls dup2 or fcntl, which are async-signal-safe;
-                // `source` stays open in the parent until after the spawn.
+                // and only calls dup2, which is async-signal-safe; `source`
+                // stays open in the parent until after the spawn, and stands
+                // above every number a descriptor is handed at.
                 unsafe {
                     self.cmd.pre_exec(move || {
-                        // dup2 onto itself would leave the pipe close-on-exec.
-                        let result = if source == fd {
-                            libc::fcntl(fd, libc::F_SETFD, 0)
-                        } else {
-                            libc::dup2(source, fd)
-                        };
-                        if result < 0 {
+                        if libc::dup2(source, fd) < 0 {
                             return Err(io::Error::last_os_error());
                         }
                         Ok(())
@@ -332,6 +341,40 @@ pub fn detach(cmd: &mut Command, hint: &'static str) -> Result<u32, ProcessError
         .process_group(0);
     let child = cmd.spawn().map_err(|e| not_found_or(e, &command, hint))?;
     Ok(child.id())
+}
+
+/// The program `cmd` runs gets a copy of `fd` as its descriptor `at` (3
+/// to 9, so that a shell script can close it for the programs it starts:
+/// `9>&-`), whatever else it is handed. The command keeps a copy too, in
+/// this process, until it is dropped: for a lock, which it then holds as
+/// long, not for a pipe whose end must close.
+///
+/// # Errors
+///
+/// The operating system's, when `fd` cannot be copied.
+pub fn hand_at(cmd: &mut Command, fd: impl AsFd, at: RawFd) -> io::Result<()> {
+    debug_assert!((3..HANDED_FROM).contains(&at), "{at}");
+    let copy = handed(fd)?;
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // calls dup2, which is async-signal-safe, from a descriptor it owns,
+    // which stands above every number a descriptor is handed at (so no
+    // other handing overwrote it); dup2 leaves the new one open across exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(copy.as_raw_fd(), at) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    Ok(())
+}
+
+/// A copy of `fd`, closed on exec, at [`HANDED_FROM`] or above: what a
+/// `pre_exec` closure may hand to a program without being overwritten by
+/// another that hands a descriptor at a fixed number.
+pub(crate) fn handed(fd: impl AsFd) -> io::Result<OwnedFd> {
+    Ok(rustix::io::fcntl_dupfd_cloexec(fd, HANDED_FROM)?)
 }
 
 /// The error of a program that could not be started.
@@ -701,6 +744,23 @@ mod tests {
         );
         assert_eq!(ended.stdout, b"noise\n");
         assert_eq!(ended.records, b"record\n");
+    }
+
+    /// A descriptor handed at a fixed number is there in the program,
+    /// whatever number it has here.
+    #[test]
+    fn a_descriptor_is_handed_at_its_number() {
+        let (read, write) = rustix::pipe::pipe().unwrap();
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo handed >&9"]);
+        hand_at(&mut cmd, &write, 9).unwrap();
+        let mut child = cmd.spawn().unwrap();
+        // The command's copy and ours: the pipe ends once the child's does.
+        drop((cmd, write));
+        assert!(child.wait().unwrap().success());
+        let mut got = String::new();
+        std::fs::File::from(read).read_to_string(&mut got).unwrap();
+        assert_eq!(got, "handed\n");
     }
 
     #[test]

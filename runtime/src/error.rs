@@ -42,6 +42,13 @@ pub enum Error {
         /// The release that built the program.
         expected: String,
     },
+    /// As many builds as the machine has cores were running on the disk
+    /// cache (started by any process), and this one could not wait for
+    /// one of them to end.
+    #[error(
+        "one build per core runs on the disk cache at once, across processes; the value is left to a later process"
+    )]
+    NoSlot(#[source] StoreError),
     /// The variant did not compile (or rustc timed out).
     #[error("the variant did not compile")]
     Compile(#[source] ProcessError),

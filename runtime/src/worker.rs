@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Condvar, Mutex, OnceLock};
 
-use crate::permits::cores;
+use crate::slots::cores;
 
 type Job = Box<dyn FnOnce() + Send>;
 

@@ -173,6 +173,47 @@ impl Child {
         self
     }
 
+    /// Runs the child on `n` of the processors this process may use (all
+    /// of them if fewer), so that it counts at most `n` cores whatever the
+    /// machine has.
+    pub fn cpus(mut self, n: usize) -> Self {
+        // SAFETY: a zeroed cpu_set_t is an empty set; sched_getaffinity
+        // writes at most its size into it.
+        let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut chosen: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `allowed` is a valid set of the size given.
+        let got =
+            unsafe { libc::sched_getaffinity(0, std::mem::size_of_val(&allowed), &mut allowed) };
+        assert_eq!(
+            got,
+            0,
+            "sched_getaffinity: {}",
+            std::io::Error::last_os_error()
+        );
+        let mut taken = 0;
+        for cpu in 0..libc::CPU_SETSIZE as usize {
+            // SAFETY: `cpu` is below the set's size.
+            if taken < n && unsafe { libc::CPU_ISSET(cpu, &allowed) } {
+                // SAFETY: as above.
+                unsafe { libc::CPU_SET(cpu, &mut chosen) };
+                taken += 1;
+            }
+        }
+        // SAFETY: the closure runs in the child between fork and exec and
+        // only calls sched_setaffinity, which is async-signal-safe, with a
+        // set it owns.
+        unsafe {
+            self.cmd.pre_exec(move || {
+                if libc::sched_setaffinity(0, std::mem::size_of_val(&chosen), &chosen) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        self
+    }
+
     /// Runs the child to its end; what it said, its stdout and stderr.
     pub fn run(self) -> Ran {
         self.spawn().wait()
@@ -327,13 +368,19 @@ pub fn other_user() -> Option<u32> {
 /// Whether the process `pid` still runs (a zombie or a process gone does
 /// not), waiting up to 5 s for one that was killed to finish dying.
 pub fn still_runs(pid: i32) -> bool {
+    runs_after(pid, Duration::from_secs(5))
+}
+
+/// Whether the process `pid` still runs after at most `wait`, which is
+/// what a process killed a moment ago needs to finish dying.
+pub fn runs_after(pid: i32, wait: Duration) -> bool {
     let running = || {
         let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
         stat.rsplit(')')
             .next()
             .is_some_and(|rest| matches!(rest.trim_start().chars().next(), Some('S' | 'R' | 'D')))
     };
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + wait;
     while running() {
         if Instant::now() > deadline {
             return true;

@@ -267,6 +267,15 @@ fn hook() {
     }
 }
 
+/// A short process: one call of `power(3, value())`, which in background
+/// mode with a threshold of 1 queues the value's build, and the process
+/// exits, leaving the build to finish after it.
+fn short() {
+    let n = value();
+    say("correct", power(3, n) == power::generic(3, n));
+    report_stats(power::stats());
+}
+
 /// Runs the scenario named by `name`.
 pub fn run(name: &str) {
     match name {
@@ -280,6 +289,7 @@ pub fn run(name: &str) {
         "counts" => counts(),
         "slow_build" => slow_build(),
         "hook" => hook(),
+        "short" => short(),
         other => panic!("unknown scenario {other}"),
     }
 }

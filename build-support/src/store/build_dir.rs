@@ -115,12 +115,10 @@ impl BuildDir {
     pub fn set_as_cwd(&self, cmd: &mut std::process::Command) -> Result<(), StoreError> {
         use std::os::unix::process::CommandExt;
         // The command keeps its own copy of the handle, so it stays valid
-        // however long the command lives.
-        let fd = self
-            .dir
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|e| StoreError::io(self.path(), e))?;
+        // however long the command lives, at a number no descriptor handed
+        // to the program at a fixed one overwrites.
+        let fd =
+            crate::process::handed(self.dir.as_fd()).map_err(|e| StoreError::io(self.path(), e))?;
         // SAFETY: the closure runs in the child between fork and exec and
         // only calls fchdir and fcntl, which are async-signal-safe, on a
         // descriptor the closure owns.

@@ -58,12 +58,32 @@ pub enum StoreError {
         /// Why not.
         reason: String,
     },
+    /// Every build slot of the store was held by a running build for as
+    /// long as the caller would wait.
+    #[error("all {slots} build slots of {path} are held by running builds{}", for_how_long(*waited))]
+    NoSlot {
+        /// The folder of the slots.
+        path: PathBuf,
+        /// How many there are.
+        slots: usize,
+        /// How long we waited.
+        waited: Duration,
+    },
     /// The store is a read-only bundle.
     #[error("{path} is a read-only store")]
     ReadOnly {
         /// Its root.
         path: PathBuf,
     },
+}
+
+/// `for 2s`, after a wait; nothing without one.
+fn for_how_long(waited: Duration) -> String {
+    if waited.is_zero() {
+        String::new()
+    } else {
+        format!(" for {waited:.1?}")
+    }
 }
 
 impl StoreError {

@@ -1,4 +1,7 @@
-//! Cross-process locks, one file per key under `lock/`, held with `flock`.
+//! Cross-process locks, one file per key under `lock/`, held with `flock`;
+//! and the store's build slots, `lock/slot-<n>.lock`, one of which every
+//! build holds, so that no more builds run at once on a store than it has
+//! slots, whichever processes started them.
 //!
 //! A lock file is removed by its holder when it lets go, so the folder does
 //! not fill up. That is safe because a taker checks, once it holds the lock,
@@ -10,6 +13,7 @@
 //! and the caller runs the generic body, instead of hanging.
 
 use std::fs::File;
+use std::os::fd::RawFd;
 use std::time::{Duration, Instant};
 
 use rustix::fs::{FileType, FlockOperation, Mode, OFlags};
@@ -18,58 +22,56 @@ use rustix::io::Errno;
 use super::dir::{Handle, check_private, file_id};
 use super::error::StoreError;
 
-/// Held while building one key; released (and its file removed) when
-/// dropped, or when the process dies, so a crashed builder never blocks the
-/// others.
+/// Held while building one key (or holding one build slot); released
+/// (and its file removed) when dropped, or when the process dies, so a
+/// crashed builder never blocks the others.
+///
+/// A program it is shared with ([`KeyLock::share_with`]) holds it too,
+/// for as long as it runs: a build that outlives this process (which exits
+/// first) keeps others from building the same keys, or from taking its
+/// slot, until it is done.
 #[derive(Debug)]
 pub struct KeyLock {
     /// What stood at the lock's name and was replaced (a FIFO, a symlink),
     /// for the caller to report.
     pub repaired: Option<String>,
-    file: Option<File>,
+    file: File,
     dir: std::sync::Arc<Handle>,
     name: String,
+    /// Left to a program it is shared with: its name is not removed.
+    left: bool,
 }
 
 impl KeyLock {
-    /// Lets the program `cmd` runs hold the lock too, for as long as it
-    /// runs: a build that outlives this process (which exits first) keeps
-    /// others from building the same keys until it is done.
+    /// Lets the program `cmd` runs hold the lock too, as its descriptor
+    /// `at` (see [`hand_at`](crate::process::hand_at)), for as long as it
+    /// keeps it open.
     ///
     /// # Errors
     ///
-    /// [`StoreError::Io`] when the lock's descriptor cannot be duplicated.
-    pub fn share_with(&self, cmd: &mut std::process::Command) -> Result<(), StoreError> {
-        use std::os::fd::{AsFd, AsRawFd};
-        use std::os::unix::process::CommandExt;
-        let Some(file) = &self.file else {
-            return Ok(());
-        };
-        let fd = file
-            .as_fd()
-            .try_clone_to_owned()
-            .map_err(|e| StoreError::io(&self.dir.join(&self.name), e))?;
-        // SAFETY: the closure runs in the child between fork and exec and
-        // only calls fcntl, which is async-signal-safe, on a descriptor it
-        // owns, so that the program inherits it (the same lock).
-        unsafe {
-            cmd.pre_exec(move || {
-                if libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) < 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        Ok(())
+    /// [`StoreError::Io`] when the lock's descriptor cannot be copied.
+    pub fn share_with(&self, cmd: &mut std::process::Command, at: RawFd) -> Result<(), StoreError> {
+        crate::process::hand_at(cmd, &self.file, at)
+            .map_err(|e| StoreError::io(&self.dir.join(&self.name), e))
+    }
+
+    /// Lets go of this process's hold without removing the lock's name:
+    /// for a lock shared with a program that outlives this process (a
+    /// build left behind), which holds it from now on. Removing the name
+    /// would let another process take the lock at once.
+    pub fn leave(mut self) {
+        self.left = true;
     }
 }
 
 impl Drop for KeyLock {
     fn drop(&mut self) {
-        // Remove the name while still holding the lock, then let go: a
-        // waiter that wakes on the old file sees it was removed and retries.
-        self.dir.remove(&self.name);
-        drop(self.file.take());
+        // Remove the name while still holding the lock, then let go (the
+        // file closes after this): a waiter that wakes on the old file sees
+        // it was removed and retries.
+        if !self.left {
+            self.dir.remove(&self.name);
+        }
     }
 }
 
@@ -116,14 +118,45 @@ pub(crate) fn take(
             Some(now) if file_id(&now) == file_id(&ours) => {
                 return Ok(KeyLock {
                     repaired,
-                    file: Some(file),
+                    file,
                     dir: dir.clone(),
                     name: name.to_owned(),
+                    left: false,
                 });
             }
             // Removed by the holder we waited for: take a fresh one.
             _ => continue,
         }
+    }
+}
+
+/// Takes the first free of the `count` slot locks in `dir` (`slot-0.lock`
+/// and on), waiting at most `wait` for one to be let go.
+pub(crate) fn take_slot(
+    dir: &std::sync::Arc<Handle>,
+    count: usize,
+    wait: Duration,
+) -> Result<KeyLock, StoreError> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        for n in 0..count.max(1) {
+            match take(dir, &format!("slot-{n}.lock"), Duration::ZERO) {
+                Err(StoreError::Busy { .. }) => {}
+                taken => return taken,
+            }
+        }
+        let waited = start.elapsed();
+        if waited >= wait {
+            return Err(StoreError::NoSlot {
+                path: dir.path().to_owned(),
+                slots: count.max(1),
+                // Not the microseconds it took to look, when not asked to wait.
+                waited: if wait.is_zero() { wait } else { waited },
+            });
+        }
+        std::thread::sleep(pause.min(wait - waited));
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

@@ -6,6 +6,7 @@
 //! <root>/obj/<digest>.so     a library, named by the BLAKE3 digest of its bytes
 //! <root>/idx/<key>           "which object and symbol serve this key"
 //! <root>/lock/<key>.lock     held while one process builds `key`
+//! <root>/lock/slot-<n>.lock  held by each running build: one per core
 //! <root>/tmp/                build directories and files on their way in
 //! <root>/<area>/             other kinds of entries (`eval/`, `support/`)
 //! <root>/CACHEDIR.TAG        the tag that makes the directory a store
@@ -132,6 +133,10 @@ impl VerifiedObject {
 #[derive(Debug, Clone)]
 pub struct Orphan {
     name: String,
+    /// Whether a process still holds its directory: the build's last
+    /// processes are on their way out (or something it started lives on),
+    /// and it cannot be adopted yet.
+    pub held: bool,
     /// The keys it serves: key, symbol, and what the key serves.
     pub keys: Vec<(Hash32, String, String)>,
 }
@@ -424,7 +429,8 @@ impl Store {
 
     /// Builds that a process started and did not see through (it exited
     /// first): their directories under `tmp/` hold a finished output, the
-    /// `done` marker and the keys they serve.
+    /// `done` marker and the keys they serve. One still held is listed
+    /// (its build wrote the marker and is ending), but not adoptable yet.
     pub fn orphans(&self) -> Vec<Orphan> {
         let tmp = &self.inner.tmp;
         tmp.entries()
@@ -432,10 +438,11 @@ impl Store {
             .filter(|(name, _)| names::is_build_dir(name))
             .filter_map(|(name, _)| {
                 let dir = tmp.subdir(&name, false).ok()?;
-                // Held: its process, or the build it started, still runs.
-                if !build_dir::try_hold(&dir) || !dir.has_file(build_dir::DONE).ok()? {
+                if !dir.has_file(build_dir::DONE).ok()? {
                     return None;
                 }
+                // Held: its process, or the build it started, still runs.
+                let held = !build_dir::try_hold(&dir);
                 let text = String::from_utf8(dir.read(build_dir::KEYS).ok()??).ok()?;
                 let keys = text
                     .lines()
@@ -446,7 +453,7 @@ impl Store {
                         Some((key, symbol, f.next().unwrap_or_default().to_owned()))
                     })
                     .collect();
-                Some(Orphan { name, keys })
+                Some(Orphan { name, held, keys })
             })
             .collect()
     }
@@ -515,6 +522,23 @@ impl Store {
         self.writable()?;
         self.inner.lock.verify()?;
         lock::take(&self.inner.lock, &format!("{key}.lock"), wait)
+    }
+
+    /// Takes one of the store's `count` build slots, waiting at most
+    /// `wait` for one. Every build holds one for as long as it runs (the
+    /// program that builds holds a copy, so a build that outlives its
+    /// process keeps it), so that no more than `count` builds run on the
+    /// store at once, across processes. Processes that count differently
+    /// share the lower slots.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NoSlot`] when every slot stayed held for all of
+    /// `wait`; [`StoreError::Io`] when a slot cannot be opened or locked.
+    pub fn slot(&self, count: usize, wait: Duration) -> Result<KeyLock, StoreError> {
+        self.writable()?;
+        self.inner.lock.verify()?;
+        lock::take_slot(&self.inner.lock, count, wait)
     }
 
     /// Total size of the stored objects, in bytes.

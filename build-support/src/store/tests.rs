@@ -584,6 +584,66 @@ fn two_threads_never_hold_one_lock_at_once() {
     });
 }
 
+/// No more holders of build slots than there are slots, across threads;
+/// one let go is taken again.
+#[test]
+fn build_slots_are_held_by_at_most_their_number() {
+    let (_dir, store) = store();
+    let first = store.slot(2, Duration::ZERO).unwrap();
+    let second = store.slot(2, Duration::ZERO).unwrap();
+    let none = store.slot(2, Duration::ZERO).unwrap_err();
+    assert!(
+        matches!(none, StoreError::NoSlot { slots: 2, .. }),
+        "{none}"
+    );
+    let start = Instant::now();
+    let waited = store.slot(2, Duration::from_millis(200)).unwrap_err();
+    assert!(
+        waited.to_string().contains("held by running builds for"),
+        "{waited}"
+    );
+    assert!(start.elapsed() >= Duration::from_millis(200));
+    drop(first);
+    let third = store.slot(2, Duration::ZERO).unwrap();
+    drop((second, third));
+    let inside = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..25 {
+                    let _held = store.slot(2, Duration::from_secs(30)).unwrap();
+                    let now = inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    assert!(now < 2, "{} holders of 2 slots", now + 1);
+                    std::thread::yield_now();
+                    inside.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            });
+        }
+    });
+}
+
+/// A slot shared with a program, and left to it (a build that outlives
+/// its process), stays taken while the program runs and is free once it
+/// ends, however it ends.
+#[test]
+fn a_slot_left_to_a_program_is_held_until_the_program_ends() {
+    let (_dir, store) = store();
+    let slot = store.slot(1, Duration::ZERO).unwrap();
+    let mut cmd = std::process::Command::new("sleep");
+    cmd.arg("30");
+    slot.share_with(&mut cmd, 9).unwrap();
+    let mut holder = cmd.spawn().unwrap();
+    drop(cmd);
+    slot.leave();
+    assert!(
+        store.slot(1, Duration::ZERO).is_err(),
+        "held by the program"
+    );
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    drop(store.slot(1, Duration::ZERO).unwrap());
+}
+
 /// A host that closes descriptors it does not own, and has the number
 /// reused: the store notices before using the handle.
 #[test]
@@ -686,7 +746,7 @@ fn a_build_dir_in_use_is_neither_adopted_nor_removed() {
     build.write("out", b"library").unwrap();
     build.write(BuildDir::done_marker(), b"").unwrap();
     // Held by this process (as by the build it started): in use.
-    assert!(store.orphans().is_empty());
+    assert!(store.orphans().iter().all(|o| o.held));
     assert_eq!(store.clear().unwrap().removed, 0);
     assert!(build.path().exists());
     // Another holder of the directory: a build that outlives its process.
@@ -698,13 +758,17 @@ fn a_build_dir_in_use_is_neither_adopted_nor_removed() {
     drop(cmd);
     build.leave();
     assert!(path.exists(), "left to its build");
-    assert!(store.orphans().is_empty(), "its build still runs");
+    assert!(
+        store.orphans().iter().all(|o| o.held),
+        "its build still runs"
+    );
     assert_eq!(store.clear().unwrap().removed, 0);
     // Once its build ends, it is adopted.
     holder.kill().unwrap();
     holder.wait().unwrap();
     let orphans = store.orphans();
     assert_eq!(orphans.len(), 1);
+    assert!(!orphans[0].held);
     assert_eq!(orphans[0].keys[0].0, key);
     store.adopt(&orphans[0], "out").unwrap();
     assert!(!path.exists());

@@ -5,6 +5,8 @@
 //! next process that wants one of its values adopts it, with every check a
 //! fresh build gets.
 
+use std::ffi::OsString;
+use std::os::fd::RawFd;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -33,9 +35,23 @@ const BACKGROUND_NICENESS: u32 = 10;
 /// The shell that runs rustc, where there is one.
 const SHELL: &str = "/bin/sh";
 
-/// How many seconds past the build limit the shell ends a build: this
+/// How many seconds past the build limit `timeout` ends a build: this
 /// process's own limit ends one it waits for first.
-const SHELL_LIMIT_GRACE: u64 = 5;
+const TIMEOUT_GRACE: u64 = 5;
+
+/// The descriptors at which a build's shell holds its keys' lock and its
+/// build slot. rustc, which the shell starts, does not get them: a program
+/// a wrapper leaves running must not hold them after the build.
+const KEYS_FD: RawFd = 8;
+pub(super) const SLOT_FD: RawFd = 9;
+
+/// What a build holds while it runs: the lock of its keys and one of the
+/// store's build slots. Both are shared with the build's shell, so that a
+/// build that outlives this process holds them until it ends.
+pub(super) struct Holds {
+    pub(super) keys: KeyLock,
+    pub(super) slot: KeyLock,
+}
 
 /// Builds that hold their keys' lock but have not started rustc yet: a
 /// process that exits waits for them (briefly), so that they outlive it.
@@ -76,14 +92,14 @@ struct Prepared {
 
 impl Engine {
     /// Builds one library holding `values` (whose entries serve `keys`),
-    /// under `lock`, linking the support rlib `support` (or holding its
+    /// under `holds`, linking the support rlib `support` (or holding its
     /// code), and publishes it and its index entries. `starting` ends when
     /// rustc starts.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn build(
         &self,
         store: &Store,
-        lock: &KeyLock,
+        holds: &Holds,
         starting: Starting,
         source: &FnSource,
         values: &[Value],
@@ -92,7 +108,7 @@ impl Engine {
     ) -> Result<VerifiedObject, Error> {
         let linked = self.build_with(
             store,
-            lock,
+            holds,
             Some(starting),
             source,
             values,
@@ -102,8 +118,10 @@ impl Engine {
         match linked {
             // The same library with the support code inline, in case the
             // rlib is what failed: if that builds, the rlib is not used again.
-            Err(Error::Compile(e)) if support.is_some() => {
-                let inline = self.build_with(store, lock, None, source, values, keys, None);
+            // Not after a time-out: that build would take as long, and the
+            // call would last twice the limit.
+            Err(Error::Compile(e)) if support.is_some() && !e.is_timed_out() => {
+                let inline = self.build_with(store, holds, None, source, values, keys, None);
                 if inline.is_ok() {
                     log::warn!(
                         "staged: a library linking the support library failed where it inline built; not linking it again: {}",
@@ -123,7 +141,7 @@ impl Engine {
     fn build_with(
         &self,
         store: &Store,
-        lock: &KeyLock,
+        holds: &Holds,
         starting: Option<Starting>,
         source: &FnSource,
         values: &[Value],
@@ -136,7 +154,7 @@ impl Engine {
             entries,
         } = self.prepare(
             store,
-            lock,
+            holds,
             source,
             values,
             keys,
@@ -173,13 +191,13 @@ impl Engine {
     }
 
     /// Starts the build of `values` and leaves it to finish after this
-    /// process, which is exiting: it holds `lock` from now on, and a later
+    /// process, which is exiting: it holds `holds` from now on, and a later
     /// process adopts its library. Only a build under a shell can be
     /// adopted (the shell marks it done).
     pub(super) fn leave_behind(
         &self,
         store: &Store,
-        lock: KeyLock,
+        holds: Holds,
         source: &FnSource,
         values: &[Value],
         keys: &[Keys],
@@ -187,16 +205,22 @@ impl Engine {
         if !Path::new(SHELL).is_file() {
             return Ok(());
         }
-        let support = self.support(store, false);
-        let Prepared { dir, mut cmd, .. } =
-            self.prepare(store, &lock, source, values, keys, support.as_deref(), true)?;
+        let support = self.support(store, None).ok().flatten();
+        let Prepared { dir, mut cmd, .. } = self.prepare(
+            store,
+            &holds,
+            source,
+            values,
+            keys,
+            support.as_deref(),
+            true,
+        )?;
         staged_build::process::detach(&mut cmd, staged_build::rustc::MISSING_HINT)
             .map_err(Error::Rustc)?;
         dir.leave();
-        // The build holds the lock now. Releasing ours would remove its
-        // name, letting another process build the same keys at once; the
-        // descriptor closes when this process exits.
-        std::mem::forget(lock);
+        // The build holds the lock and the slot now.
+        holds.keys.leave();
+        holds.slot.leave();
         log::info!(
             "staged: left a build of {} value(s) of `{}` to finish after this process",
             values.len(),
@@ -212,7 +236,7 @@ impl Engine {
     fn prepare(
         &self,
         store: &Store,
-        lock: &KeyLock,
+        holds: &Holds,
         source: &FnSource,
         values: &[Value],
         keys: &[Keys],
@@ -249,9 +273,10 @@ impl Engine {
         let mut rustc_cmd = rustc.command();
         self.library_invocation(source, &text, &rustc.host, linking)
             .apply(&mut rustc_cmd, Path::new(SOURCE), Path::new(OUTPUT));
-        let mut cmd = self.under_shell(rustc_cmd, background);
+        let mut cmd = self.under_shell(rustc_cmd, background, true);
         dir.set_as_cwd(&mut cmd)?;
-        lock.share_with(&mut cmd)?;
+        holds.keys.share_with(&mut cmd, KEYS_FD)?;
+        holds.slot.share_with(&mut cmd, SLOT_FD)?;
         Ok(Prepared { dir, cmd, entries })
     }
 
@@ -329,47 +354,71 @@ impl Engine {
             .target(toolchain::TARGET, host)
     }
 
-    /// `rustc` run by a shell that marks the build done when it succeeds;
-    /// without a shell, `rustc` itself (such a build is lost if this
-    /// process exits first). The shell bounds rustc's time by the build's
-    /// limit (with `timeout`, or, without it, its processor time), as this
-    /// process does while it lives: a build left behind holds the keys'
-    /// lock no longer than a build may take. A `background` build runs at
-    /// a lower priority (`nice`), so that it does not slow the program
-    /// down on a small machine.
-    fn under_shell(&self, rustc: Command, background: bool) -> Command {
+    /// `rustc` run by a shell, which holds the build's lock and slot while
+    /// rustc runs (see [`Holds`]) and, for a library (`adoptable`), marks
+    /// the build done when rustc succeeds, so that a later process adopts
+    /// a build this one did not see through. Without a shell, `rustc`
+    /// itself (such a build is lost if this process exits first).
+    ///
+    /// `timeout` bounds the build by its limit (or, without it, the
+    /// shell's `ulimit -t` its processor time), as this process does while
+    /// it lives: a build left behind holds the keys' lock no longer than a
+    /// build may take. It comes first, the shell under it: `timeout` makes
+    /// itself a process group of its own, which must be the group this
+    /// process started and ends at its limit. (Under the shell, it was a
+    /// group apart that this process's limit did not reach: a wrapper and
+    /// its children ran on until `timeout`'s own limit.) A `background`
+    /// build runs at a lower priority (`nice`), so that it does not slow
+    /// the program down on a small machine.
+    pub(super) fn under_shell(&self, rustc: Command, background: bool, adoptable: bool) -> Command {
         if !Path::new(SHELL).is_file() {
             return rustc;
         }
+        let installed =
+            |names: [&'static str; 2]| names.into_iter().find(|p| Path::new(p).is_file());
         // Later than this process's own limit, which must be what ends a
-        // build it waits for (a time-out, not a failed compile); the
-        // shell's ends a build nobody waits for any more.
+        // build it waits for (a time-out, not a failed compile); `timeout`
+        // ends a build nobody waits for any more.
         let seconds = self
             .config
             .build_timeout
             .as_secs()
             .max(1)
-            .saturating_add(SHELL_LIMIT_GRACE);
-        let limit = ["/usr/bin/timeout", "/bin/timeout"]
-            .into_iter()
-            .find(|t| Path::new(t).is_file())
-            .map_or_else(
-                || format!("ulimit -t {} 2>/dev/null; ", seconds.saturating_mul(4)),
-                |t| format!("exec_limit='{t} -s KILL {seconds}'; "),
-            );
+            .saturating_add(TIMEOUT_GRACE);
+        let mut argv: Vec<OsString> = Vec::new();
         // A build nobody waits for (a background builder's, or one left to
         // finish after the process) yields the processor to the program.
-        let nice = ["/usr/bin/nice", "/bin/nice"]
-            .into_iter()
-            .find(|n| background && Path::new(n).is_file())
-            .map_or_else(String::new, |n| format!("{n} -n {BACKGROUND_NICENESS} "));
-        let script = format!(
-            "{limit}{nice}${{exec_limit}} \"$0\" \"$@\" && : > {}",
-            BuildDir::done_marker()
-        );
-        let mut cmd = Command::new(SHELL);
-        cmd.arg("-c").arg(script).arg(rustc.get_program());
-        cmd.args(rustc.get_args());
+        if let Some(nice) = installed(["/usr/bin/nice", "/bin/nice"]).filter(|_| background) {
+            argv.extend([
+                nice.into(),
+                "-n".into(),
+                BACKGROUND_NICENESS.to_string().into(),
+            ]);
+        }
+        let timeout = installed(["/usr/bin/timeout", "/bin/timeout"]);
+        if let Some(timeout) = timeout {
+            argv.extend([
+                timeout.into(),
+                "-s".into(),
+                "KILL".into(),
+                seconds.to_string().into(),
+            ]);
+        }
+        let ulimit = match timeout {
+            Some(_) => String::new(),
+            None => format!("ulimit -t {} 2>/dev/null; ", seconds.saturating_mul(4)),
+        };
+        let done = if adoptable {
+            format!(" && : > {}", BuildDir::done_marker())
+        } else {
+            String::new()
+        };
+        let script = format!("{ulimit}\"$0\" \"$@\" {KEYS_FD}>&- {SLOT_FD}>&-{done}");
+        argv.extend([SHELL.into(), "-c".into(), script.into()]);
+        argv.push(rustc.get_program().to_owned());
+        argv.extend(rustc.get_args().map(ToOwned::to_owned));
+        let mut cmd = Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
         cmd
     }
 }
@@ -393,27 +442,41 @@ fn publish(
 }
 
 /// Adopts the builds that processes which exited first left done, if one
-/// of them serves one of `keys`; whether one was.
-pub(super) fn adopt(store: &Store, keys: &[Hash32]) -> bool {
+/// of them serves one of `keys`; whether one was. A done build whose
+/// directory is still held is waited for up to `grace`: its last processes
+/// are on their way out, and may let go of the keys' lock, which the
+/// caller may just have been given, before they let go of the directory.
+pub(super) fn adopt(store: &Store, keys: &[Hash32], grace: Duration) -> bool {
+    let deadline = Instant::now() + grace;
     let mut adopted = false;
-    for orphan in store.orphans() {
-        if !orphan.keys.iter().any(|(k, _, _)| keys.contains(k)) {
-            continue;
-        }
-        match store.adopt(&orphan, OUTPUT) {
-            Ok(object) => {
-                log::info!(
-                    "staged: adopted a build a process left in {} ({})",
-                    store.root().display(),
-                    object.digest
-                );
-                adopted = true;
+    loop {
+        let mut ending = false;
+        for orphan in store.orphans() {
+            if !orphan.keys.iter().any(|(k, _, _)| keys.contains(k)) {
+                continue;
             }
-            Err(e) => log::warn!(
-                "staged: cannot adopt a build left behind: {}",
-                staged_build::chain::Chain(&e)
-            ),
+            if orphan.held {
+                ending = true;
+                continue;
+            }
+            match store.adopt(&orphan, OUTPUT) {
+                Ok(object) => {
+                    log::info!(
+                        "staged: adopted a build a process left in {} ({})",
+                        store.root().display(),
+                        object.digest
+                    );
+                    adopted = true;
+                }
+                Err(e) => log::warn!(
+                    "staged: cannot adopt a build left behind: {}",
+                    staged_build::chain::Chain(&e)
+                ),
+            }
         }
+        if adopted || !ending || Instant::now() >= deadline {
+            return adopted;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
-    adopted
 }

@@ -29,7 +29,7 @@ use crate::config::Config;
 use crate::loader::{self, Expect};
 use crate::source::{FnSource, Value};
 use crate::variant::{Source, Variant};
-use crate::{Error, cpu, permits, rustflags};
+use crate::{Error, cpu, rustflags, slots};
 
 /// The toolchain that built this crate, recorded by `build.rs`.
 pub mod toolchain {
@@ -43,6 +43,10 @@ const FORMAT: &str = "staged-variant-3";
 /// How much longer than a build's own limit a process waits for another
 /// one building the same values.
 const LOCK_SLACK: Duration = Duration::from_secs(10);
+
+/// How long a build of the values wanted, done but still ending, is
+/// waited for once its keys' lock was let go (see `build::adopt`).
+const ADOPT_GRACE: Duration = Duration::from_secs(1);
 
 /// How far a request for variants may go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,6 +263,7 @@ impl Engine {
                     .iter()
                     .map(|&i| keys[i].full)
                     .collect::<Vec<_>>(),
+                Duration::ZERO,
             )
         {
             for i in missing(&outcomes) {
@@ -273,12 +278,7 @@ impl Engine {
         }
         let store = match store.clone() {
             Ok(store) => store,
-            Err(e) => {
-                return outcomes
-                    .into_iter()
-                    .map(|o| o.unwrap_or_else(|| Err(e.clone())))
-                    .collect();
-            }
+            Err(e) => return failing(outcomes, &e),
         };
         let lock_key = Hash32::of_parts(
             missing(&outcomes)
@@ -286,34 +286,54 @@ impl Engine {
                 .map(|&i| keys[i].full.0.as_slice()),
         );
         if reach == Reach::LeaveBehind {
-            // Busy: another build of these values is under way.
-            if let Ok(lock) = store.lock(&lock_key, Duration::ZERO) {
-                let todo = missing(&outcomes);
-                let values: Vec<Value> = todo.iter().map(|&i| values[i].clone()).collect();
-                let wanted: Vec<Keys> = todo.iter().map(|&i| keys[i]).collect();
-                if let Err(e) = self.leave_behind(&store, lock, source, &values, &wanted) {
-                    log::warn!("staged: cannot leave a build behind: {}", Chain(&e));
+            // Neither waits: another build of these values under way, or as
+            // many builds running as the store has slots, leaves them to a
+            // later process.
+            let holds = store
+                .lock(&lock_key, Duration::ZERO)
+                .map_err(Error::from)
+                .and_then(|keys| {
+                    let slot = slots::take(&store, Duration::ZERO)?;
+                    Ok(build::Holds { keys, slot })
+                });
+            let todo = missing(&outcomes);
+            let values: Vec<Value> = todo.iter().map(|&i| values[i].clone()).collect();
+            let wanted: Vec<Keys> = todo.iter().map(|&i| keys[i]).collect();
+            match holds {
+                Ok(holds) => {
+                    if let Err(e) = self.leave_behind(&store, holds, source, &values, &wanted) {
+                        log::warn!("staged: cannot leave a build behind: {}", Chain(&e));
+                    }
                 }
+                Err(e) => log::info!("staged: no build left behind: {}", Chain(&e)),
             }
             return outcomes
                 .into_iter()
                 .map(|o| o.unwrap_or(Err(Error::NotCached)))
                 .collect();
         }
-        let _permit = permits::acquire();
+        // A background builder does not wait for a build slot: the value
+        // is left to a later process. A caller waiting for its variant
+        // waits as long as for the keys' lock. Either goes on without one,
+        // to wait for a build of these very values that may be what holds
+        // a slot, and use what it leaves.
+        let wait = if crate::worker::on_builder() {
+            Duration::ZERO
+        } else {
+            self.config.build_timeout + LOCK_SLACK
+        };
+        let slot = slots::take(&store, wait);
         // The support rlib, built first if need be: before the keys' lock,
         // so that a process exiting meanwhile can still leave the build of
         // these values behind.
-        let support = self.support(&store, true);
+        let support = match slot.as_ref().map(|slot| self.support(&store, Some(slot))) {
+            Ok(Err(e)) => return failing(outcomes, &e),
+            Ok(Ok(support)) => support,
+            Err(_) => None,
+        };
         let lock = match store.lock(&lock_key, self.config.build_timeout + LOCK_SLACK) {
             Ok(lock) => lock,
-            Err(e) => {
-                let e = Error::from(e);
-                return outcomes
-                    .into_iter()
-                    .map(|o| o.unwrap_or_else(|| Err(e.clone())))
-                    .collect();
-            }
+            Err(e) => return failing(outcomes, &e.into()),
         };
         let starting = build::Starting::enter();
         if let Some(what) = &lock.repaired {
@@ -322,16 +342,20 @@ impl Engine {
         // Another process may have built them while we waited for the
         // lock, or left a build that finished meanwhile.
         let wanted: Vec<Hash32> = missing(&outcomes).iter().map(|&i| keys[i].full).collect();
-        build::adopt(&store, &wanted);
+        build::adopt(&store, &wanted, ADOPT_GRACE);
         for i in missing(&outcomes) {
             outcomes[i] = lookup(&keys[i], repaired);
         }
         let missing = missing(&outcomes);
+        let holds = match slot {
+            Ok(slot) => build::Holds { keys: lock, slot },
+            Err(e) => return failing(outcomes, &e),
+        };
         if !missing.is_empty() {
             let values: Vec<Value> = missing.iter().map(|&i| values[i].clone()).collect();
             let wanted: Vec<Keys> = missing.iter().map(|&i| keys[i]).collect();
             let built = self
-                .build(&store, &lock, starting, source, &values, &wanted, support)
+                .build(&store, &holds, starting, source, &values, &wanted, support)
                 .and_then(|object| loader::load(object, &expect));
             for (n, &i) in missing.iter().enumerate() {
                 outcomes[i] = Some(built.clone().and_then(|library| {
@@ -349,7 +373,7 @@ impl Engine {
                 );
             }
         }
-        drop(lock);
+        drop(holds);
         outcomes
             .into_iter()
             .map(|o| o.unwrap_or(Err(Error::Panicked)))
@@ -424,6 +448,14 @@ impl Engine {
             Ok(rustc)
         })
     }
+}
+
+/// The outcomes found, and `e` for each value not found.
+fn failing(outcomes: Vec<Option<Outcome>>, e: &Error) -> Vec<Outcome> {
+    outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or_else(|| Err(e.clone())))
+        .collect()
 }
 
 /// The variant stored in `store` for `key`: `None` on a miss, an error when

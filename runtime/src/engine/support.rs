@@ -19,10 +19,10 @@ use std::sync::{Arc, TryLockError};
 
 use staged_build::chain::Chain;
 use staged_build::process::Job;
-use staged_build::store::{Hash32, SUPPORT_AREA as AREA, Store};
+use staged_build::store::{Hash32, KeyLock, SUPPORT_AREA as AREA, Store};
 
 use super::Engine;
-use super::build::UNROLL;
+use super::build::{SLOT_FD, UNROLL};
 use crate::Error;
 use crate::codegen::{ABI_VERSION, SUPPORT};
 
@@ -33,20 +33,31 @@ pub(super) const RLIB: &str = "libstaged_support.rlib";
 
 impl Engine {
     /// The verified bytes of the support rlib for this engine: from the
-    /// store, else (when `build` allows it) built now and published. `None`
-    /// means libraries carry the support code themselves; a failure to
-    /// build it is remembered for the life of the engine.
-    pub(super) fn support(&self, store: &Store, build: bool) -> Option<Arc<[u8]>> {
+    /// store, else (given a build `slot` to build it under) built now and
+    /// published. `None` means libraries carry the support code
+    /// themselves; a failure to build it is remembered for the life of the
+    /// engine.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Compile`] when building it now ran past the time limit: a
+    /// library carrying its code would take longer still, so the caller
+    /// builds none, and returns after one limit rather than two.
+    pub(super) fn support(
+        &self,
+        store: &Store,
+        slot: Option<&KeyLock>,
+    ) -> Result<Option<Arc<[u8]>>, Error> {
         if let Some(known) = self.support.get() {
-            return known.clone();
+            return Ok(known.clone());
         }
         let key = self.support_key();
         if let Some(bytes) = self.stored_support(store, &key) {
-            return self.support.get_or_init(|| Some(bytes)).clone();
+            return Ok(self.support.get_or_init(|| Some(bytes)).clone());
         }
-        if !build {
-            return None;
-        }
+        let Some(slot) = slot else {
+            return Ok(None);
+        };
         // One build per engine at a time. Others meanwhile carry the code
         // themselves rather than wait: waiting would hang a child forked
         // while a thread of its parent builds (the lock stays held in the
@@ -54,12 +65,12 @@ impl Engine {
         let _building = match self.support_lock.try_lock() {
             Ok(guard) => guard,
             Err(TryLockError::Poisoned(e)) => e.into_inner(),
-            Err(TryLockError::WouldBlock) => return None,
+            Err(TryLockError::WouldBlock) => return Ok(None),
         };
         if let Some(known) = self.support.get() {
-            return known.clone();
+            return Ok(known.clone());
         }
-        let built = self.build_support(store, &key);
+        let built = self.build_support(store, &key, slot);
         match &built {
             Ok(_) => log::info!("staged: built the support library for this toolchain"),
             Err(e) => log::warn!(
@@ -67,7 +78,14 @@ impl Engine {
                 Chain(e)
             ),
         }
-        self.support.get_or_init(|| built.ok()).clone()
+        let known = self
+            .support
+            .get_or_init(|| built.as_ref().ok().cloned())
+            .clone();
+        match built {
+            Err(Error::Compile(cause)) if cause.is_timed_out() => Err(Error::Compile(cause)),
+            _ => Ok(known),
+        }
     }
 
     /// Forgets the support rlib for the life of the engine: a library that
@@ -118,20 +136,30 @@ impl Engine {
         None
     }
 
-    /// Builds the rlib in a private directory, publishes it under `key`
-    /// and returns its bytes as published.
-    fn build_support(&self, store: &Store, key: &Hash32) -> Result<Arc<[u8]>, Error> {
+    /// Builds the rlib in a private directory, under the build slot `slot`
+    /// (shared with the build, as a library's is), publishes it under
+    /// `key` and returns its bytes as published.
+    fn build_support(
+        &self,
+        store: &Store,
+        key: &Hash32,
+        slot: &KeyLock,
+    ) -> Result<Arc<[u8]>, Error> {
         let rustc = self.rustc().clone()?;
         let dir = store.build_dir()?;
         let text = format!("#![allow(warnings)]\n{SUPPORT}");
         dir.write(SOURCE, text.as_bytes())?;
-        let mut cmd = rustc.command();
+        let mut rustc_cmd = rustc.command();
         self.invocation("rlib", "staged_support", "2021", &rustc.host)
             .set("debug-assertions=off")
             .set("overflow-checks=off")
             .set(&format!("metadata={}", &key.to_string()[..16]))
-            .apply(&mut cmd, Path::new(SOURCE), Path::new(RLIB));
+            .apply(&mut rustc_cmd, Path::new(SOURCE), Path::new(RLIB));
+        // Under the shell too: a build that outlives this process ends at
+        // `timeout`'s limit, and holds its slot until then.
+        let mut cmd = self.under_shell(rustc_cmd, crate::worker::on_builder(), false);
         dir.set_as_cwd(&mut cmd)?;
+        slot.share_with(&mut cmd, SLOT_FD)?;
         Job::new(
             &mut cmd,
             self.config.build_timeout,
