@@ -73,8 +73,10 @@
 //!
 //! [`const_init!`] runs in the compiler and reads `STAGED_CACHE_DIR` (with
 //! the same default: one reader, `staged_build::settings`, serves both),
-//! `STAGED_CACHE_MAX_BYTES`, and `STAGED_EVAL_TIMEOUT`:
-//! seconds one block may run, 120 by default.
+//! `STAGED_CACHE_MAX_BYTES`, `STAGED_EVAL_TIMEOUT`: seconds one block may
+//! run, 120 by default, and `STAGED_EVAL_MAX_MEMORY`: bytes of memory one
+//! block may use, 1 GiB (1073741824) by default, at least 16 MiB; the
+//! value it sends back, rendered, may be as large.
 //!
 //! # Platforms
 //!
@@ -398,12 +400,15 @@ pub use staged_macros::self_contained;
 ///   to the invoking file, and the crate rebuilds when the file changes.
 /// - **Sandbox**: each block is one program, built once by the crate's own
 ///   rustc and run in an empty directory with no environment, stdin closed,
-///   and a time limit: `STAGED_EVAL_TIMEOUT` seconds (120 by default), or
-///   `#![eval_timeout = <seconds>]` at the top of the block.
-/// - **Errors**: a panic, a compile error of the host program or a time-out
-///   is a compile error on the initializer (or on the exact token rustc
-///   points at), unless the item is marked `#[fallback(lazy)]`: its type is
-///   then [`Staged<T>`] either way, baked when evaluation succeeds, else
+///   a time limit: `STAGED_EVAL_TIMEOUT` seconds (120 by default), or
+///   `#![eval_timeout = <seconds>]` at the top of the block, and a memory
+///   limit: `STAGED_EVAL_MAX_MEMORY` bytes (1 GiB by default), which also
+///   bounds the values it sends back, rendered.
+/// - **Errors**: a panic, a compile error of the host program, a time-out,
+///   an allocation past the memory limit or a value past it is a compile
+///   error on the initializer (or on the exact token rustc points at),
+///   unless the item is marked `#[fallback(lazy)]`: its type is then
+///   [`Staged<T>`] either way, baked when evaluation succeeds, else
 ///   initialized on first access at run time.
 /// - **Cache**: results are stored by content (the block's tokens, the
 ///   included files, the rustc version) under `STAGED_CACHE_DIR` (default

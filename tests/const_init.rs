@@ -139,6 +139,13 @@ staged::const_init! {
     pub static AFTER_SLOW: u32 = 5;
 }
 
+staged::const_init! {
+    /// Needs more memory than the evaluator may use (`STAGED_EVAL_MAX_MEMORY`,
+    /// 1 GiB by default): initialized at run time.
+    #[fallback(lazy)]
+    pub static GREEDY: usize = std::hint::black_box(vec![1u8; 3 << 29]).iter().step_by(4096).count();
+}
+
 #[test]
 fn crc32_table_is_exact() {
     assert_eq!(CRC32[0], 0);
@@ -244,6 +251,13 @@ fn fallback_items_initialize_at_run_time_when_the_sandbox_stops_them() {
     assert!(MANIFEST.contains("name = \"staged\""));
     assert!(!MANIFEST_LINES.is_baked());
     assert_eq!(*MANIFEST_LINES, MANIFEST.lines().count());
+}
+
+#[test]
+fn running_out_of_memory_falls_back_too() {
+    assert!(!GREEDY.is_baked());
+    // Not read: it would allocate 1.5 GiB.
+    let _: &Staged<usize> = &GREEDY;
 }
 
 #[test]

@@ -1,6 +1,6 @@
-//! The one place that runs other programs: with a time limit, stdin closed,
-//! stdout and stderr captured up to a bound, and errors that say what was run
-//! and how it ended.
+//! The one place that runs other programs: with a time limit (and, when
+//! asked, a memory limit), stdin closed, stdout and stderr captured up to a
+//! bound, and errors that say what was run and how it ended.
 //!
 //! Every program runs in a process group of its own. At the time limit the
 //! whole group is killed, not only the direct child, and when the child ends
@@ -10,17 +10,25 @@
 //! and reading the output never waits on a grandchild that escaped the group
 //! with the pipe: after the child is gone, the pipes get a short grace period
 //! and are then abandoned.
+//!
+//! A memory limit is set in the child between fork and exec, on both the
+//! soft and the hard limit, so the program cannot lift it (raising a hard
+//! limit takes `CAP_SYS_RESOURCE` in the first user namespace). A program
+//! that sends more records than their limit is stopped at once, like one
+//! that runs past its time: reading on would only make the parent wait for,
+//! and the program make, output that is dropped anyway.
 
 use std::fmt;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use rustix::process::{Pid, Signal};
+use rustix::process::{Pid, Resource, Rlimit, Signal};
 
 /// How many lines of stderr an error carries.
 const STDERR_LINES: usize = 20;
@@ -148,6 +156,9 @@ pub struct Ended {
     pub records: Vec<u8>,
     /// Whether some stream said more than its limit (the rest was dropped).
     pub truncated: bool,
+    /// Whether it sent more records than their limit, and was stopped for
+    /// it (unless it happened to end at the same moment).
+    pub records_over_limit: bool,
     /// How long it ran.
     pub elapsed: Duration,
 }
@@ -161,8 +172,13 @@ impl Ended {
     /// How it ended, for messages: `exit status 3`, `killed by signal 11`,
     /// `stopped at the time limit`.
     pub fn describe(&self) -> String {
-        self.status
-            .map_or_else(|| "stopped at the time limit".to_owned(), describe)
+        match self.status {
+            Some(status) => describe(status),
+            None if self.records_over_limit => {
+                "stopped when its records passed their limit".to_owned()
+            }
+            None => "stopped at the time limit".to_owned(),
+        }
     }
 }
 
@@ -173,6 +189,7 @@ pub struct Job<'a> {
     hint: &'static str,
     capture: usize,
     records: Option<(RawFd, usize)>,
+    memory: Option<u64>,
     on_start: Option<Box<dyn FnOnce() + 'a>>,
 }
 
@@ -186,6 +203,7 @@ impl<'a> Job<'a> {
             hint,
             capture: DEFAULT_CAPTURE,
             records: None,
+            memory: None,
             on_start: None,
         }
     }
@@ -204,10 +222,25 @@ impl<'a> Job<'a> {
     }
 
     /// Gives the program a pipe as descriptor `fd` (3 or more), whose
-    /// contents (at most `limit` bytes) come back in [`Ended::records`]: a
-    /// channel that the program's stdout and stderr cannot write to.
+    /// contents come back in [`Ended::records`]: a channel that the
+    /// program's stdout and stderr cannot write to. A program that sends
+    /// more than `limit` bytes on it is stopped as soon as it does, with
+    /// its process group ([`Ended::records_over_limit`]), and the parent
+    /// never holds more than `limit`.
     pub fn records(mut self, fd: RawFd, limit: usize) -> Self {
         self.records = Some((fd, limit));
+        self
+    }
+
+    /// Limits the program's memory: its private writable memory (heap,
+    /// thread stacks, private mappings: `RLIMIT_DATA`) to `bytes`, and its
+    /// address space (`RLIMIT_AS`: shared mappings, code and reserved
+    /// ranges too) to twice that, never above the limits this process has.
+    /// An allocation past the limit fails in the program (a Rust program
+    /// aborts with `memory allocation of N bytes failed`). `u64::MAX` sets
+    /// no limit.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.memory = (bytes != u64::MAX).then_some(bytes);
         self
     }
 
@@ -255,6 +288,15 @@ impl<'a> Job<'a> {
             }
             None => None,
         };
+        if let Some(bytes) = self.memory {
+            let limits = MemoryLimits::below_ours(bytes);
+            // SAFETY: the closure runs in the child between fork and exec
+            // and only makes two setrlimit system calls on values computed
+            // here; it allocates nothing and takes no lock.
+            unsafe {
+                self.cmd.pre_exec(move || limits.apply());
+            }
+        }
         let spawned = self.cmd.spawn();
         if let Some(f) = self.on_start.take() {
             f();
@@ -262,14 +304,15 @@ impl<'a> Job<'a> {
         let mut child = spawned.map_err(|e| not_found_or(e, &command, self.hint))?;
         // From here on the child runs: every path below ends its group.
         let group = Group::of(&child);
-        let stdout = Drain::start(child.stdout.take(), self.capture);
-        let stderr = Drain::start(child.stderr.take(), self.capture);
+        let stdout = Drain::start(child.stdout.take(), self.capture, None);
+        let stderr = Drain::start(child.stderr.take(), self.capture, None);
+        let alarm = record_pipe.as_ref().map(|_| Arc::new(Alarm::new()));
         let records = record_pipe.map(|(read, write, limit)| {
             // The child has its copy; ours would keep the pipe open forever.
             drop(write);
-            Drain::start(Some(std::fs::File::from(read)), limit)
+            Drain::start(Some(std::fs::File::from(read)), limit, alarm.clone())
         });
-        let status = wait(&mut child, &group, self.limit).map_err(io_error)?;
+        let status = wait(&mut child, &group, self.limit, alarm.as_deref()).map_err(io_error)?;
         let deadline = Instant::now() + PIPE_GRACE;
         let (stdout, cut_out) = stdout.finish(deadline);
         let (stderr, cut_err) = stderr.finish(deadline);
@@ -280,6 +323,7 @@ impl<'a> Job<'a> {
             stderr,
             records,
             truncated: cut_out || cut_err || cut_records,
+            records_over_limit: alarm.is_some_and(|a| a.raised()),
             elapsed: start.elapsed(),
         })
     }
@@ -430,13 +474,90 @@ impl Group {
     }
 }
 
-/// Waits for `child` up to `limit`; `None` when it had to be killed. Either
-/// way the whole group is killed before the child is reaped.
-fn wait(child: &mut Child, group: &Group, limit: Duration) -> io::Result<Option<ExitStatus>> {
+/// The memory limits of a child, computed before the fork.
+#[derive(Clone, Copy)]
+struct MemoryLimits {
+    data: u64,
+    address_space: u64,
+}
+
+impl MemoryLimits {
+    /// `data` bytes of private memory and twice that of address space,
+    /// each at most this process's own hard limit (a child may not be given
+    /// more, and asking would fail the spawn).
+    fn below_ours(data: u64) -> Self {
+        let ours = |resource| rustix::process::getrlimit(resource).maximum;
+        let cap = |bytes: u64, resource| ours(resource).map_or(bytes, |max| bytes.min(max));
+        Self {
+            data: cap(data, Resource::Data),
+            address_space: cap(data.saturating_mul(2), Resource::As),
+        }
+    }
+
+    /// Sets both limits, soft and hard. Runs between fork and exec: two
+    /// system calls, nothing else.
+    fn apply(self) -> io::Result<()> {
+        for (resource, bytes) in [
+            (Resource::Data, self.data),
+            (Resource::As, self.address_space),
+        ] {
+            let limit = Rlimit {
+                current: Some(bytes),
+                maximum: Some(bytes),
+            };
+            rustix::process::setrlimit(resource, limit)?;
+        }
+        Ok(())
+    }
+}
+
+/// Raised by the thread reading the records when they pass their limit,
+/// to end the wait for the program at once.
+struct Alarm {
+    raised: AtomicBool,
+    /// An eventfd the waiting thread polls next to the pidfd; `None` if
+    /// one cannot be made (the wait then polls `raised`).
+    fd: Option<OwnedFd>,
+}
+
+impl Alarm {
+    fn new() -> Self {
+        use rustix::event::{EventfdFlags, eventfd};
+        Self {
+            raised: AtomicBool::new(false),
+            fd: eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK).ok(),
+        }
+    }
+
+    fn raise(&self) {
+        self.raised.store(true, Ordering::SeqCst);
+        if let Some(fd) = &self.fd {
+            // A failure (the counter is full) leaves it readable anyway.
+            let _ = rustix::io::write(fd, &1u64.to_ne_bytes());
+        }
+    }
+
+    fn raised(&self) -> bool {
+        self.raised.load(Ordering::SeqCst)
+    }
+}
+
+/// Waits for `child` up to `limit`, or until `alarm` is raised; `None` when
+/// it had to be killed. Either way the whole group is killed before the
+/// child is reaped.
+fn wait(
+    child: &mut Child,
+    group: &Group,
+    limit: Duration,
+    alarm: Option<&Alarm>,
+) -> io::Result<Option<ExitStatus>> {
     let deadline = Instant::now() + limit;
-    let exited = match pidfd(child) {
-        Some(fd) => wait_pidfd(&fd, deadline)?,
-        None => wait_polling(child, deadline)?,
+    // An alarm without an eventfd is only seen by polling.
+    let alarm_fd = alarm.map(|a| a.fd.as_ref().map(AsFd::as_fd));
+    let exited = match (pidfd(child), alarm_fd) {
+        (Some(fd), None) => wait_pidfd(&fd, None, deadline)?,
+        (Some(fd), Some(Some(alarm_fd))) => wait_pidfd(&fd, Some(alarm_fd), deadline)?,
+        _ => wait_polling(child, deadline, alarm)?,
     };
     // The leader is a zombie (or still running at the limit): its pid, which
     // is the group's id, is still reserved, so this kills only our group.
@@ -450,9 +571,9 @@ fn pidfd(child: &Child) -> Option<OwnedFd> {
     rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
 }
 
-/// Blocks until the process behind `fd` exits (`true`) or `deadline` passes
-/// (`false`), without reaping it.
-fn wait_pidfd(fd: &OwnedFd, deadline: Instant) -> io::Result<bool> {
+/// Blocks until the process behind `fd` exits (`true`), or `deadline`
+/// passes or `alarm` becomes readable (`false`), without reaping it.
+fn wait_pidfd(fd: &OwnedFd, alarm: Option<BorrowedFd<'_>>, deadline: Instant) -> io::Result<bool> {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -460,19 +581,22 @@ fn wait_pidfd(fd: &OwnedFd, deadline: Instant) -> io::Result<bool> {
             tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
             tv_nsec: i64::from(left.subsec_nanos()),
         };
-        let mut fds = [PollFd::new(fd, PollFlags::IN)];
+        let mut fds = vec![PollFd::new(fd, PollFlags::IN)];
+        fds.extend(alarm.as_ref().map(|a| PollFd::new(a, PollFlags::IN)));
         match poll(&mut fds, Some(&timeout)) {
             Ok(0) if left.is_zero() => return Ok(false),
             Ok(0) => continue,
-            Ok(_) => return Ok(true),
+            Ok(_) => return Ok(!fds[0].revents().is_empty()),
             Err(rustix::io::Errno::INTR) => continue,
             Err(e) => return Err(e.into()),
         }
     }
 }
 
-/// For kernels without pidfds: polls without reaping, backing off to 5 ms.
-fn wait_polling(child: &Child, deadline: Instant) -> io::Result<bool> {
+/// For kernels without pidfds: polls without reaping, backing off to 5 ms,
+/// until the child exits (`true`), or `deadline` passes or `alarm` is
+/// raised (`false`).
+fn wait_polling(child: &Child, deadline: Instant, alarm: Option<&Alarm>) -> io::Result<bool> {
     use rustix::process::{WaitIdOptions, waitid};
     let pid = i32::try_from(child.id())
         .ok()
@@ -485,7 +609,7 @@ fn wait_polling(child: &Child, deadline: Instant) -> io::Result<bool> {
             return Ok(true);
         }
         let now = Instant::now();
-        if now >= deadline {
+        if now >= deadline || alarm.is_some_and(Alarm::raised) {
             return Ok(false);
         }
         thread::sleep(pause.min(deadline - now));
@@ -500,7 +624,13 @@ struct Drain {
 }
 
 impl Drain {
-    fn start(pipe: Option<impl Read + Send + 'static>, limit: usize) -> Self {
+    /// Past `limit`, the rest is read and dropped; or, with an `alarm`,
+    /// the alarm is raised and reading stops.
+    fn start(
+        pipe: Option<impl Read + Send + 'static>,
+        limit: usize,
+        alarm: Option<Arc<Alarm>>,
+    ) -> Self {
         let buffer = Arc::new(Mutex::new((Vec::new(), false)));
         let (tx, done) = std::sync::mpsc::channel();
         match pipe {
@@ -514,8 +644,14 @@ impl Drain {
                             Ok(n) => {
                                 let mut b = shared.lock().unwrap_or_else(|e| e.into_inner());
                                 let room = limit.saturating_sub(b.0.len());
-                                b.0.extend_from_slice(&chunk[..n.min(room)]);
+                                keep(&mut b.0, &chunk[..n.min(room)], limit);
                                 b.1 |= n > room;
+                                if n > room
+                                    && let Some(alarm) = &alarm
+                                {
+                                    alarm.raise();
+                                    break;
+                                }
                             }
                             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                             Err(_) => break,
@@ -534,14 +670,29 @@ impl Drain {
         Self { buffer, done }
     }
 
-    /// What was read, once the pipe closed or `deadline` passed, and
-    /// whether some was dropped.
+    /// What was read, once the pipe closed (or reading stopped) or
+    /// `deadline` passed, and whether some was dropped.
     fn finish(self, deadline: Instant) -> (Vec<u8>, bool) {
         let left = deadline.saturating_duration_since(Instant::now());
         let _ = self.done.recv_timeout(left);
         let mut b = self.buffer.lock().unwrap_or_else(|e| e.into_inner());
         (std::mem::take(&mut b.0), b.1)
     }
+}
+
+/// Appends `bytes` to `buffer`, growing it by doubling but never past
+/// `limit`, so that a buffer kept up to its limit takes no more memory.
+fn keep(buffer: &mut Vec<u8>, bytes: &[u8], limit: usize) {
+    let needed = buffer.len() + bytes.len();
+    if needed > buffer.capacity() {
+        let grown = buffer
+            .capacity()
+            .saturating_mul(2)
+            .max(needed)
+            .min(limit.max(needed));
+        buffer.reserve_exact(grown - buffer.len());
+    }
+    buffer.extend_from_slice(bytes);
 }
 
 fn describe(status: ExitStatus) -> String {
@@ -761,6 +912,66 @@ mod tests {
         let mut got = String::new();
         std::fs::File::from(read).read_to_string(&mut got).unwrap();
         assert_eq!(got, "handed\n");
+    }
+
+    /// A program that sends more records than their limit is stopped then,
+    /// not at its end: here it would print and then sleep past the time
+    /// limit.
+    #[test]
+    fn records_past_their_limit_stop_the_program() {
+        let ended = Job::new(
+            Command::new("sh").args([
+                "-c",
+                "head -c 3000000 /dev/zero >&3; echo after; exec sleep 30",
+            ]),
+            Duration::from_secs(20),
+            "",
+        )
+        .records(3, 1000)
+        .run_to_end()
+        .unwrap();
+        assert!(ended.records_over_limit);
+        assert_eq!(ended.status, None);
+        assert_eq!(ended.records.len(), 1000);
+        assert_eq!(ended.stdout, b"");
+        assert_eq!(
+            ended.describe(),
+            "stopped when its records passed their limit"
+        );
+    }
+
+    #[test]
+    fn a_memory_limit_is_a_hard_limit_on_data_and_address_space() {
+        let ended = Job::new(
+            Command::new("sh").args([
+                "-c",
+                "ulimit -S -d; ulimit -H -d; ulimit -S -v; ulimit -H -v",
+            ]),
+            Duration::from_secs(10),
+            "",
+        )
+        .memory_limit(64 << 20)
+        .run_to_end()
+        .unwrap();
+        assert!(
+            ended.success(),
+            "{}",
+            String::from_utf8_lossy(&ended.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&ended.stdout),
+            "65536\n65536\n131072\n131072\n"
+        );
+    }
+
+    #[test]
+    fn a_buffer_kept_to_its_limit_grows_no_further() {
+        let mut buffer = Vec::new();
+        for _ in 0..100 {
+            let room = 70_000 - buffer.len();
+            keep(&mut buffer, &[0u8; 1000][..room.min(1000)], 70_000);
+        }
+        assert_eq!((buffer.len(), buffer.capacity()), (70_000, 70_000));
     }
 
     #[test]

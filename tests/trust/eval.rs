@@ -294,6 +294,76 @@ fn endless_output_is_bounded_and_the_value_survives_it() {
     assert!(grew < 48 << 10, "the output was kept: {grew} KiB");
 }
 
+/// An initializer that allocates and touches 1 GiB, past a limit of
+/// 256 MiB: it fails with the limit, at once (no time-out), and the item
+/// after it is evaluated. Run in a child, which reads the limit from its
+/// environment as the macro does; `STAGED_EVAL_TIMEOUT` passes through.
+#[test]
+fn an_initializer_cannot_use_more_memory_than_the_limit() {
+    let dir = super::child::fresh_dir("eval-memory");
+    let ran = super::child::Child::new("eval_memory", &dir.join("store"))
+        .env("STAGED_EVAL_MAX_MEMORY", (256u64 << 20).to_string())
+        .limit(Duration::from_secs(300))
+        .run()
+        .ok();
+    eprintln!("evaluated in {} ms", ran.get("elapsed_ms"));
+    let greedy = ran.get("greedy");
+    assert!(
+        greedy.starts_with("Failed(OutOfMemory { limit: 268435456,"),
+        "{greedy}"
+    );
+    assert_eq!(ran.get("after"), "Baked(\"3u8\")");
+}
+
+/// The child of [`an_initializer_cannot_use_more_memory_than_the_limit`].
+pub fn memory_scenario() {
+    let cache = std::path::PathBuf::from(super::child::env("STAGED_CACHE_DIR").unwrap());
+    let greedy = "{ let mut v = vec![0u8; 1 << 30]; for i in (0..v.len()).step_by(4096) { v[i] = 1; } v.iter().step_by(4096).map(|&b| b as usize).sum::<usize>() }";
+    let outcome = evaluate(
+        &cache,
+        vec![item("GREEDY", "usize", greedy), item("AFTER", "u8", "3")],
+        None,
+    );
+    use super::child::say;
+    say(
+        "greedy",
+        format!("{:?}", outcome.items[0]).replace('\n', " "),
+    );
+    say("after", format!("{:?}", outcome.items[1]));
+    say("elapsed_ms", outcome.elapsed.as_millis());
+}
+
+/// A value whose record passes the limit stops the evaluator while it is
+/// being sent: the item after it never runs in that run (it would leave a
+/// file in the working directory, which the next run, without the large
+/// item, shares), and the parent keeps no more than the limit.
+#[test]
+fn an_oversized_result_is_refused_while_it_streams() {
+    let cache = tempfile::tempdir().unwrap();
+    let limit = 16usize << 20;
+    let after = "{ if std::path::Path::new(\"ran\").exists() { panic!(\"this ran after the oversized value\") } std::fs::write(\"ran\", \"\").unwrap(); 3 }";
+    let block = Block {
+        key_text: "an oversized result".to_owned(),
+        edition: "2021".to_owned(),
+        items: vec![
+            item("HUGE", "&'static str", "\"x\".repeat(128 << 20)"),
+            item("AFTER", "u8", after),
+        ],
+        ..Block::default()
+    };
+    let mut config = EvalConfig::from_env();
+    config.cache_dir = Some(cache.path().to_owned());
+    config.record_limit = limit;
+    let outcome = eval::evaluate(&block, &toolchain(), &config).expect("the evaluator runs");
+    assert_eq!(
+        outcome.items,
+        [
+            ItemOutcome::Failed(Failure::TooLarge { limit }),
+            ItemOutcome::Baked("3u8".into())
+        ]
+    );
+}
+
 /// Processes under `dir` still running (a zombie has no `exe` link).
 fn running_under(dir: &Path) -> Vec<(u32, PathBuf)> {
     let mut found = Vec::new();

@@ -290,6 +290,7 @@ pub fn run(name: &str) {
         "slow_build" => slow_build(),
         "hook" => hook(),
         "short" => short(),
+        "eval_memory" => super::eval::memory_scenario(),
         other => panic!("unknown scenario {other}"),
     }
 }

@@ -12,12 +12,16 @@
 //! <message>
 //! uses <item> <used-item>
 //! skip <item>
+//! oom <bytes>
 //! done
 //! ```
 //!
 //! Records are written as they happen, so that when the program is killed
 //! (a time-out) or dies (a stack overflow, an abort) the engine still knows
-//! which items were done and which one was running.
+//! which items were done and which one was running. `oom` says that an
+//! allocation of that many bytes failed (the program's memory is limited):
+//! the program's [`Allocator`] writes it just before Rust aborts the
+//! program, so the engine need not read the program's stderr for it.
 //!
 //! What an initializer prints goes to stdout and stderr, which the engine
 //! keeps (bounded) but never parses; the records have a descriptor of their
@@ -27,6 +31,7 @@
 //!
 //! Like `bake.rs`, this file depends on nothing but `std`.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::fs::File;
 use std::io::Write;
 use std::panic::{self, AssertUnwindSafe};
@@ -46,6 +51,12 @@ static RECORDS: OnceLock<Option<File>> = OnceLock::new();
 /// Stack of the thread that runs the initializers: deep recursion on the
 /// build host should not fail where the same code at run time would not.
 const STACK_BYTES: usize = 256 << 20;
+
+/// What the program takes beside the initializers' own memory, which the
+/// engine adds to their limit: the initializers' stack (reserved whole,
+/// which counts against a limit on private memory even where it is not
+/// touched), the main thread's, and the runtime's own allocations.
+pub const RESERVED_BYTES: u64 = STACK_BYTES as u64 + (64 << 20);
 
 /// Turns what an initializer returns into its item's declared type:
 /// `Vec<T>` becomes `&'static [T]` (leaked: the program ends right after),
@@ -316,7 +327,8 @@ impl Session {
         }));
         match result {
             Ok((value, baker)) => {
-                emit(&baked_record(index, &baker));
+                let pieces = baked_pieces(index, &baker);
+                emit_pieces(&pieces);
                 Some(value)
             }
             Err(payload) => {
@@ -339,30 +351,40 @@ impl Session {
     }
 }
 
-/// The `baked` record of item `index`.
-pub fn baked_record(index: usize, baker: &Baker) -> Vec<u8> {
-    let mut out = format!(
+/// The `baked` record of item `index`, as the pieces to write in order:
+/// the value's text and bytes are not copied, so that sending a value takes
+/// no memory beside it, and every small piece is made before the first is
+/// written, so that a failed allocation (an `oom` record) cannot land in
+/// the middle of this record.
+fn baked_pieces(index: usize, baker: &Baker) -> Vec<std::borrow::Cow<'_, [u8]>> {
+    use std::borrow::Cow;
+    let mut pieces = Vec::with_capacity(2 + 3 * baker.blobs.len());
+    let head = format!(
         "baked {index} {} {} {} {} {}\n",
         baker.text.len(),
         baker.blobs.len(),
         baker.usize_max,
         baker.isize_min,
         baker.isize_max
-    )
-    .into_bytes();
-    out.extend_from_slice(baker.text.as_bytes());
+    );
+    pieces.push(Cow::Owned(head.into_bytes()));
+    pieces.push(Cow::Borrowed(baker.text.as_bytes()));
     for blob in &baker.blobs {
         let (kind, ty) = match &blob.kind {
             BlobKind::Plain { scalar, ty } => (scalar.name(), ty.as_str()),
             BlobKind::Str => ("str", ""),
         };
-        out.extend_from_slice(
-            format!("blob {kind} {} {}\n", ty.len(), blob.bytes.len()).as_bytes(),
-        );
-        out.extend_from_slice(ty.as_bytes());
-        out.extend_from_slice(&blob.bytes);
+        let head = format!("blob {kind} {} {}\n", ty.len(), blob.bytes.len());
+        pieces.push(Cow::Owned(head.into_bytes()));
+        pieces.push(Cow::Borrowed(ty.as_bytes()));
+        pieces.push(Cow::Borrowed(&blob.bytes));
     }
-    out
+    pieces
+}
+
+/// The `baked` record of item `index`, in one piece.
+pub fn baked_record(index: usize, baker: &Baker) -> Vec<u8> {
+    baked_pieces(index, baker).concat()
 }
 
 /// Takes descriptor [`RECORD_FD`] as a close-on-exec copy, so that the
@@ -384,11 +406,80 @@ fn take_records() -> Option<File> {
 }
 
 fn emit(record: &[u8]) {
+    emit_pieces(&[record]);
+}
+
+/// Writes one record made of `pieces`. Only the initializers' thread
+/// writes records while they run (and the main thread once they are done),
+/// so records do not interleave.
+fn emit_pieces(pieces: &[impl AsRef<[u8]>]) {
     if let Some(mut out) = RECORDS.get().and_then(Option::as_ref) {
-        // If the channel is gone the engine is gone too; there is no one to
-        // tell.
-        let _ = out.write_all(record);
+        for piece in pieces {
+            // If the channel is gone the engine is gone too; there is no
+            // one to tell.
+            if out.write_all(piece.as_ref()).is_err() {
+                return;
+            }
+        }
     }
+}
+
+/// The evaluator program's global allocator: the system's, which writes an
+/// `oom` record when an allocation fails (the program's memory is
+/// limited), before Rust aborts the program.
+pub struct Allocator;
+
+// SAFETY: every method hands its arguments to `System`, whose contract is
+// the same, and returns what it returned; the record written on a failure
+// allocates nothing.
+unsafe impl GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller keeps `alloc`'s contract, which is `System`'s.
+        reported(unsafe { System.alloc(layout) }, layout.size())
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        reported(unsafe { System.alloc_zeroed(layout) }, layout.size())
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` came from `System` through this allocator, with
+        // `layout`.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`, and `new_size` is the caller's to keep
+        // valid, as `System` requires.
+        reported(unsafe { System.realloc(ptr, layout, new_size) }, new_size)
+    }
+}
+
+/// `ptr`, after writing an `oom` record if it is null. Runs inside the
+/// allocator, so it allocates nothing: the number is written by hand into
+/// a buffer on the stack. A fallible allocation (`try_reserve`) that fails
+/// writes one too; the engine only heeds it if the item then dies.
+fn reported(ptr: *mut u8, size: usize) -> *mut u8 {
+    if ptr.is_null() {
+        // `oom `, at most 20 digits and a newline, written from the end.
+        let mut line = [0u8; 25];
+        let mut start = line.len() - 1;
+        line[start] = b'\n';
+        let mut n = size;
+        loop {
+            start -= 1;
+            line[start] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        start -= 4;
+        line[start..start + 4].copy_from_slice(b"oom ");
+        emit(&line[start..]);
+    }
+    ptr
 }
 
 #[cfg(test)]

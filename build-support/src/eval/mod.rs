@@ -180,6 +180,14 @@ pub enum Failure {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// It needed more memory than the evaluator may use
+    /// ([`EvalConfig::max_memory`]): an allocation failed.
+    OutOfMemory {
+        /// The limit, in bytes.
+        limit: u64,
+        /// The size of the allocation that failed, in bytes.
+        requested: u64,
+    },
     /// The evaluator program died while evaluating it.
     Crashed {
         /// How it ended.
@@ -416,8 +424,8 @@ impl<'a> Evaluation<'a> {
     }
 
     /// Runs the program until every item was reported, rerunning it without
-    /// an item that timed out, crashed it or sent too much. Returns whether
-    /// the outcome may be cached.
+    /// an item that timed out, crashed it, ran out of memory or sent too
+    /// much. Returns whether the outcome may be cached.
     fn run_program(
         &mut self,
         program: &Program,
@@ -436,13 +444,20 @@ impl<'a> Evaluation<'a> {
                 .current_dir(&workdir);
             let report = sandbox.install(&mut cmd)?;
             // Records come on a descriptor of their own; what the program
-            // prints is kept for messages, bounded, and never parsed.
+            // prints is kept for messages, bounded, and never parsed. Its
+            // memory is limited to what the initializers may use and what
+            // the harness reserves.
+            let memory = self
+                .config
+                .max_memory
+                .saturating_add(harness::RESERVED_BYTES);
             let ended = process::Job::new(&mut cmd, self.limit, MISSING_HINT)
                 .records(harness::RECORD_FD, self.config.record_limit)
                 .capture_limit(self.config.output_limit)
+                .memory_limit(memory)
                 .run_to_end()?;
             let applied = report.finish();
-            let overflowed = ended.records.len() >= self.config.record_limit;
+            let overflowed = ended.records_over_limit;
             let run = output::parse(&ended.records);
             for (index, baked) in run.baked {
                 let expr = self
@@ -485,12 +500,17 @@ impl<'a> Evaluation<'a> {
                 return Err(crashed());
             };
             cacheable = false;
-            let failure = match ended.status {
+            let failure = match (ended.status, run.out_of_memory) {
                 _ if overflowed => Failure::TooLarge {
                     limit: self.config.record_limit,
                 },
-                None => Failure::TimedOut { limit: self.limit },
-                Some(_) => Failure::Crashed {
+                (None, _) => Failure::TimedOut { limit: self.limit },
+                // It died right after an allocation of its failed.
+                (Some(_), Some((item, requested))) if item == culprit => Failure::OutOfMemory {
+                    limit: self.config.max_memory,
+                    requested,
+                },
+                (Some(_), _) => Failure::Crashed {
                     status: ended.describe(),
                     stderr: stderr_head(&ended.stderr),
                 },

@@ -24,6 +24,9 @@ pub(super) struct Run {
     pub uses_failed: Vec<(usize, usize)>,
     /// The item that started and never ended, if the run was cut short.
     pub unfinished: Option<usize>,
+    /// `(item, bytes)`: the last allocation that failed while an item ran,
+    /// and its size.
+    pub out_of_memory: Option<(usize, u64)>,
     /// Whether the program got to its end.
     pub done: bool,
 }
@@ -76,6 +79,14 @@ pub(super) fn parse(records: &[u8]) -> Run {
                 };
                 run.uses_failed.push((item, used));
                 running = None;
+            }
+            "oom" => {
+                let Some(bytes) = words.get(1).and_then(|w| w.parse::<u64>().ok()) else {
+                    break;
+                };
+                if let Some(item) = running {
+                    run.out_of_memory = Some((item, bytes));
+                }
             }
             _ => break,
         }
@@ -181,5 +192,14 @@ mod tests {
         // Killed in the middle of a record.
         let run = parse(b"start 3\nbaked 3 400 0 0 0 0\n1u8");
         assert_eq!((run.unfinished, run.baked.len()), (Some(3), 0));
+    }
+
+    #[test]
+    fn a_failed_allocation_is_pinned_on_the_running_item() {
+        let run = parse(b"start 0\noom 64\nbaked 0 3 0 0 0 0\n1u8start 1\noom 1073741824\n");
+        assert_eq!(run.unfinished, Some(1));
+        assert_eq!(run.out_of_memory, Some((1, 1 << 30)));
+        // Outside an item, it is nobody's.
+        assert_eq!(parse(b"oom 8\n").out_of_memory, None);
     }
 }

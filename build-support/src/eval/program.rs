@@ -73,7 +73,9 @@ pub(super) fn generate(block: &Block, excluded: &[bool]) -> Program {
         p.text.push('\n');
     }
     p.text.push_str(
-        "fn main() {\n    __staged::harness::run(__staged_items);\n}\n\n\
+        "#[global_allocator]\n\
+         static __STAGED_ALLOCATOR: __staged::harness::Allocator = __staged::harness::Allocator;\n\n\
+         fn main() {\n    __staged::harness::run(__staged_items);\n}\n\n\
          fn __staged_items(__staged_session: &mut __staged::harness::Session) {\n",
     );
     for (i, item) in block.items.iter().enumerate() {

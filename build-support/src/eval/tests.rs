@@ -223,6 +223,40 @@ fn a_value_past_the_record_limit_fails_alone() {
     );
 }
 
+/// An allocation past the memory limit fails the item that made it, with
+/// the limit and the size asked for; one that fails and is handled
+/// (`try_reserve`) fails nothing.
+#[test]
+fn an_item_past_the_memory_limit_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let block = block(
+        "memory limit test",
+        vec![
+            item(
+                "HANDLED",
+                "bool",
+                "Vec :: < u8 > :: new ( ) . try_reserve ( 1 << 40 ) . is_err ( )",
+            ),
+            item("GREEDY", "usize", "vec! [ 1u8 ; 1 << 30 ] . len ( )"),
+            item("AFTER", "u8", "3"),
+        ],
+    );
+    let mut config = config(dir.path());
+    config.max_memory = 64 << 20;
+    let outcome = evaluate(&block, &toolchain_cached(), &config).unwrap();
+    assert_eq!(
+        outcome.items,
+        [
+            ItemOutcome::Baked("true".into()),
+            ItemOutcome::Failed(Failure::OutOfMemory {
+                limit: 64 << 20,
+                requested: 1 << 30
+            }),
+            ItemOutcome::Baked("3u8".into()),
+        ]
+    );
+}
+
 #[test]
 fn the_evaluator_compiles_through_a_rustc_wrapper() {
     use std::os::unix::fs::PermissionsExt;

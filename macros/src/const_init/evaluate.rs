@@ -313,11 +313,23 @@ impl Context<'_> {
             Failure::TooLarge { limit } => (
                 format!(
                     "its value, rendered, is larger than the {} the build-time evaluator accepts",
-                    bytes(limit)
+                    bytes(limit as u64)
                 ),
                 Some(format!(
-                    "the value of `{name}`, rendered, is larger than the {} the build-time evaluator accepts; compute it in build.rs, or at run time with `#[fallback(lazy)]`",
-                    bytes(limit)
+                    "the value of `{name}`, rendered, is larger than the {} the build-time evaluator accepts; raise the limit with STAGED_EVAL_MAX_MEMORY (bytes), compute the value in build.rs, or at run time with `#[fallback(lazy)]`",
+                    bytes(limit as u64)
+                )),
+            ),
+            Failure::OutOfMemory { limit, requested } => (
+                format!(
+                    "evaluating it on the build host used more than {} of memory (an allocation of {} failed)",
+                    bytes(limit),
+                    bytes(requested)
+                ),
+                Some(format!(
+                    "evaluating `{name}` on the build host used more than {} of memory, the limit (an allocation of {} failed); raise it with STAGED_EVAL_MAX_MEMORY (bytes)",
+                    bytes(limit),
+                    bytes(requested)
                 )),
             ),
             Failure::Crashed { status, stderr } => (
@@ -347,12 +359,21 @@ impl Context<'_> {
     }
 }
 
-fn bytes(limit: usize) -> String {
-    match limit {
-        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
-        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
-        n => format!("{n} bytes"),
+/// A size in bytes, for messages: exact units where they fit (`1 GiB`),
+/// else one decimal of the largest (`1.5 GiB`), and bytes below a KiB.
+fn bytes(n: u64) -> String {
+    const UNITS: [(u32, &str); 4] = [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")];
+    for (shift, unit) in UNITS {
+        let size = 1u64 << shift;
+        if n >= size {
+            return if n.is_multiple_of(size) {
+                format!("{} {unit}", n >> shift)
+            } else {
+                format!("{:.1} {unit}", n as f64 / size as f64)
+            };
+        }
     }
+    format!("{n} bytes")
 }
 
 fn seconds(limit: Duration) -> String {
@@ -380,4 +401,18 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes;
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(bytes(1 << 30), "1 GiB");
+        assert_eq!(bytes(256 << 20), "256 MiB");
+        assert_eq!(bytes(3 << 29), "1.5 GiB");
+        assert_eq!(bytes(64 << 10), "64 KiB");
+        assert_eq!(bytes(1000), "1000 bytes");
+    }
 }
