@@ -221,8 +221,12 @@ pub use staged::Staged;
 /// it may use its parameters, `core`, `std` and the items it declares: a path
 /// through `crate`, `super` or `self`, another crate's macro, a macro whose
 /// answer depends on the file (`include_str!`, `env!`, `line!`), or a `cfg`
-/// the run-time build does not share (`feature`, `test`) is a compile error
-/// that suggests `runtime = false`. So are generic functions, methods,
+/// the run-time build does not share (`feature`, `test`, `target_feature`)
+/// is a compile error that suggests `runtime = false`. So is a `cfg` whose
+/// predicate a body's own `macro_rules!` macro puts together (from its
+/// fragments, or from a `cfg` handed to it) and a macro called by the name
+/// a fragment holds (`$m!`): what they become is not known before they
+/// expand. So are generic functions, methods,
 /// `async fn` and parameter or return types other than primitives, arrays,
 /// tuples, references, slices and `&str`.
 ///

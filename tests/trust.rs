@@ -10,6 +10,8 @@
 //!   defining crate, refused flags, captured names, output, the process
 //!   state of a variant, target features, settings out of range, fork,
 //!   panic payloads, lifetimes, counters);
+//! - `trust/isolation.rs`: bodies the isolation rules must refuse (`cfg!`
+//!   spelled by a macro), each a crate of its own built with cargo;
 //! - `trust/eval.rs`: the `const_init!` evaluator's sandbox.
 //!
 //! Scenarios that need their own settings run in a child process (this
@@ -23,6 +25,8 @@ mod answers;
 mod child;
 #[path = "trust/eval.rs"]
 mod eval;
+#[path = "trust/isolation.rs"]
+mod isolation;
 #[path = "trust/scenarios.rs"]
 mod scenarios;
 #[path = "trust/store.rs"]
