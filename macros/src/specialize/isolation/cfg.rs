@@ -182,3 +182,134 @@ fn first_foreign(tokens: TokenStream, attr: bool) -> Option<Ident> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::check;
+    use crate::errors::Errors;
+
+    fn messages(body: &str) -> Vec<String> {
+        let mut errors = Errors::default();
+        check(body.parse().unwrap(), &mut errors);
+        match errors.finish(()) {
+            Ok(()) => Vec::new(),
+            Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    /// Every way a `macro_rules!` macro could put a `cfg` together that
+    /// the check cannot read (issue 18): refused on the token.
+    #[test]
+    fn cfgs_a_macro_puts_together_are_refused() {
+        let refused = [
+            // The predicate from fragments named after shared options.
+            (
+                r#"macro_rules! p { ($unix:ident) => { cfg!($unix = "avx2") } } p!(target_feature)"#,
+                "takes its predicate from the macro's fragments (`$unix`)",
+            ),
+            (
+                r#"macro_rules! p { ($f:ident) => { cfg!($f = "avx2") } } p!(target_feature)"#,
+                "(`$f`)",
+            ),
+            (
+                r#"macro_rules! p { ($($t:tt)*) => { cfg!($($t)*) } } p!(target_feature = "avx2")"#,
+                "(`$(..)`)",
+            ),
+            (
+                "macro_rules! p { ($m:meta) => { #[cfg($m)] fn f() {} } }",
+                "this `#[cfg]` takes its predicate",
+            ),
+            (
+                "macro_rules! p { ($m:meta) => { #[cfg_attr($m, inline)] fn f() {} } }",
+                "this `#[cfg_attr]` takes its predicate",
+            ),
+            // A macro in a macro, with `$` handed in.
+            (
+                "macro_rules! outer { ($d:tt) => { macro_rules! inner { ($d($t:tt)*) => { cfg!($d($t)*) } } } }",
+                "(`$d`)",
+            ),
+            // `cfg` handed to a macro that calls it, by any name.
+            (
+                r#"macro_rules! call { ($matches:ident, $($t:tt)*) => { $matches!($($t)*) } } call!(cfg, target_feature = "avx2")"#,
+                "`cfg` handed to macro `call!`",
+            ),
+            (
+                r#"macro_rules! vec { ($m:ident) => { $m!(target_feature = "avx2") } } vec![cfg]"#,
+                "`cfg` handed to macro `vec!`",
+            ),
+            (
+                r#"macro_rules! at { ($n:ident $p:tt, $i:item) => { #[$n $p] $i } } at!(cfg (unix), fn g() {})"#,
+                "`cfg` handed to macro `at!`",
+            ),
+            (
+                "macro_rules! p { ($m:ident) => { $m!(unix) } } let x = p!(r#cfg_attr);",
+                "`cfg_attr` handed to macro `p!`",
+            ),
+            // In a definition, a `cfg` without its predicate.
+            (
+                "macro_rules! p { ($p:tt) => { cfg!$p } }",
+                "`cfg` in a `macro_rules!` definition, not followed by its predicate",
+            ),
+            (
+                "macro_rules! q { () => { call!(cfg) } }",
+                "`cfg` in a `macro_rules!` definition",
+            ),
+            // Spelled by path or raw: the predicate is read as written.
+            (
+                r#"let a = core::cfg!(target_feature = "avx2");"#,
+                "`target_feature` can differ",
+            ),
+            (
+                r#"let a = ::std::cfg!(panic = "abort");"#,
+                "`panic` can differ",
+            ),
+            (
+                r#"let a = r#cfg!(target_feature = "avx2");"#,
+                "`target_feature` can differ",
+            ),
+            ("#[r#cfg(test)] let a = 1;", "`test` can differ"),
+            // A macro of `std` renamed, or a `use` a fragment fills in.
+            (
+                "use std::cfg as matches;",
+                "`as matches` gives something else",
+            ),
+            (
+                "use core::{line as concat};",
+                "`as concat` gives something else",
+            ),
+            (
+                "macro_rules! p { ($p:path, $n:ident) => { use $p as $n; } }",
+                "a `use` in a `macro_rules!` definition",
+            ),
+        ];
+        for (body, expected) in refused {
+            let found = messages(body);
+            assert!(
+                found.iter().any(|f| f.contains(expected)),
+                "{body}: {found:?}"
+            );
+        }
+        let found = messages("macro_rules! p { ($vec:ident) => { $vec!() } } let l = p!(line);");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("a macro called by the name a fragment holds (`$vec!`)"));
+    }
+
+    /// What provably sees the program's configuration passes: a `cfg` of
+    /// shared options written whole, in a macro too; a variable named
+    /// `cfg`; a `cfg!` in the arguments of a macro of `std`.
+    #[test]
+    fn cfgs_written_whole_pass_in_macros_too() {
+        let ok = r#"
+            macro_rules! debug_on { () => { cfg!(debug_assertions) } }
+            macro_rules! twice { ($e:expr) => { $e * 2 } }
+            macro_rules! unix_only { ($i:item) => { #[cfg(unix)] #[cfg_attr(windows, $i)] $i } }
+            let cfg = twice!(3);
+            assert!(cfg!(unix) || cfg!(not(unix)), "{}", cfg);
+            let v = vec![cfg!(target_os = "linux"); 2];
+            let n = x as u32;
+            use std::collections::HashMap as Map;
+            debug_on!()
+        "#;
+        assert_eq!(messages(ok), Vec::<String>::new());
+    }
+}
