@@ -310,7 +310,11 @@ pub use staged_macros::specialize;
 ///   `impl`, inline `mod` and `use` of `core`, `std` and the module's own
 ///   items (`self::…`); attributes and derives of `core`. Anything else (an
 ///   `extern crate`, a macro invocation, a `static mut`, a module in its own
-///   file) is a compile error on it. Items keep their visibility.
+///   file) is a compile error on it. Items keep their visibility. The rule
+///   for `static`s holds at every depth, in nested modules and in the bodies
+///   of helpers and methods too (the program and each run-time library hold
+///   a copy of their own); only a `#[specialize]` function's own body keeps
+///   its statics, one set per copy of the body, as for a function on its own.
 /// - **Rules**: those of a run-time body, for the module as a whole: no
 ///   `crate::` or `super::` path out of it, no other crate's macro, no
 ///   `cfg` the run-time build does not share.

@@ -1,5 +1,5 @@
 //! Code that the isolation rules of a run-time body must refuse, or that
-//! must answer alike at every stage (issue 18, item 3). What is
+//! must answer alike at every stage (issue 18, items 3 and 4). What is
 //! refused does not compile, so each attack is a crate of its own, built
 //! with cargo against this checkout and then run: either the build fails
 //! with the isolation error, or every stage gives the generic body's answer.
@@ -143,6 +143,65 @@ fn cfg_spelled_by_a_macro_cannot_differ_between_stages() {
                 .filter(|(_, answers)| answers.split_once(' ').is_some_and(|(g, v)| g != v))
                 .collect();
             assert!(differ.is_empty(), "generic and variant differ: {differ:?}");
+        }
+    }
+}
+
+/// A `static` with interior mutability below the top of a module: in a
+/// nested module, and in a helper's body. The program and each run-time
+/// library have a copy of their own, so a variant did not see the counts
+/// of the calls before it (1 where the generic body said 3).
+const STATE_IN_MODULE: &str = r#"
+#[staged::self_contained]
+pub mod counter {
+    mod inner {
+        pub static HITS: ::std::sync::atomic::AtomicU32 = ::std::sync::atomic::AtomicU32::new(0);
+    }
+
+    fn calls() -> u32 {
+        static CALLS: ::std::sync::atomic::AtomicU32 = ::std::sync::atomic::AtomicU32::new(0);
+        CALLS.fetch_add(1, ::std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
+    #[staged::specialize(k)]
+    pub fn hit(k: u32) -> u32 {
+        inner::HITS.fetch_add(k, ::std::sync::atomic::Ordering::Relaxed) + k
+    }
+
+    #[staged::specialize(k)]
+    pub fn call(k: u32) -> u32 {
+        calls() * k
+    }
+}
+
+fn say(key: &str, value: impl std::fmt::Display) {
+    println!("staged-test: {key}={value}");
+}
+
+fn main() {
+    use counter::{call, hit};
+    let (h, c) = (hit::specialized(1).unwrap(), call::specialized(1).unwrap());
+    say("origin", format!("{:?} {:?}", h.origin(), c.origin()));
+    // Two calls of the generic body, then one of the variant: the third.
+    say("hit", format!("{} {} {}", hit::generic(1), hit::generic(1), h.call()));
+    say("call", format!("{} {} {}", call::generic(1), call::generic(1), c.call()));
+}
+"#;
+
+#[test]
+fn interior_mutable_statics_below_the_top_of_a_module_are_refused() {
+    match attack("attack-state-in-module", STATE_IN_MODULE, &[]) {
+        Outcome::Refused(stderr) => {
+            assert_eq!(
+                stderr.matches("may have interior mutability").count(),
+                2,
+                "{stderr}"
+            );
+        }
+        Outcome::Ran(r) => {
+            assert_eq!(r.get("origin"), "Compiled Compiled", "{r:#?}");
+            assert_eq!(r.get("hit"), "1 2 3", "a variant has a static of its own");
+            assert_eq!(r.get("call"), "1 2 3", "a variant has a static of its own");
         }
     }
 }
