@@ -11,7 +11,8 @@
 //!   state of a variant, target features, settings out of range, fork,
 //!   panic payloads, lifetimes, counters);
 //! - `trust/isolation.rs`: bodies the isolation rules must refuse (`cfg!`
-//!   spelled by a macro), each a crate of its own built with cargo;
+//!   spelled by a macro, interior-mutable statics below the top of a
+//!   module), each a crate of its own built with cargo;
 //! - `trust/eval.rs`: the `const_init!` evaluator's sandbox.
 //!
 //! Scenarios that need their own settings run in a child process (this
