@@ -110,6 +110,8 @@ pub(crate) fn check(items: &[Item], errors: &mut Errors) -> Checked {
             }
             Item::Mod(m) => {
                 nested(m, errors);
+                // Once, from the top: `super::` paths count from here.
+                isolate(item.to_token_stream(), errors);
                 out.push(Entry::Item(Box::new(item.clone())));
             }
             Item::Use(u) => {
@@ -224,7 +226,6 @@ fn nested(m: &syn::ItemMod, errors: &mut Errors) {
             other => cannot_travel(other, errors),
         }
     }
-    isolate(m.to_token_stream(), errors);
 }
 
 fn cannot_travel(item: &Item, errors: &mut Errors) {
