@@ -72,8 +72,21 @@ impl Names {
         for (i, token) in tokens.iter().enumerate() {
             match token {
                 TokenTree::Group(g) => self.scan_tokens(g.stream()),
+                // An import: what it names, or any name when a fragment
+                // fills it in.
+                TokenTree::Ident(keyword) if keyword == "use" => {
+                    let tree: TokenStream = tokens[i + 1..]
+                        .iter()
+                        .take_while(|t| !matches!(t, TokenTree::Punct(p) if p.as_char() == ';'))
+                        .cloned()
+                        .collect();
+                    match syn::parse2::<UseTree>(tree) {
+                        Ok(tree) => self.use_tree(&tree, None),
+                        Err(_) => self.any_name = true,
+                    }
+                }
                 TokenTree::Ident(keyword)
-                    if ["struct", "enum", "union", "type", "trait", "mod", "as"]
+                    if ["struct", "enum", "union", "type", "trait", "mod"]
                         .contains(&keyword.to_string().as_str()) =>
                 {
                     match tokens.get(i + 1) {
@@ -432,6 +445,7 @@ mod tests {
             static NAME: &'static str = "n";
             static F: fn(u8) -> u8 = id;
             static O: Option<(u8, char)> = None;
+            fn cast(x: u32) -> u8 { std::format!("{}", x as u8).len() as u8 }
             fn id(x: u8) -> u8 { static T: [u8; 2] = [1, 2]; x + T[0] }
             mod inner {
                 pub struct Pair(pub u8, pub super::super::Row);
@@ -471,6 +485,9 @@ mod tests {
             "pub struct Row(u8); mod inner { pub struct Row(std::cell::Cell<u8>); static R: Row = todo!(); }",
             // A macro that declares types by the names it is handed.
             "fn f() { macro_rules! t { ($n:ident) => { struct $n(std::cell::Cell<u8>); } } t!(u8); static B: u8 = 0; }",
+            // An import in a macro's tokens.
+            "fn f() { m!(use std::sync::atomic::AtomicU32 as u8;); static B: u8 = 0; }",
+            "fn f() { m!(use $p;); static B: u8 = 0; }",
             // A generic argument.
             "pub struct W<T>(T); static X: W<std::cell::Cell<u8>> = todo!();",
         ] {
