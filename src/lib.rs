@@ -235,8 +235,12 @@ pub use staged::Staged;
 /// it may use its parameters, `core`, `std` and the items it declares: a path
 /// through `crate`, `super` or `self`, another crate's macro, a macro whose
 /// answer depends on the file (`include_str!`, `env!`, `line!`), or a `cfg`
-/// the run-time build does not share (`feature`, `test`) is a compile error
-/// that suggests `runtime = false`. So are generic functions, methods,
+/// the run-time build does not share (`feature`, `test`, `target_feature`)
+/// is a compile error that suggests `runtime = false`. So is a `cfg` whose
+/// predicate a body's own `macro_rules!` macro puts together (from its
+/// fragments, or from a `cfg` handed to it) and a macro called by the name
+/// a fragment holds (`$m!`): what they become is not known before they
+/// expand. So are generic functions, methods,
 /// `async fn` and parameter or return types other than primitives, arrays,
 /// tuples, references, slices, `&str`, the heap types `Vec<T>`, `String`,
 /// `Box<T>` and `Option<T>`/`Result<T, E>` of those.
@@ -327,7 +331,11 @@ pub use staged_macros::specialize;
 ///   `impl`, inline `mod` and `use` of `core`, `std` and the module's own
 ///   items (`self::…`); attributes and derives of `core`. Anything else (an
 ///   `extern crate`, a macro invocation, a `static mut`, a module in its own
-///   file) is a compile error on it. Items keep their visibility.
+///   file) is a compile error on it. Items keep their visibility. The rule
+///   for `static`s holds at every depth, in nested modules and in the bodies
+///   of helpers and methods too (the program and each run-time library hold
+///   a copy of their own); only a `#[specialize]` function's own body keeps
+///   its statics, one set per copy of the body, as for a function on its own.
 /// - **Rules**: those of a run-time body, for the module as a whole: no
 ///   `crate::` or `super::` path out of it, no other crate's macro, no
 ///   `cfg` the run-time build does not share.

@@ -259,6 +259,91 @@ mod codes {
     }
 }
 
+/// Nested modules see what they see without the attribute: the prelude
+/// (`Iterator`, `String`, `format!`), `core::`, `std::` and `::core::`
+/// paths, the output macros, `use super::*` (two levels up too), and their
+/// own names over the prelude's and the crate's. They lost the prelude
+/// (E0599 on `filter`, issue 18), and `core::` did not resolve.
+#[staged::self_contained]
+mod fields {
+    pub const SEP: char = ',';
+
+    mod bits {
+        pub fn fields(s: &str) -> usize {
+            s.split(',').filter(|f| !f.is_empty()).count()
+        }
+
+        /// `core::` and `std::` paths, without an import.
+        pub fn commas(s: &str) -> usize {
+            let n = s.bytes().filter(|&b| b == b',').count();
+            core::cmp::max(n, std::mem::size_of::<()>())
+        }
+
+        /// Its own `core` wins over the crate's.
+        pub mod own {
+            mod core {
+                pub fn one() -> usize {
+                    1
+                }
+            }
+
+            pub fn one() -> usize {
+                core::one() + ::core::cmp::min(0, 1)
+            }
+        }
+
+        pub mod widths {
+            use super::super::*;
+
+            pub fn widest(s: &str) -> usize {
+                let w = s.split(SEP).map(str::len).max().unwrap_or(0);
+                core::cmp::max(w, ::core::cmp::min(1, 2)) + std::mem::size_of::<u8>() - 1
+            }
+        }
+    }
+
+    mod talk {
+        use super::*;
+
+        /// Its own `Option` wins over the prelude's.
+        #[derive(Clone, Copy)]
+        pub enum Option {
+            Quiet,
+        }
+
+        pub fn said(n: usize, how: Option) -> String {
+            let text = format!("{n}{}", SEP);
+            if n == usize::MAX {
+                println!("{text}");
+                match how {
+                    Option::Quiet => {}
+                }
+            }
+            text
+        }
+    }
+
+    #[staged::specialize(k = [3])]
+    pub fn score(s: &str, k: usize) -> usize {
+        bits::fields(s) * k
+            + bits::commas(s)
+            + bits::own::one()
+            + bits::widths::widest(s)
+            + talk::said(k, talk::Option::Quiet).len()
+    }
+}
+
+/// A body's own module sees the prelude too.
+#[staged::specialize(k)]
+pub fn letters(s: &str, k: usize) -> usize {
+    mod count {
+        pub fn letters(s: &str) -> usize {
+            s.chars().filter(|c| c.is_alphabetic()).count() + core::cmp::min(0, 1)
+        }
+    }
+    count::letters(s) * k
+}
+
 use query::{Row, Summary, mask, summarize};
 
 fn row() -> impl Strategy<Value = Row> + Clone {
@@ -371,4 +456,31 @@ fn the_library_source_holds_the_macros_text_verbatim() {
     let value = staged::__private::Value::of_literals(vec!["3u32".into(), "7u16".into()]);
     let library = staged::__private::library_source(source, &[value]);
     assert!(library.contains(source.module));
+}
+
+#[test]
+fn nested_modules_see_the_prelude_at_every_stage() {
+    setup();
+    let text = "[a-c,]{0,12}";
+    let h = fields::score::specialized(3).unwrap();
+    assert_eq!(h.origin(), Origin::Static);
+    for k in [3usize, 11] {
+        let h = fields::score::specialized(k).unwrap();
+        if k != 3 {
+            assert_runtime(h.origin());
+        }
+        for_inputs(text, |s| {
+            let want = fields::score::generic(&s, k);
+            prop_assert_eq!(h.call(&s), want);
+            prop_assert_eq!(fields::score(&s, k), want);
+            Ok(())
+        });
+    }
+    assert_eq!(fields::score::generic("ab,,c", 2), 2 * 2 + 2 + 1 + 2 + 2);
+    let h = letters::specialized(5).unwrap();
+    assert_runtime(h.origin());
+    for_inputs(text, |s| {
+        prop_assert_eq!(h.call(&s), letters::generic(&s, 5));
+        Ok(())
+    });
 }

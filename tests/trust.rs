@@ -10,6 +10,9 @@
 //!   defining crate, refused flags, captured names, output, the process
 //!   state of a variant, target features, settings out of range, fork,
 //!   panic payloads, lifetimes, counters);
+//! - `trust/isolation.rs`: bodies the isolation rules must refuse (`cfg!`
+//!   spelled by a macro, interior-mutable statics below the top of a
+//!   module), each a crate of its own built with cargo;
 //! - `trust/eval.rs`: the `const_init!` evaluator's sandbox;
 //! - `trust/cli.rs`: the `staged` command on directories that are not
 //!   stores, and on stores that hold a user's files (issue 18);
@@ -40,6 +43,8 @@ mod eval;
 mod heap;
 #[path = "trust/processes.rs"]
 mod processes;
+#[path = "trust/isolation.rs"]
+mod isolation;
 #[path = "trust/scenarios.rs"]
 mod scenarios;
 #[path = "trust/store.rs"]

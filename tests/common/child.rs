@@ -136,10 +136,16 @@ impl Child {
             "--test-threads",
             "1",
         ])
-        .env(SCENARIO, scenario)
-        .env("STAGED_CACHE_DIR", store)
-        .env("STAGED_MODE", "sync")
-        .env("RUST_BACKTRACE", "0");
+        .env(SCENARIO, scenario);
+        Self::command(cmd, store)
+    }
+
+    /// A child running `cmd`, a program other than this test binary, with
+    /// the settings of a scenario: the store at `store`, sync mode.
+    pub fn command(mut cmd: Command, store: &Path) -> Self {
+        cmd.env("STAGED_CACHE_DIR", store)
+            .env("STAGED_MODE", "sync")
+            .env("RUST_BACKTRACE", "0");
         for var in [
             "STAGED_RUSTC",
             "STAGED_MAX_VARIANTS",

@@ -51,7 +51,7 @@ pub(crate) fn expand(module: &ItemMod, checked: Checked) -> TokenStream {
         .items
         .iter()
         .map(|entry| match entry {
-            Entry::Item(item) => made_public(item).to_token_stream(),
+            Entry::Item(item) => specialize::in_text(&made_public(item)).to_token_stream(),
             Entry::Specialized(_) => members_in_order
                 .next()
                 .map(Member::generic_fn)
@@ -59,7 +59,15 @@ pub(crate) fn expand(module: &ItemMod, checked: Checked) -> TokenStream {
         })
         .collect();
     let extras = members.iter().map(Member::extras);
-    let header = specialize::header(quote!(#(#inner)*));
+    let own: Vec<Item> = checked
+        .items
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Item(item) => Some((**item).clone()),
+            Entry::Specialized(_) => None,
+        })
+        .collect();
+    let header = specialize::header(quote!(#(#inner)*), &own);
     let prefix = quote! {
         #header
         #(#items)*

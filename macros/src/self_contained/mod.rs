@@ -1,9 +1,10 @@
 //! `#[staged::self_contained]`: an inline module whose items travel together
 //! into run-time builds, so that its `#[specialize]` functions may use
-//! helpers, constants and the module's own row types. Check (`valid.rs`),
-//! then emit (`expand.rs`).
+//! helpers, constants and the module's own row types. Check (`valid.rs`,
+//! with the rule for `static`s in `statics.rs`), then emit (`expand.rs`).
 
 mod expand;
+mod statics;
 mod valid;
 
 use proc_macro2::TokenStream;

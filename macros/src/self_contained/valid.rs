@@ -8,7 +8,7 @@
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
-use syn::{Attribute, ImplItem, Item, ItemFn, Type, UseTree};
+use syn::{Attribute, ImplItem, Item, ItemFn, UseTree};
 
 use crate::errors::Errors;
 use crate::specialize::{self, ModuleType, Plan};
@@ -29,7 +29,7 @@ pub(crate) enum Entry {
     Specialized(Box<Plan>),
 }
 
-const WHY: &str = "the items of a `#[staged::self_contained]` module travel into run-time builds, which have only `core`, `std` and the module itself";
+pub(super) const WHY: &str = "the items of a `#[staged::self_contained]` module travel into run-time builds, which have only `core`, `std` and the module itself";
 
 /// The attributes an item of the module may carry: they mean the same in a
 /// library of `core` and `std`.
@@ -73,6 +73,7 @@ const DERIVES: &[&str] = &[
 /// specialization is on.
 pub(crate) fn check(items: &[Item], errors: &mut Errors) -> Checked {
     let types = specialize::module_types(items);
+    super::statics::check(items, errors);
     let mut out = Vec::new();
     let mut runtime = false;
     for item in items {
@@ -103,28 +104,14 @@ pub(crate) fn check(items: &[Item], errors: &mut Errors) -> Checked {
                 isolate(imp.to_token_stream(), errors);
                 out.push(Entry::Item(Box::new(Item::Impl(imp))));
             }
-            Item::Static(s) => {
-                if let syn::StaticMutability::Mut(m) = &s.mutability {
-                    errors.at(
-                        m,
-                        format_args!(
-                            "a `static mut` cannot be in a `#[staged::self_contained]` module: each run-time library would hold a copy of its own, which the program's never sees; {WHY}"
-                        ),
-                    );
-                } else if let Some(bad) = interior(&s.ty, &types, &mut Vec::new()) {
-                    errors.at(
-                        bad,
-                        format_args!(
-                            "a `static` of type `{}` may have interior mutability (a `Cell`, an atomic, a lock), and each run-time library would hold a copy of its own, which the program's never sees; make it a `const`, or move it out of the module",
-                            bad.to_token_stream()
-                        ),
-                    );
-                }
+            Item::Static(_) => {
                 isolate(item.to_token_stream(), errors);
                 out.push(Entry::Item(Box::new(item.clone())));
             }
             Item::Mod(m) => {
                 nested(m, errors);
+                // Once, from the top: `super::` paths count from here.
+                isolate(item.to_token_stream(), errors);
                 out.push(Entry::Item(Box::new(item.clone())));
             }
             Item::Use(u) => {
@@ -227,14 +214,6 @@ fn nested(m: &syn::ItemMod, errors: &mut Errors) {
                 );
             }
             Item::Mod(inner) => nested(inner, errors),
-            Item::Static(s) if matches!(s.mutability, syn::StaticMutability::Mut(_)) => {
-                errors.at(
-                    &s.ident,
-                    format_args!(
-                        "a `static mut` cannot be in a `#[staged::self_contained]` module; {WHY}"
-                    ),
-                );
-            }
             Item::Fn(_)
             | Item::Impl(_)
             | Item::Static(_)
@@ -247,7 +226,6 @@ fn nested(m: &syn::ItemMod, errors: &mut Errors) {
             other => cannot_travel(other, errors),
         }
     }
-    isolate(m.to_token_stream(), errors);
 }
 
 fn cannot_travel(item: &Item, errors: &mut Errors) {
@@ -342,52 +320,6 @@ fn attributes(attrs: &[Attribute], errors: &mut Errors) {
                 Ok(())
             });
         }
-    }
-}
-
-/// The part of `ty` that may hold interior mutability, if any: anything but
-/// primitives, arrays, tuples, shared references, `&str`, slices, `Option`,
-/// function pointers and the module's own types made of those.
-fn interior<'t>(ty: &'t Type, types: &[ModuleType], seen: &mut Vec<String>) -> Option<&'t Type> {
-    match ty {
-        Type::Group(g) => interior(&g.elem, types, seen),
-        Type::Paren(p) => interior(&p.elem, types, seen),
-        Type::Tuple(t) => t.elems.iter().find_map(|e| interior(e, types, seen)),
-        Type::Array(a) => interior(&a.elem, types, seen),
-        Type::Slice(s) => interior(&s.elem, types, seen),
-        Type::Reference(r) if r.mutability.is_none() => interior(&r.elem, types, seen),
-        Type::FnPtr(_) => None,
-        Type::Path(p) if p.qself.is_none() => {
-            let last = p.path.segments.last()?;
-            let name = last.ident.to_string();
-            const PLAIN: &[&str] = &[
-                "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128",
-                "isize", "f32", "f64", "bool", "char", "str",
-            ];
-            if p.path.segments.len() == 1 && PLAIN.contains(&name.as_str()) {
-                return None;
-            }
-            if name == "Option"
-                && let syn::PathArguments::AngleBracketed(args) = &last.arguments
-            {
-                return args.args.iter().find_map(|a| match a {
-                    syn::GenericArgument::Type(t) => interior(t, types, seen),
-                    _ => None,
-                });
-            }
-            let Some(own) = specialize::module_type(ty, types) else {
-                return Some(ty);
-            };
-            if seen.contains(&name) {
-                return None;
-            }
-            seen.push(name);
-            own.contains
-                .iter()
-                .find_map(|f| interior(f, types, seen))
-                .map(|_| ty)
-        }
-        _ => Some(ty),
     }
 }
 

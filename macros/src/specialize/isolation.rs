@@ -4,10 +4,13 @@
 //! token, so that a body either means the same thing in both builds or does
 //! not compile.
 
+mod cfg;
+
 use proc_macro2::{Delimiter, Ident, Spacing, TokenStream, TokenTree};
 
 use super::paths::{follows_path_sep, is_path_root, is_path_sep};
 use crate::errors::Errors;
+use cfg::plain;
 
 const HINT: &str = "add `runtime = false` to `#[specialize]` to specialize at compile time only";
 const MODULE_HINT: &str = "a `#[staged::self_contained]` module travels into run-time builds, which have only `core`, `std` and the module itself";
@@ -23,12 +26,18 @@ pub(crate) enum Scope {
     Module,
 }
 
-/// Where a scan is: the scope, and how deep in nested modules.
+/// Where a scan is: the scope, how deep in nested modules, and whether in
+/// tokens a `macro_rules!` macro may rearrange.
 #[derive(Clone, Copy)]
 struct At<'a> {
     scope: Scope,
     depth: usize,
     local_macros: &'a [String],
+    /// In the body of a `macro_rules!` definition.
+    in_definition: bool,
+    /// In the arguments of a call of this macro, which is not one of
+    /// `std`'s (as it is written: `m`, `$m`, `self::m`).
+    handed_to: Option<&'a str>,
 }
 
 impl At<'_> {
@@ -103,6 +112,8 @@ pub(crate) fn check_in(tokens: TokenStream, scope: Scope, errors: &mut Errors) {
         scope,
         depth: 0,
         local_macros: &local_macros,
+        in_definition: false,
+        handed_to: None,
     };
     scan(tokens, at, errors);
 }
@@ -119,8 +130,11 @@ fn scan(tokens: TokenStream, at: At<'_>, errors: &mut Errors) {
                 let nested = i >= 2
                     && matches!(&tokens[i - 2], TokenTree::Ident(m) if m == "mod")
                     && matches!(&tokens[i - 1], TokenTree::Ident(_));
+                let taker = macro_taking(&tokens, i, local_macros);
                 let inner = At {
                     depth: at.depth + usize::from(nested),
+                    in_definition: at.in_definition || is_definition(&tokens, i),
+                    handed_to: taker.as_deref().or(at.handed_to),
                     ..at
                 };
                 scan(group.stream(), inner, errors);
@@ -145,8 +159,18 @@ fn scan(tokens: TokenStream, at: At<'_>, errors: &mut Errors) {
                 }
             }
             TokenTree::Ident(ident) => {
+                let by_fragment =
+                    i > 0 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '$');
                 if is_macro_call(next(1), next(2)) {
-                    if !follows_path_sep(&tokens, i) {
+                    if by_fragment {
+                        errors.at(
+                            &tokens[i - 1],
+                            format_args!(
+                                "a macro called by the name a fragment holds (`${}!`) could be `cfg!`, `line!` or another crate's macro, which cannot be checked; call the macro by its name; {hint}",
+                                plain(ident)
+                            ),
+                        );
+                    } else if !follows_path_sep(&tokens, i) {
                         check_macro(ident, local_macros, hint, errors);
                     } else if path_root(&tokens, i).is_some_and(|r| r == "std" || r == "core") {
                         // `std::line!()`, `::core::module_path!()`: the
@@ -154,20 +178,12 @@ fn scan(tokens: TokenStream, at: At<'_>, errors: &mut Errors) {
                         check_place_macro(ident, hint, errors);
                     }
                 }
-                if (ident == "cfg" || ident == "cfg_attr")
-                    && let Some(option) = foreign_cfg(ident == "cfg_attr", next(1), next(2))
-                {
-                    let why = why_foreign(&option.to_string());
-                    if why.is_empty() {
-                        errors.at(
-                            &option,
-                            format_args!(
-                                "`{option}` can differ between this crate's build and the run-time build, so this `{ident}` could select different code there; {hint}"
-                            ),
-                        );
-                    } else {
-                        errors.at(&option, format_args!("{why} {hint}"));
-                    }
+                if cfg::is_cfg(ident) {
+                    cfg::check(&tokens, i, at, errors);
+                } else if ident == "as" {
+                    check_rename(next(1), at, errors);
+                } else if ident == "use" && at.in_definition {
+                    check_use_in_definition(ident, &tokens[i + 1..], hint, errors);
                 }
             }
             _ => {}
@@ -218,7 +234,7 @@ fn leading_supers(tokens: &[TokenTree], mut i: usize) -> usize {
 }
 
 fn check_macro(ident: &Ident, local_macros: &[String], hint: &str, errors: &mut Errors) {
-    let name = ident.to_string();
+    let name = plain(ident);
     if local_macros.contains(&name) {
         return;
     }
@@ -237,7 +253,7 @@ fn check_macro(ident: &Ident, local_macros: &[String], hint: &str, errors: &mut 
 /// Reports `ident!` if it is a macro whose answer depends on where the
 /// source is compiled.
 fn check_place_macro(ident: &Ident, hint: &str, errors: &mut Errors) {
-    let name = ident.to_string();
+    let name = plain(ident);
     if PLACE_MACROS.contains(&name.as_str()) {
         errors.at(
             ident,
@@ -287,70 +303,89 @@ fn is_macro_call(bang: Option<&TokenTree>, args: Option<&TokenTree>) -> bool {
         && matches!(args, Some(TokenTree::Group(g)) if g.delimiter() != Delimiter::None)
 }
 
-/// Configuration options that are the same in the run-time build: it
-/// targets the same platform and gets the crate's debug assertions. Not
-/// `target_feature` (run-time builds target this machine's CPU, or
-/// `STAGED_TARGET_CPU`) and not `panic` (variants always unwind).
-const SHARED_CFGS: &[&str] = &[
-    "target_arch",
-    "target_os",
-    "target_family",
-    "target_env",
-    "target_abi",
-    "target_vendor",
-    "target_endian",
-    "target_pointer_width",
-    "target_has_atomic",
-    "unix",
-    "windows",
-    "debug_assertions",
-    "true",
-    "false",
-];
+/// The macro whose arguments the group at `i` is, as written (`m`, `$m`,
+/// `self::m`), unless it is one of `std`'s, which do not rearrange their
+/// arguments, or another crate's, which is refused anyway.
+fn macro_taking(tokens: &[TokenTree], i: usize, local_macros: &[String]) -> Option<String> {
+    if i < 2 || !is_macro_call(tokens.get(i - 1), tokens.get(i)) {
+        return None;
+    }
+    let TokenTree::Ident(name) = &tokens[i - 2] else {
+        return None;
+    };
+    let plain_name = plain(name);
+    if i >= 3 && matches!(&tokens[i - 3], TokenTree::Punct(p) if p.as_char() == '$') {
+        return Some(format!("${plain_name}"));
+    }
+    if follows_path_sep(tokens, i - 2) {
+        let root = path_root(tokens, i - 2);
+        let std = root.as_deref().is_some_and(|r| r == "std" || r == "core");
+        return (!std).then(|| format!("{}::{plain_name}", root.unwrap_or_default()));
+    }
+    local_macros.contains(&plain_name).then_some(plain_name)
+}
 
-/// Why a `cfg` option can differ in the run-time build, where that is not
-/// the crate's own settings.
-fn why_foreign(option: &str) -> &'static str {
-    match option {
-        "target_feature" => {
-            "the run-time build targets the CPU it runs on (or STAGED_TARGET_CPU), so `target_feature` can differ there; detect features with `is_x86_feature_detected!` instead, which answers alike in both builds, or"
-        }
-        "panic" => {
-            "run-time variants are always built to unwind (their panics reach the caller as panics), so `panic` can differ there; write the body without it, or"
-        }
-        _ => "",
+/// The group at `i` is the body of `macro_rules! name { .. }`.
+fn is_definition(tokens: &[TokenTree], i: usize) -> bool {
+    let before = |k: usize| i.checked_sub(k).and_then(|j| tokens.get(j));
+    // The name, or the `$name` of a definition in a definition.
+    let skip = match (before(2), before(1)) {
+        (Some(TokenTree::Punct(p)), Some(TokenTree::Ident(_))) if p.as_char() == '$' => 3,
+        (_, Some(TokenTree::Ident(_))) => 2,
+        _ => return false,
+    };
+    matches!(before(skip), Some(TokenTree::Punct(p)) if p.as_char() == '!')
+        && matches!(before(skip + 1), Some(TokenTree::Ident(m)) if plain(m) == "macro_rules")
+}
+
+/// `as name` where `name` is a macro the rule trusts by its name:
+/// `use std::cfg as matches;` would make `matches!` a `cfg!`.
+fn check_rename(name: Option<&TokenTree>, at: At<'_>, errors: &mut Errors) {
+    let Some(TokenTree::Ident(name)) = name else {
+        return;
+    };
+    let new = plain(name);
+    let trusted = STD_MACROS.contains(&new.as_str())
+        || PLACE_MACROS.contains(&new.as_str())
+        || new == "cfg"
+        || new == "cfg_attr";
+    if trusted {
+        errors.at(
+            name,
+            format_args!(
+                "`as {new}` gives something else the name of `std`'s `{new}!`, which the isolation rule checks by its name; pick another name; {}",
+                at.hint()
+            ),
+        );
     }
 }
 
-/// The first option of a `cfg(...)`, `cfg!(...)` or `cfg_attr(..., ...)`
-/// predicate that the run-time build may not share, such as `feature` or
-/// `test`.
-fn foreign_cfg(attr: bool, a: Option<&TokenTree>, b: Option<&TokenTree>) -> Option<Ident> {
-    let group = match (a, b) {
-        (Some(TokenTree::Group(g)), _) => g,
-        (Some(TokenTree::Punct(p)), Some(TokenTree::Group(g))) if p.as_char() == '!' => g,
-        _ => return None,
-    };
-    fn first_foreign(tokens: TokenStream, attr: bool) -> Option<Ident> {
+/// A `use` in a `macro_rules!` definition whose path or new name a fragment
+/// fills in (`use $p as $n;`) could name a macro of `std` otherwise.
+fn check_use_in_definition(keyword: &Ident, rest: &[TokenTree], hint: &str, errors: &mut Errors) {
+    fn has_fragment(tokens: &mut dyn Iterator<Item = TokenTree>) -> bool {
         for t in tokens {
             match t {
-                // `cfg_attr(predicate, attributes)`: only the predicate counts.
-                TokenTree::Punct(p) if attr && p.as_char() == ',' => return None,
-                TokenTree::Ident(i) if ["all", "any", "not"].contains(&i.to_string().as_str()) => {}
-                TokenTree::Ident(i) if !SHARED_CFGS.contains(&i.to_string().as_str()) => {
-                    return Some(i);
-                }
-                TokenTree::Group(g) => {
-                    if let Some(i) = first_foreign(g.stream(), false) {
-                        return Some(i);
-                    }
-                }
+                TokenTree::Punct(p) if p.as_char() == ';' => return false,
+                TokenTree::Punct(p) if p.as_char() == '$' => return true,
+                TokenTree::Group(g) if has_fragment(&mut g.stream().into_iter()) => return true,
                 _ => {}
             }
         }
-        None
+        false
     }
-    first_foreign(group.stream(), attr)
+    // `use<'a>` bounds are no `use` item.
+    if matches!(rest.first(), Some(TokenTree::Punct(p)) if p.as_char() == '<') {
+        return;
+    }
+    if has_fragment(&mut rest.iter().cloned()) {
+        errors.at(
+            keyword,
+            format_args!(
+                "a `use` in a `macro_rules!` definition that takes its path or name from the macro's fragments can give a macro of `std` another meaning, which cannot be checked; write the `use` outside the macro; {hint}"
+            ),
+        );
+    }
 }
 
 /// Names defined by `macro_rules! name` anywhere in `tokens`.
@@ -362,10 +397,10 @@ fn collect_macro_rules(tokens: TokenStream, out: &mut Vec<String>) {
             TokenTree::Punct(bang),
             TokenTree::Ident(name),
         ] = window
-            && m == "macro_rules"
+            && plain(m) == "macro_rules"
             && bang.as_char() == '!'
         {
-            out.push(name.to_string());
+            out.push(plain(name));
         }
     }
     for token in tokens {

@@ -19,8 +19,8 @@ use syn::Item;
 
 use crate::errors::Errors;
 
-pub(crate) use expand::{Member, header, io_module, module_text};
-pub(crate) use module_types::{ModuleType, collect as module_types, named as module_type};
+pub(crate) use expand::{Member, header, in_text, io_module, module_text};
+pub(crate) use module_types::{ModuleType, collect as module_types};
 pub(crate) use valid::{Plan, is_specialize};
 
 /// Whether the facade's `runtime` feature, and so stage 3, is on.

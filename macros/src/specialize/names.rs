@@ -281,7 +281,9 @@ impl<'ast> Visit<'ast> for Used<'_, '_> {
         let Some(name) = m.path.segments.last().map(|s| s.ident.to_string()) else {
             return;
         };
-        if !EXPRESSION_MACROS.contains(&name.as_str()) {
+        // A `macro_rules!` of the body's own may take the name of one of
+        // them, and anything as arguments.
+        if !EXPRESSION_MACROS.contains(&name.as_str()) || self.declared.contains(&name) {
             return;
         }
         let args = m.tokens.clone();

@@ -8,6 +8,8 @@
 //! - `assoc.rs`: methods, whose variants are arms of their own body;
 //! - `text.rs`: the one text of a run-time function's module, for the
 //!   static expansion and run-time builds alike;
+//! - `scope.rs`: what every module of that text sees (the prelude, `std`,
+//!   `core`, the output macros), nested ones too;
 //! - `printer.rs`: tokens written as that text.
 
 mod assoc;
@@ -16,6 +18,7 @@ mod panics;
 mod parts;
 mod printer;
 mod reroot;
+mod scope;
 mod text;
 
 pub(crate) use text::ModuleText;
@@ -27,7 +30,9 @@ use parts::Parts;
 
 /// The code for `plan`.
 pub(crate) fn expand(plan: &Plan) -> TokenStream {
-    let parts = Parts::new(plan);
+    // A free function with a run-time stage is the text of its own module.
+    let isolated = plan.runtime && matches!(plan.shape, Shape::Free);
+    let parts = Parts::new(plan, isolated);
     match plan.shape {
         Shape::Assoc => assoc::expand(&parts),
         Shape::Free => free::expand(&parts),
@@ -36,7 +41,7 @@ pub(crate) fn expand(plan: &Plan) -> TokenStream {
 
 /// The variants of `plan` as arms of its own body (a method's shape).
 pub(crate) fn expand_assoc(plan: &Plan) -> TokenStream {
-    assoc::expand(&Parts::new(plan))
+    assoc::expand(&Parts::new(plan, false))
 }
 
 /// A function of a `#[staged::self_contained]` module: its copies go in the
@@ -49,7 +54,8 @@ pub(crate) struct Member<'a> {
 
 impl<'a> Member<'a> {
     pub(crate) fn new(plan: &'a Plan) -> Self {
-        let parts = Parts::new(plan);
+        // The module's text holds every function of the module.
+        let parts = Parts::new(plan, true);
         let text = plan.runtime.then(|| text::FnText::new(&parts));
         Self { parts, text }
     }
@@ -92,9 +98,18 @@ impl<'a> Member<'a> {
     }
 }
 
-/// The header of every isolated module, with `inner` attributes of its own.
-pub(crate) fn header(inner: TokenStream) -> TokenStream {
-    text::header(inner)
+/// The header of a module's text, with `inner` attributes of its own,
+/// for a module whose own items are `own`.
+pub(crate) fn header(inner: TokenStream, own: &[syn::Item]) -> TokenStream {
+    scope::header(inner, own)
+}
+
+/// `item`, at the top of a module's text, with the imports of their place
+/// at the top of the modules nested in it.
+pub(crate) fn in_text(item: &syn::Item) -> syn::Item {
+    let mut item = item.clone();
+    scope::in_modules_of_item(&mut item);
+    item
 }
 
 /// The output macros a module text imports, in the host.

@@ -82,7 +82,9 @@ pub(super) struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    pub(super) fn new(plan: &'a Plan) -> Self {
+    /// `isolated` when the body's copies are in a module's text, whose
+    /// modules then need the imports of their place.
+    pub(super) fn new(plan: &'a Plan, isolated: bool) -> Self {
         let func = &plan.func;
         let mut inputs = Punctuated::new();
         let mut arg_names = Vec::new();
@@ -128,12 +130,7 @@ impl<'a> Parts<'a> {
             inputs,
             arg_names,
             rest,
-            stmts: func
-                .block
-                .stmts
-                .iter()
-                .map(ToTokens::to_token_stream)
-                .collect(),
+            stmts: stmts(&func.block, isolated),
         }
     }
 
@@ -381,4 +378,15 @@ impl<'a> Parts<'a> {
         let cfgs = &self.cfg_attrs;
         quote!(#(#cfgs)*)
     }
+}
+
+/// The body's statements, with the imports of their place in the modules
+/// they declare when the body is in a module's text.
+fn stmts(block: &syn::Block, isolated: bool) -> TokenStream {
+    if !isolated {
+        return block.stmts.iter().map(ToTokens::to_token_stream).collect();
+    }
+    let mut block = block.clone();
+    super::scope::in_modules_of_block(&mut block);
+    block.stmts.iter().map(ToTokens::to_token_stream).collect()
 }

@@ -4,7 +4,7 @@
 //! other values, filling only the holes:
 //!
 //! ```text
-//! module   #![no_implicit_prelude] + std/core imports, the argument block
+//! module   #![no_implicit_prelude] + std/core imports (scope.rs), the argument block
 //!          `__Args` (#[repr(C)], one field per parameter that is not
 //!          specialized), the layout probes `__LAYOUT`, the generic fn
 //! variant  one function per value, the values bound first   holes: name, values
@@ -156,7 +156,7 @@ impl FnText {
 /// The isolated module of a function on its own: the header, its argument
 /// block and probes, and its generic function; and the module's text.
 pub(crate) fn alone_module(p: &Parts, text: &FnText) -> (TokenStream, ModuleText) {
-    let header = header(TokenStream::new());
+    let header = super::scope::header(TokenStream::new(), &[]);
     let extras = text.extras();
     let generic_fn = p.generic_fn(quote!(pub), p.name);
     let module = quote! {
@@ -166,33 +166,6 @@ pub(crate) fn alone_module(p: &Parts, text: &FnText) -> (TokenStream, ModuleText
     };
     let rendered = ModuleText::of(&module);
     (module, rendered)
-}
-
-/// What every isolated module starts with: no prelude but std's for the
-/// crate's edition, then `inner` (more inner attributes), `std` and `core`,
-/// and the output macros of the host.
-pub(crate) fn header(inner: TokenStream) -> TokenStream {
-    let edition = crate::edition::current();
-    let prelude = format_ident!("rust_{}", edition);
-    // Output macros go through the host (the library routes them, the
-    // static build takes std's); edition 2015 cannot import macros by path.
-    let io = (edition != "2015").then(|| {
-        quote! {
-            #[allow(unused_imports)]
-            use super::__staged_io::{eprint, eprintln, print, println};
-        }
-    });
-    quote! {
-        #![no_implicit_prelude]
-        #inner
-        #[allow(unused_imports)]
-        use ::std::prelude::#prelude::*;
-        #[allow(unused_imports)]
-        use ::std;
-        #[allow(unused_imports)]
-        use ::core;
-        #io
-    }
 }
 
 fn pieces(pieces: &[Piece]) -> Vec<TokenStream> {

@@ -1,0 +1,15 @@
+use staged::specialize;
+
+#[specialize(n)]
+fn lanes(n: u32) -> u32 {
+    macro_rules! wide_if {
+        ($attr:ident, $args:tt) => {
+            #[$attr $args]
+            return n * 8;
+        };
+    }
+    wide_if!(cfg, (target_feature = "avx2"));
+    n * 4
+}
+
+fn main() {}
