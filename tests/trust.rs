@@ -41,10 +41,10 @@ mod cli;
 mod eval;
 #[path = "trust/heap.rs"]
 mod heap;
-#[path = "trust/processes.rs"]
-mod processes;
 #[path = "trust/isolation.rs"]
 mod isolation;
+#[path = "trust/processes.rs"]
+mod processes;
 #[path = "trust/scenarios.rs"]
 mod scenarios;
 #[path = "trust/store.rs"]

@@ -75,6 +75,14 @@ pub(crate) fn expand(module: &ItemMod, checked: Checked) -> TokenStream {
     };
     let text = specialize::module_text(&prefix);
     let variants = members.iter().map(Member::variants);
+    let encodes = {
+        let mut types = Vec::new();
+        members.iter().for_each(|m| m.value_types(&mut types));
+        types
+            .iter()
+            .map(|t| Member::encode_impl(t))
+            .collect::<Vec<_>>()
+    };
     let reexports = checked.items.iter().filter_map(|e| match e {
         Entry::Item(item) => Some(reexport(item)),
         Entry::Specialized(_) => None,
@@ -95,6 +103,7 @@ pub(crate) fn expand(module: &ItemMod, checked: Checked) -> TokenStream {
             pub mod __staged {
                 #prefix
                 #(#variants)*
+                #(#encodes)*
             }
             #(#reexports)*
             #(#outside)*

@@ -9,9 +9,11 @@ mod module_types;
 mod names;
 mod paths;
 mod promote;
+mod structured;
 mod types;
 mod valid;
 mod value;
+mod value_type;
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;

@@ -19,6 +19,18 @@ pub(crate) struct ModuleType {
     pub(crate) fields: Option<Vec<(syn::Member, Type)>>,
     /// The types of every field (of every variant, for an enum).
     pub(crate) contains: Vec<Type>,
+    /// It has lifetime parameters.
+    pub(crate) borrows: bool,
+    /// Its fields, or its variants and theirs: what a value of it is made
+    /// of, for types whose values can be specialized.
+    pub(crate) shape: Shape,
+}
+
+/// What a value of a module type is made of.
+#[derive(Clone)]
+pub(crate) enum Shape {
+    Struct(syn::Fields),
+    Enum(Vec<(Ident, syn::Fields)>),
 }
 
 /// The structs and enums among `items`.
@@ -26,6 +38,16 @@ pub(crate) fn collect(items: &[Item]) -> Vec<ModuleType> {
     items
         .iter()
         .filter_map(|item| {
+            let shape = match item {
+                Item::Struct(s) => Shape::Struct(s.fields.clone()),
+                Item::Enum(e) => Shape::Enum(
+                    e.variants
+                        .iter()
+                        .map(|v| (v.ident.clone(), v.fields.clone()))
+                        .collect(),
+                ),
+                _ => return None,
+            };
             let (name, attrs, generics, fields, contains) = match item {
                 Item::Struct(s) => {
                     let fields = s
@@ -60,6 +82,11 @@ pub(crate) fn collect(items: &[Item]) -> Vec<ModuleType> {
                     .params
                     .iter()
                     .any(|p| !matches!(p, syn::GenericParam::Lifetime(_))),
+                borrows: generics
+                    .params
+                    .iter()
+                    .any(|p| matches!(p, syn::GenericParam::Lifetime(_))),
+                shape,
                 fields,
                 contains,
             })

@@ -119,45 +119,19 @@ fn combo(values: &[String], specs: &[Spec]) -> Result<Vec<Listed>, String> {
 
 fn value(text: &str, spec: &Spec) -> Result<Listed, String> {
     let expr: Expr = syn::parse_str(text).map_err(|_| format!("`{text}` is not a literal"))?;
-    if let (Scalar::F32 | Scalar::F64, Some(bits)) = (spec.scalar, float_bits(&expr)) {
-        let value = match spec.scalar {
-            Scalar::F32 => {
-                Value::F32(u32::try_from(bits).map_err(|_| format!("`{text}` is not an `f32`"))?)
-            }
-            _ => Value::F64(bits),
-        };
-        let kind = if spec.scalar == Scalar::F32 {
-            "f32"
-        } else {
-            "f64"
-        };
-        if !text.contains(&format!("primitive::{kind}::from_bits")) {
-            return Err(format!("`{text}` is not an `{kind}`"));
+    // Floats as the renderer writes them, by their bits, and nothing else.
+    if let Some(kind @ (Scalar::F32 | Scalar::F64)) = spec.scalar() {
+        if super::structured::float_bits(&expr).is_none()
+            || !text.contains(&format!("primitive::{}::from_bits", kind.describe()))
+        {
+            return Err(format!("`{text}` is not an `{}`", kind.describe()));
         }
-        return Ok(Listed {
-            value,
-            span: proc_macro2::Span::call_site(),
-            written: None,
-        });
     }
-    Value::parse(&expr, spec.scalar, &spec.ident).map_err(|e| e.to_string())
-}
-
-/// The bits of `::core::primitive::f64::from_bits(0x..u64)`, as the literal
-/// renderer writes a float.
-fn float_bits(expr: &Expr) -> Option<u64> {
-    let Expr::Call(call) = expr else { return None };
-    let Expr::Path(path) = &*call.func else {
-        return None;
-    };
-    if path.path.segments.last()?.ident != "from_bits" || call.args.len() != 1 {
-        return None;
-    }
-    match call.args.first()? {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_parse().ok(),
-        _ => None,
-    }
+    let value =
+        super::structured::parse(&expr, &spec.value, &spec.ident).map_err(|e| e.to_string())?;
+    Ok(Listed {
+        value,
+        span: proc_macro2::Span::call_site(),
+        written: None,
+    })
 }

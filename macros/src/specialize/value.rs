@@ -21,6 +21,16 @@ pub(crate) enum Value {
     F32(u32),
     F64(u64),
     Str(String),
+    /// The elements of an array or a slice.
+    Seq(Vec<Value>),
+    Tuple(Vec<Value>),
+    Opt(Option<Box<Value>>),
+    /// A value of a module's struct, or of one of its enum's variants (its
+    /// index and name), with its fields in declaration order.
+    Module {
+        variant: Option<(usize, proc_macro2::Ident)>,
+        fields: Vec<Value>,
+    },
 }
 
 /// A value with the span of the tokens the user wrote for it.
@@ -175,6 +185,22 @@ impl Value {
         })
     }
 
+    /// The value as an expression of its scalar type, with `span`: floats
+    /// rebuilt from their bits.
+    pub(crate) fn scalar_tokens(&self, span: Span) -> TokenStream {
+        match self {
+            Value::F32(bits) => {
+                let bits = Literal::u32_suffixed(*bits);
+                quote_spanned!(span=> ::core::primitive::f32::from_bits(#bits))
+            }
+            Value::F64(bits) => {
+                let bits = Literal::u64_suffixed(*bits);
+                quote_spanned!(span=> ::core::primitive::f64::from_bits(#bits))
+            }
+            other => other.pattern(span),
+        }
+    }
+
     /// A pattern matching the value, made from the value alone (floats by
     /// their bits), with `span`.
     fn pattern(&self, span: Span) -> TokenStream {
@@ -191,6 +217,9 @@ impl Value {
             Self::F32(bits) => Literal::u32_suffixed(*bits),
             Self::F64(bits) => Literal::u64_suffixed(*bits),
             Self::Str(s) => Literal::string(s),
+            Self::Seq(_) | Self::Tuple(_) | Self::Opt(_) | Self::Module { .. } => {
+                unreachable!("structured values are not matched by patterns")
+            }
         };
         lit.set_span(span);
         match self {

@@ -12,22 +12,24 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
     let vis = &p.func.vis;
     let sig = &p.func.sig;
     let stmts = &p.stmts;
-    let scrutinee = p.scrutinee();
-    let arms = p.plan.combos.iter().map(|combo| {
-        let pattern = p.pattern(combo);
-        let bindings = p.bindings(combo);
-        quote!(#pattern => {
-            #bindings
-            #stmts
+    let arms = p
+        .plan
+        .combos
+        .iter()
+        .map(|combo| {
+            let bindings = p.bindings(combo);
+            let body = quote!({
+                #bindings
+                #stmts
+            });
+            (combo.as_slice(), body)
         })
-    });
+        .collect();
+    let body = p.select(arms, quote!({ #stmts }));
     quote! {
         #(#attrs)*
         #vis #sig {
-            match #scrutinee {
-                #(#arms)*
-                _ => { #stmts }
-            }
+            #body
         }
     }
 }

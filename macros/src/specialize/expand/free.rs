@@ -100,7 +100,7 @@ pub(super) fn outside(
     let dispatcher = {
         let generic_call = p.call(quote!(#outer::#name), &p.arg_names);
         let fallback = if runtime {
-            let keys = p.spec_names();
+            let keys = p.key_parts(false);
             let args = args_block(p, quote!(#outer::#block));
             let call = variant_call(&args);
             quote!(match #name::__SITE.lookup(&(#(#keys,)*)) {
@@ -144,7 +144,7 @@ pub(super) fn outside(
     let (site, specialized, prepare, stats_doc) = match source {
         Some((text, module_text)) => {
             let key = key_type(p);
-            let keys = p.spec_names();
+            let keys = p.key_parts(false);
             let map = text.panic_map(module_text);
             let fn_source = text.fn_source(p, module_text, &map);
             let raise = map.trampoline();
@@ -234,23 +234,12 @@ fn dispatcher(p: &Parts, variant_paths: Vec<TokenStream>, fallback: TokenStream)
     let vis = &p.func.vis;
     let mut sig = p.func.sig.clone();
     sig.inputs = p.inputs.clone();
-    let body = if p.plan.combos.is_empty() {
-        fallback
-    } else {
-        let scrutinee = p.scrutinee();
-        let arms = variant_paths
-            .iter()
-            .zip(&p.plan.combos)
-            .map(|(path, combo)| {
-                let pattern = p.pattern(combo);
-                let call = p.call(path.clone(), p.rest_names());
-                quote!(#pattern => #call,)
-            });
-        quote!(match #scrutinee {
-            #(#arms)*
-            _ => #fallback,
-        })
-    };
+    let arms = variant_paths
+        .iter()
+        .zip(&p.plan.combos)
+        .map(|(path, combo)| (combo.as_slice(), p.call(path.clone(), p.rest_names())))
+        .collect();
+    let body = p.select(arms, fallback);
     quote! {
         #(#attrs)*
         #vis #sig {
@@ -365,7 +354,7 @@ fn specialized_item(p: &Parts, not_static: TokenStream) -> TokenStream {
         /// could be had; the function itself keeps working through its
         /// generic body.
         pub fn specialized #generics (#(#names: #types),*) -> ::core::result::Result<Specialized, #krate::Error> {
-            match __static_index(#(#names),*) {
+            match __static_index(#(&#names),*) {
                 ::core::option::Option::Some(i) => ::core::result::Result::Ok(Specialized {
                     __target: #krate::__private::Target::Static(i),
                 }),
@@ -389,7 +378,7 @@ fn prepare_static(p: &Parts) -> TokenStream {
         /// When a value has no static variant.
         pub fn prepare #generics (values: impl ::core::iter::IntoIterator<Item = #item>) -> ::core::result::Result<(), #krate::Error> {
             for #pattern in values {
-                if __static_index(#(#names),*).is_none() {
+                if __static_index(#(&#names),*).is_none() {
                     return ::core::result::Result::Err(#krate::__private::runtime_false());
                 }
             }
@@ -403,6 +392,7 @@ fn prepare_runtime(p: &Parts) -> TokenStream {
     let (generics, types) = p.value_params();
     let (item, pattern) = p.value_item(&types);
     let names: Vec<_> = p.spec_names().collect();
+    let keys = p.key_parts(true);
     quote! {
         /// Builds the variants of many values in one rustc invocation, into
         /// one library; values with a static variant are skipped.
@@ -416,9 +406,10 @@ fn prepare_runtime(p: &Parts) -> TokenStream {
                 ::core::iter::Iterator::map(
                     ::core::iter::Iterator::filter(
                         ::core::iter::IntoIterator::into_iter(values),
-                        |&#pattern| __static_index(#(#names),*).is_none(),
+                        // The item by reference: its parts are references.
+                        |#pattern| __static_index(#(#names),*).is_none(),
                     ),
-                    |#pattern| (#(#names,)*),
+                    |#pattern| (#(#keys,)*),
                 ),
             )
         }
@@ -428,20 +419,28 @@ fn prepare_runtime(p: &Parts) -> TokenStream {
 fn static_index_item(p: &Parts) -> TokenStream {
     let (generics, types) = p.value_params();
     let names: Vec<_> = p.spec_names().collect();
-    let scrutinee = p.scrutinee();
-    let arms = p.plan.combos.iter().zip(p.indices()).map(|(combo, i)| {
-        let pattern = p.pattern(combo);
-        quote!(#pattern => ::core::option::Option::Some(#i),)
-    });
+    let arms = p
+        .plan
+        .combos
+        .iter()
+        .zip(p.indices())
+        .map(|(combo, i)| (combo.as_slice(), quote!(::core::option::Option::Some(#i))))
+        .collect();
+    let body = p.select(arms, quote!(::core::option::Option::None));
+    // Values by reference, so that `prepare` can ask before it takes
+    // them; scalars are copied out to be matched.
+    let scalars = p
+        .specs()
+        .iter()
+        .filter(|s| s.scalar().is_some())
+        .map(|s| &s.ident);
     quote! {
         #[doc(hidden)]
         #[inline]
-        pub fn __static_index #generics (#(#names: #types),*) -> ::core::option::Option<u16> {
-            #[allow(unreachable_patterns)]
-            match #scrutinee {
-                #(#arms)*
-                _ => ::core::option::Option::None,
-            }
+        #[allow(unused_variables)]
+        pub fn __static_index #generics (#(#names: &#types),*) -> ::core::option::Option<u16> {
+            #(let #scalars = *#scalars;)*
+            #body
         }
     }
 }
@@ -456,8 +455,15 @@ fn args_block(p: &Parts, path: TokenStream) -> TokenStream {
 /// The run-time table's key: the specialized types, `&'static str` for
 /// strings.
 fn key_type(p: &Parts) -> TokenStream {
+    let krate = crate::krate::path();
     let lifetime = syn::Lifetime::new("'static", proc_macro2::Span::call_site());
-    let types = p.specs().iter().map(|s| s.scalar.tokens(&lifetime));
+    let types = p.specs().iter().map(|s| match s.scalar() {
+        Some(scalar) => scalar.tokens(&lifetime),
+        None => {
+            let ty = super::super::types::erase_lifetimes(&s.ty, &lifetime);
+            quote!(#krate::__private::Enc<#ty>)
+        }
+    });
     quote!((#(#types,)*))
 }
 

@@ -13,6 +13,7 @@
 //! - `printer.rs`: tokens written as that text.
 
 mod assoc;
+mod encode;
 mod free;
 mod panics;
 mod parts;
@@ -71,6 +72,20 @@ impl<'a> Member<'a> {
             .as_ref()
             .map(|t| t.extras().clone())
             .unwrap_or_default()
+    }
+
+    /// The module types its run-time values are made of, added to `out`.
+    pub(crate) fn value_types(&self, out: &mut Vec<std::rc::Rc<super::value_type::ModuleValue>>) {
+        if self.text.is_some() {
+            for spec in self.parts.specs() {
+                spec.value.module_types(out);
+            }
+        }
+    }
+
+    /// `Encode` of a module type, for run-time values made of it.
+    pub(crate) fn encode_impl(m: &super::value_type::ModuleValue) -> TokenStream {
+        encode::encode_impl(m)
     }
 
     /// Its static variants.

@@ -5,6 +5,7 @@ use quote::{ToTokens, format_ident, quote};
 use syn::punctuated::Punctuated;
 use syn::{AttrStyle, Attribute, FnArg, Ident, ItemFn, Lifetime, Pat, Token};
 
+use super::super::structured;
 use super::super::valid::{Plan, Spec};
 use super::super::value::Listed;
 
@@ -212,15 +213,81 @@ impl<'a> Parts<'a> {
 
     /// `let n: u32 = 2u32;` for each specialized parameter of `combo`.
     pub(super) fn bindings(&self, combo: &[Listed]) -> TokenStream {
-        let lets = self.specs().iter().zip(combo).map(|(spec, listed)| {
-            let Spec {
-                ident, mutability, ..
-            } = spec;
-            let ty = spec.scalar.canonical();
-            let value = listed.expr();
-            quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
-        });
+        let lets = self
+            .specs()
+            .iter()
+            .zip(combo)
+            .map(|(spec, listed)| binding(spec, &value_expr(spec, listed)));
         quote!(#(#lets)*)
+    }
+
+    /// Whether a specialized parameter is a structured value: the
+    /// dispatcher then tests the listed values in turn instead of a
+    /// `match`.
+    pub(super) fn structured(&self) -> bool {
+        self.specs().iter().any(|s| s.scalar().is_none())
+    }
+
+    /// `body` for the first combination of `arms` the arguments are,
+    /// `fallback` when none: a `match` over scalars, tests in turn over
+    /// structured values.
+    pub(super) fn select(
+        &self,
+        arms: Vec<(&[Listed], TokenStream)>,
+        fallback: TokenStream,
+    ) -> TokenStream {
+        if arms.is_empty() {
+            return fallback;
+        }
+        if !self.structured() {
+            let scrutinee = self.scrutinee();
+            let arms = arms.into_iter().map(|(combo, body)| {
+                let pattern = self.pattern(combo);
+                quote!(#pattern => #body,)
+            });
+            return quote!(
+                #[allow(unreachable_patterns)]
+                match #scrutinee {
+                    #(#arms)*
+                    _ => #fallback,
+                }
+            );
+        }
+        let tests = arms
+            .into_iter()
+            .rev()
+            .fold(fallback, |otherwise, (combo, body)| {
+                let test = self.test(combo);
+                quote!(if #test { #body } else { #otherwise })
+            });
+        quote!({ #tests })
+    }
+
+    /// Whether the arguments are the values of `combo`.
+    fn test(&self, combo: &[Listed]) -> TokenStream {
+        let tests = self.specs().iter().zip(combo).map(|(spec, listed)| {
+            let ident = &spec.ident;
+            structured::test(&listed.value, &spec.value, quote!(&#ident), 0)
+        });
+        quote!(true #(&& #tests)*)
+    }
+
+    /// The site's key of the specialized arguments, borrowing them
+    /// (`owned` false: the dispatcher's) or taking them (`prepare`'s):
+    /// scalars as they are, structured values behind `Enc`.
+    pub(super) fn key_parts(&self, owned: bool) -> Vec<TokenStream> {
+        let krate = crate::krate::path();
+        self.specs()
+            .iter()
+            .map(|spec| {
+                let ident = &spec.ident;
+                match (spec.scalar(), owned) {
+                    (Some(_), _) => quote!(#ident),
+                    (None, false) => quote!(#krate::__private::Enc(&#ident)),
+                    (None, true) => quote!(#krate::__private::Enc(#ident)),
+                }
+            })
+            .collect()
     }
 
     /// A function holding the body with the values of `combo` bound, taking
@@ -307,14 +374,14 @@ impl<'a> Parts<'a> {
 
     /// What the dispatcher matches on: the specialized arguments, floats by
     /// their bits.
-    pub(super) fn scrutinee(&self) -> TokenStream {
+    fn scrutinee(&self) -> TokenStream {
         let parts: Vec<TokenStream> = self
             .specs()
             .iter()
             .map(|s| {
                 let ident = &s.ident;
-                match s.scalar {
-                    super::super::types::Scalar::F32 | super::super::types::Scalar::F64 => {
+                match s.scalar() {
+                    Some(super::super::types::Scalar::F32 | super::super::types::Scalar::F64) => {
                         quote!(#ident.to_bits())
                     }
                     _ => quote!(#ident),
@@ -328,7 +395,7 @@ impl<'a> Parts<'a> {
     }
 
     /// The pattern of `combo` in the dispatcher's `match`.
-    pub(super) fn pattern(&self, combo: &[Listed]) -> TokenStream {
+    fn pattern(&self, combo: &[Listed]) -> TokenStream {
         let pats: Vec<TokenStream> = combo.iter().map(|l| l.pattern()).collect();
         match pats.as_slice() {
             [one] => one.clone(),
@@ -346,11 +413,12 @@ impl<'a> Parts<'a> {
     /// Parameters `(n: u32, s: &'__v str)` of the companion functions that take
     /// the specialized values, and their lifetime parameter if one is needed.
     pub(super) fn value_params(&self) -> (TokenStream, Vec<TokenStream>) {
+        use super::super::types::{Scalar, erase_lifetimes, lifetime_positions};
         let lifetime = Lifetime::new("'__staged_v", Span::call_site());
-        let needs = self
-            .specs()
-            .iter()
-            .any(|s| s.scalar == super::super::types::Scalar::Str);
+        let needs = self.specs().iter().any(|s| match s.scalar() {
+            Some(scalar) => scalar == Scalar::Str,
+            None => lifetime_positions(&s.ty) != (0, 0),
+        });
         let generics = if needs {
             quote!(<#lifetime>)
         } else {
@@ -359,7 +427,10 @@ impl<'a> Parts<'a> {
         let types = self
             .specs()
             .iter()
-            .map(|s| s.scalar.tokens(&lifetime))
+            .map(|s| match s.scalar() {
+                Some(scalar) => scalar.tokens(&lifetime),
+                None => erase_lifetimes(&s.ty, &lifetime).to_token_stream(),
+            })
             .collect();
         (generics, types)
     }
@@ -389,4 +460,30 @@ fn stmts(block: &syn::Block, isolated: bool) -> TokenStream {
     let mut block = block.clone();
     super::scope::in_modules_of_block(&mut block);
     block.stmts.iter().map(ToTokens::to_token_stream).collect()
+}
+
+/// The value of `listed` for `spec`, as an expression of its type.
+pub(super) fn value_expr(spec: &Spec, listed: &Listed) -> TokenStream {
+    match spec.scalar() {
+        Some(_) => listed.expr(),
+        None => structured::tokens(&listed.value, &spec.value, listed.span),
+    }
+}
+
+/// `let n: u32 = <value>;` in a variant: a structured value as a constant
+/// of its type, so that it sits in read-only data and every load from it
+/// folds.
+pub(super) fn binding(spec: &Spec, value: &TokenStream) -> TokenStream {
+    let Spec {
+        ident, mutability, ..
+    } = spec;
+    let ty = spec.value.canonical();
+    let value = match spec.scalar() {
+        Some(_) => value.clone(),
+        None => quote!({
+            const __STAGED_VALUE: #ty = #value;
+            __STAGED_VALUE
+        }),
+    };
+    quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
 }

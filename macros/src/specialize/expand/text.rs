@@ -101,7 +101,12 @@ impl FnText {
             .iter()
             .zip(&p.plan.combos)
             .map(|(name, combo)| {
-                let values: Vec<TokenStream> = combo.iter().map(|l| l.expr()).collect();
+                let values: Vec<TokenStream> = p
+                    .specs()
+                    .iter()
+                    .zip(combo)
+                    .map(|(spec, l)| super::parts::value_expr(spec, l))
+                    .collect();
                 variant(p, name, &values)
             });
         quote!(#(#variants)*)
@@ -386,11 +391,11 @@ fn variant(p: &Parts, name: &impl ToTokens, values: &[TokenStream]) -> TokenStre
     let output = p.variant_output();
     let inputs = p.rest.iter().map(|(input, _)| input);
     let body_attrs = &p.body_attrs;
-    let bindings = p.specs().iter().zip(values).map(|(spec, value)| {
-        let (ident, mutability) = (&spec.ident, &spec.mutability);
-        let ty = spec.scalar.canonical();
-        quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
-    });
+    let bindings = p
+        .specs()
+        .iter()
+        .zip(values)
+        .map(|(spec, value)| super::parts::binding(spec, value));
     let stmts = &p.stmts;
     quote! {
         #(#body_attrs)*

@@ -22,6 +22,7 @@ use super::module_types::ModuleType;
 use super::promote;
 use super::types::Scalar;
 use super::value::Listed;
+use super::value_type::ValueTy;
 use crate::errors::Errors;
 use options::*;
 use signature::*;
@@ -78,7 +79,17 @@ pub(crate) struct Spec {
     pub(crate) position: usize,
     pub(crate) ident: Ident,
     pub(crate) mutability: Option<Token![mut]>,
-    pub(crate) scalar: Scalar,
+    /// Its type as declared.
+    pub(crate) ty: syn::Type,
+    /// Its type as a value type.
+    pub(crate) value: ValueTy,
+}
+
+impl Spec {
+    /// Its scalar type, unless it is a structured value.
+    pub(crate) fn scalar(&self) -> Option<Scalar> {
+        self.value.scalar()
+    }
 }
 
 /// The options `#[specialize]` takes besides parameters.
@@ -106,7 +117,8 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool, ctx: Context<'_>) ->
         match &entry.value {
             ArgValue::Other(expr) => option_entry(&entry.key, expr, &func, stage3, &mut errors),
             _ => {
-                if let Some(spec) = param_entry(entry, &func, runtime, &mut errors) {
+                let module = ctx.module.unwrap_or(&[]);
+                if let Some(spec) = param_entry(entry, &func, module, runtime, &mut errors) {
                     specs.push(spec);
                 }
             }

@@ -8,13 +8,17 @@ use syn::{Expr, Ident, ItemFn};
 use super::*;
 use crate::errors::Errors;
 use crate::specialize::args::{Entry, Value as ArgValue};
+use crate::specialize::module_types::ModuleType;
+use crate::specialize::structured;
 use crate::specialize::types::{Scalar, display};
 use crate::specialize::value::{Listed, Value, text};
+use crate::specialize::value_type::ValueTy;
 
 /// Checks one `param = values` entry; `None` for options and errors.
 pub(super) fn param_entry(
     entry: &Entry,
     func: &ItemFn,
+    module: &[ModuleType],
     runtime: bool,
     errors: &mut Errors,
 ) -> Option<(Spec, Option<Vec<Listed>>)> {
@@ -42,15 +46,36 @@ pub(super) fn param_entry(
         errors.at(key, format_args!("unknown parameter `{key}`; {list}"));
         return None;
     };
-    let Some(scalar) = Scalar::of(ty) else {
-        errors.at(
-            ty,
-            format_args!(
-                "parameter `{key}` has type `{}`, which cannot be specialized; specializable types are integers, `bool`, `char`, `f32`, `f64` and `&str`",
-                display(ty)
-            ),
-        );
-        return None;
+    let value_ty = match ValueTy::of(ty, module) {
+        Ok(t) => t,
+        Err(refused) => {
+            let outside =
+                module.is_empty() && refused.why.contains("cannot be specialized; specializable");
+            let why = if std::ptr::eq(refused.ty, ty) || refused.why.starts_with("type `") {
+                refused.why
+            } else {
+                format!(
+                    "`{}` is not a value type: {}",
+                    display(refused.ty),
+                    refused.why
+                )
+            };
+            let hint = if outside
+                && !matches!(ty, syn::Type::Reference(r) if r.mutability.is_some())
+            {
+                "; a struct or enum as a value must be declared in the `#[staged::self_contained]` module of the function"
+            } else {
+                ""
+            };
+            errors.at(
+                ty,
+                format_args!(
+                    "parameter `{key}` has type `{}`, which cannot be specialized: {why}{hint}",
+                    display(ty)
+                ),
+            );
+            return None;
+        }
     };
     let values = match &entry.value {
         ArgValue::Bare => {
@@ -64,27 +89,28 @@ pub(super) fn param_entry(
             }
             None
         }
-        ArgValue::List { list, items } => list_values(key, scalar, list, items, runtime, errors),
+        ArgValue::List { list, items } => list_values(key, &value_ty, list, items, runtime, errors),
         ArgValue::Range {
             range,
             start,
             end,
             inclusive,
-        } => range_values(key, scalar, range, start, end, *inclusive, errors),
+        } => range_values(key, &value_ty, range, start, end, *inclusive, errors),
         ArgValue::Other(_) => return None,
     };
     let spec = Spec {
         position,
         ident: pat.ident.clone(),
         mutability: pat.mutability,
-        scalar,
+        ty: ty.clone(),
+        value: value_ty,
     };
     Some((spec, values))
 }
 
 pub(super) fn list_values(
     key: &Ident,
-    scalar: Scalar,
+    ty: &ValueTy,
     list: &Expr,
     items: &[Expr],
     runtime: bool,
@@ -104,7 +130,15 @@ pub(super) fn list_values(
     }
     let mut values: Vec<(Listed, &Expr)> = Vec::new();
     for item in items {
-        let Some(listed) = errors.take(Value::parse(item, scalar, key)) else {
+        let parsed = match ty {
+            ValueTy::Scalar(scalar) => Value::parse(item, *scalar, key),
+            structured => structured::parse(item, structured, key).map(|value| Listed {
+                value,
+                span: structured::span_of(item),
+                written: Some(item.to_token_stream()),
+            }),
+        };
+        let Some(listed) = errors.take(parsed) else {
             continue;
         };
         if let Some((_, earlier)) = values.iter().find(|(v, _)| v.value == listed.value) {
@@ -127,19 +161,19 @@ pub(super) fn list_values(
 
 pub(super) fn range_values(
     key: &Ident,
-    scalar: Scalar,
+    ty: &ValueTy,
     range: &Expr,
     start: &Expr,
     end: &Expr,
     inclusive: bool,
     errors: &mut Errors,
 ) -> Option<Vec<Listed>> {
-    let Scalar::Int(ty) = scalar else {
+    let Some(scalar @ Scalar::Int(ty)) = ty.scalar() else {
         errors.at(
             range,
             format_args!(
                 "ranges work for integer parameters only; `{key}` is `{}`, so list its values",
-                scalar.describe()
+                ty.describe()
             ),
         );
         return None;
