@@ -353,6 +353,40 @@ pub use staged_macros::specialize;
 ///   what the variant does not use is left out of it by the linker.
 pub use staged_macros::self_contained;
 
+/// Marks a `for` loop over a specialized slice or array, in the body of a
+/// `#[specialize]` function, to be unrolled in every variant: one copy of
+/// the body per element, with the element and its index constants. The
+/// generic body keeps the loop.
+///
+/// ```
+/// #[staged::specialize(taps = [[1.0, 2.0, 1.0]], runtime = false)]
+/// pub fn fir(xs: &[f64], taps: &[f64], out: &mut [f64]) {
+///     for i in 0..out.len() {
+///         let mut acc = 0.0;
+///         #[staged::unroll]
+///         for (j, t) in taps.iter().enumerate() {
+///             acc += xs[i + j] * t;
+///         }
+///         out[i] = acc;
+///     }
+/// }
+///
+/// let mut out = [0.0; 2];
+/// fir(&[1.0, 2.0, 3.0, 4.0], &[1.0, 2.0, 1.0], &mut out); // the variant
+/// assert_eq!(out, [8.0, 12.0]);
+/// ```
+///
+/// The loop may be `for p in plan`, `for p in plan.iter()`,
+/// `for (i, p) in plan.iter().enumerate()`, `for i in 0..plan.len()`, and
+/// for an array by value `for x in array` (its elements must be `Copy`) or
+/// `for x in &array`, where the value is a specialized parameter the body
+/// does not bind again. `continue` and `break` keep their meaning. A
+/// variant that would make more than `STAGED_UNROLL_MAX` copies (4096 by
+/// default; static variants always use 4096) keeps its loops, with the
+/// value still a constant, and `stats().notes` says so. The marker is an
+/// error anywhere else.
+pub use staged_macros::unroll;
+
 /// Evaluates `static` and `const` initializers on the build host and emits
 /// their values as literals of the declared types.
 ///

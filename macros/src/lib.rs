@@ -33,6 +33,14 @@ pub fn self_contained(args: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
+/// Marks a loop of a `#[specialize]` function's body to unroll in every
+/// variant; see the `staged` crate. `#[specialize]` takes the marker out:
+/// reached, it is misplaced.
+#[proc_macro_attribute]
+pub fn unroll(args: TokenStream, item: TokenStream) -> TokenStream {
+    specialize::misplaced_unroll(args.into(), item.into()).into()
+}
+
 /// Evaluates `static` and `const` initializers on the build host and emits
 /// their values as literals; see the `staged` crate.
 #[proc_macro]

@@ -195,5 +195,5 @@ pub(crate) fn stripped(module: &ItemMod) -> TokenStream {
             }
         }
     }
-    module.to_token_stream()
+    specialize::strip_markers(module.to_token_stream())
 }

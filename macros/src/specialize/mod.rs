@@ -11,6 +11,7 @@ mod paths;
 mod promote;
 mod structured;
 mod types;
+mod unroll;
 mod valid;
 mod value;
 mod value_type;
@@ -89,8 +90,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenS
 /// crate still type-checks against the function.
 pub(crate) fn fallback(item: TokenStream, error: syn::Error) -> TokenStream {
     let mut out = error.into_compile_error();
-    out.extend(item);
+    // Without its `#[staged::unroll]` markers, which stable rustc refuses.
+    out.extend(unroll::strip_item(item));
     out
+}
+
+/// `item` without `#[staged::unroll]` markers, for a module re-emitted next
+/// to its errors.
+pub(crate) fn strip_markers(item: TokenStream) -> TokenStream {
+    unroll::strip_item(item)
 }
 
 /// Records why `#[specialize]` cannot apply to `item`, which parsed as
@@ -150,4 +158,18 @@ fn first_token(tokens: TokenStream) -> TokenStream {
         Some(t) => t.into_token_stream(),
         None => TokenStream::new(),
     }
+}
+
+/// `#[staged::unroll]` where no `#[specialize]` took it out: an error on it,
+/// and the item as written.
+pub(crate) fn misplaced_unroll(args: TokenStream, item: TokenStream) -> TokenStream {
+    let first = item.clone().into_iter().next();
+    let mut out = syn::Error::new(
+        first.map_or_else(proc_macro2::Span::call_site, |t| t.span()),
+        "`#[staged::unroll]` works in the body of a `#[specialize]` function, on a loop over a specialized value",
+    )
+    .into_compile_error();
+    let _ = args;
+    out.extend(item);
+    out
 }

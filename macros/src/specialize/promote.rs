@@ -120,12 +120,11 @@ fn combo(values: &[String], specs: &[Spec]) -> Result<Vec<Listed>, String> {
 fn value(text: &str, spec: &Spec) -> Result<Listed, String> {
     let expr: Expr = syn::parse_str(text).map_err(|_| format!("`{text}` is not a literal"))?;
     // Floats as the renderer writes them, by their bits, and nothing else.
-    if let Some(kind @ (Scalar::F32 | Scalar::F64)) = spec.scalar() {
-        if super::structured::float_bits(&expr).is_none()
-            || !text.contains(&format!("primitive::{}::from_bits", kind.describe()))
-        {
-            return Err(format!("`{text}` is not an `{}`", kind.describe()));
-        }
+    if let Some(kind @ (Scalar::F32 | Scalar::F64)) = spec.scalar()
+        && (super::structured::float_bits(&expr).is_none()
+            || !text.contains(&format!("primitive::{}::from_bits", kind.describe())))
+    {
+        return Err(format!("`{text}` is not an `{}`", kind.describe()));
     }
     let value =
         super::structured::parse(&expr, &spec.value, &spec.ident).map_err(|e| e.to_string())?;

@@ -112,8 +112,7 @@ impl ValueTy {
                     display(ty)
                 )),
                 _ => refuse(format!(
-                    "a reference `{}` cannot be specialized; specializable types are {VALUE_TYPES}",
-                    display(ty)
+                    "of references, only `&str` and slices `&[T]` are; specializable types are {VALUE_TYPES}"
                 )),
             },
             Type::Array(a) => {
@@ -149,10 +148,7 @@ impl ValueTy {
                 }
                 match module_types::named(ty, module) {
                     Some(t) => Self::module(ty, t, module, resolving),
-                    None => refuse(format!(
-                        "parameter type `{}` cannot be specialized; specializable types are {VALUE_TYPES}",
-                        display(ty)
-                    )),
+                    None => refuse(format!("specializable types are {VALUE_TYPES}")),
                 }
             }
         }
@@ -253,14 +249,6 @@ impl ValueTy {
                 let name = &m.name;
                 quote!(self::#name)
             }
-        }
-    }
-
-    /// The number of elements of a value of this type, if it is an array.
-    pub(crate) fn array_len(&self) -> Option<usize> {
-        match self {
-            Self::Array(_, n) => Some(*n),
-            _ => None,
         }
     }
 
@@ -393,10 +381,14 @@ mod tests {
         assert!(
             of("&mut [u8]")
                 .unwrap_err()
-                .contains("cannot be specialized")
+                .contains("specializable types are")
         );
         assert!(of("[u8; N]").unwrap_err().contains("literal length"));
-        assert!(of("Vec<u8>").unwrap_err().contains("cannot be specialized"));
+        assert!(
+            of("Vec<u8>")
+                .unwrap_err()
+                .contains("specializable types are")
+        );
         assert!(of("Named").unwrap_err().contains("has parameters"));
         assert!(of("Wrap").unwrap_err().contains("has parameters"));
         assert!(

@@ -18,9 +18,10 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
         .iter()
         .map(|combo| {
             let bindings = p.bindings(combo);
+            let unrolled = p.variant_stmts(combo);
             let body = quote!({
                 #bindings
-                #stmts
+                #unrolled
             });
             (combo.as_slice(), body)
         })
@@ -28,6 +29,7 @@ pub(super) fn expand(p: &Parts) -> TokenStream {
     let body = p.select(arms, quote!({ #stmts }));
     quote! {
         #(#attrs)*
+        #[allow(unused_labels)]
         #vis #sig {
             #body
         }

@@ -78,8 +78,11 @@ pub(super) struct Parts<'a> {
     /// `(user's parameter, name in inputs)` of the parameters that are not
     /// specialized.
     pub(super) rest: Vec<(&'a FnArg, Ident)>,
-    /// The body's statements.
+    /// The body's statements, `#[staged::unroll]` markers taken out: the
+    /// generic body.
     pub(super) stmts: TokenStream,
+    /// The body, markers kept, for the variants.
+    pub(super) block: syn::Block,
 }
 
 impl<'a> Parts<'a> {
@@ -131,7 +134,8 @@ impl<'a> Parts<'a> {
             inputs,
             arg_names,
             rest,
-            stmts: stmts(&func.block, isolated),
+            stmts: stmts(&super::super::unroll::strip(&func.block), isolated),
+            block: placed(&func.block, isolated),
         }
     }
 
@@ -221,6 +225,20 @@ impl<'a> Parts<'a> {
         quote!(#(#lets)*)
     }
 
+    /// The body of the static variant of `combo`: its marked loops
+    /// unrolled for the combination's lengths, unless that would make
+    /// more copies than a static variant may.
+    pub(super) fn variant_stmts(&self, combo: &[Listed]) -> TokenStream {
+        use super::super::unroll::{self, Mode, STATIC_UNROLL_MAX};
+        let lens = lens(self.specs(), combo);
+        let mode = if unroll::copies(&self.block, self.specs(), &lens) > STATIC_UNROLL_MAX {
+            Mode::Rolled
+        } else {
+            Mode::Unrolled(&lens)
+        };
+        unroll::expand(&self.block, self.specs(), mode)
+    }
+
     /// Whether a specialized parameter is a structured value: the
     /// dispatcher then tests the listed values in turn instead of a
     /// `match`.
@@ -306,11 +324,11 @@ impl<'a> Parts<'a> {
         let inputs = self.rest.iter().map(|(input, _)| input);
         let body_attrs = &self.body_attrs;
         let bindings = self.bindings(combo);
-        let stmts = &self.stmts;
+        let stmts = self.variant_stmts(combo);
         quote! {
             #(#body_attrs)*
             #[doc(hidden)]
-            #[allow(unused_variables, unused_mut, unused_assignments, clippy::all)]
+            #[allow(unused_variables, unused_mut, unused_assignments, unused_labels, clippy::all)]
             #vis #asyncness #safety fn #name #generics (#(#inputs),*) #output #where_clause {
                 #bindings
                 #stmts
@@ -454,12 +472,21 @@ impl<'a> Parts<'a> {
 /// The body's statements, with the imports of their place in the modules
 /// they declare when the body is in a module's text.
 fn stmts(block: &syn::Block, isolated: bool) -> TokenStream {
-    if !isolated {
-        return block.stmts.iter().map(ToTokens::to_token_stream).collect();
-    }
+    placed(block, isolated)
+        .stmts
+        .iter()
+        .map(ToTokens::to_token_stream)
+        .collect()
+}
+
+/// The body, with the imports of their place in the modules it declares
+/// when it is in a module's text.
+fn placed(block: &syn::Block, isolated: bool) -> syn::Block {
     let mut block = block.clone();
-    super::scope::in_modules_of_block(&mut block);
-    block.stmts.iter().map(ToTokens::to_token_stream).collect()
+    if isolated {
+        super::scope::in_modules_of_block(&mut block);
+    }
+    block
 }
 
 /// The value of `listed` for `spec`, as an expression of its type.
@@ -486,4 +513,19 @@ pub(super) fn binding(spec: &Spec, value: &TokenStream) -> TokenStream {
         }),
     };
     quote!(#[allow(unused_variables, unused_mut)] let #mutability #ident: #ty = #value;)
+}
+
+/// The number of elements of each value of `combo` that is a slice or an
+/// array.
+fn lens(specs: &[Spec], combo: &[Listed]) -> Vec<Option<usize>> {
+    specs
+        .iter()
+        .zip(combo)
+        .map(
+            |(spec, listed)| match (&listed.value, spec.value.element()) {
+                (super::super::value::Value::Seq(items), Some(_)) => Some(items.len()),
+                _ => None,
+            },
+        )
+        .collect()
 }

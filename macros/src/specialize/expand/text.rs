@@ -21,6 +21,7 @@ use syn::{FnArg, ReturnType, Type};
 
 use super::super::module_types::{self, ModuleType};
 use super::super::types::erase_lifetimes;
+use super::super::unroll;
 use super::panics::PanicMap;
 use super::parts::Parts;
 use super::printer::{Mark, render, render_marked};
@@ -32,6 +33,14 @@ enum Piece {
     Value(usize),
     Name,
     Symbol,
+    /// A loop marked `#[staged::unroll]`: its copy and the loop as written.
+    Unroll {
+        param: usize,
+        id: usize,
+        copy: Vec<Piece>,
+        rolled: Vec<Piece>,
+    },
+    Index(usize),
 }
 
 /// A function's part of the one text: its argument block and layout probes
@@ -72,17 +81,11 @@ impl FnText {
             .map(|i| format_ident!("__staged_hole_{}_value{}", salt, i))
             .collect();
         let holes: Vec<TokenStream> = value_holes.iter().map(ToTokens::to_token_stream).collect();
-        let (variant_text, variant_marks) = render_marked(&variant(p, &name_hole, &holes));
-        let mut marks = vec![(name_hole.to_string(), Piece::Name)];
-        marks.extend(
-            value_holes
-                .iter()
-                .enumerate()
-                .map(|(i, h)| (h.to_string(), Piece::Value(i))),
-        );
+        let stmts = unroll::expand(&p.block, p.specs(), unroll::Mode::Template(&salt));
+        let (variant_text, variant_marks) = render_marked(&variant(p, &name_hole, &holes, stmts));
         Self {
             extras,
-            variant: split(&variant_text, &marks),
+            variant: split(&variant_text, &salt),
             variant_marks,
             entry: entry(p),
         }
@@ -107,7 +110,7 @@ impl FnText {
                     .zip(combo)
                     .map(|(spec, l)| super::parts::value_expr(spec, l))
                     .collect();
-                variant(p, name, &values)
+                variant(p, name, &values, p.variant_stmts(combo))
             });
         quote!(#(#variants)*)
     }
@@ -182,31 +185,107 @@ fn pieces(pieces: &[Piece]) -> Vec<TokenStream> {
             Piece::Value(i) => quote!(#krate::__private::Piece::Value(#i)),
             Piece::Name => quote!(#krate::__private::Piece::Name),
             Piece::Symbol => quote!(#krate::__private::Piece::Symbol),
+            Piece::Index(id) => quote!(#krate::__private::Piece::Index(#id)),
+            Piece::Unroll {
+                param,
+                id,
+                copy,
+                rolled,
+            } => {
+                let copy = self::pieces(copy);
+                let rolled = self::pieces(rolled);
+                quote!(#krate::__private::Piece::Unroll {
+                    param: #param,
+                    id: #id,
+                    copy: &[#(#copy),*],
+                    rolled: &[#(#rolled),*],
+                })
+            }
         })
         .collect()
 }
 
-/// Cuts `text` at each occurrence of the marks.
-fn split(text: &str, marks: &[(String, Piece)]) -> Vec<Piece> {
-    let mut out = Vec::new();
+/// Cuts `text` at its holes, the identifiers `__staged_hole_<salt>_…`:
+/// `name`, `value<i>`, `index<id>`, and the three markers around an
+/// unrolled loop (`unroll<id>_<param>_begin`, `_mid`, `_end`), whose
+/// pieces nest.
+fn split(text: &str, salt: &str) -> Vec<Piece> {
+    let prefix = format!("__staged_hole_{salt}_");
     let mut rest = text;
+    let (pieces, _) = split_until(&mut rest, &prefix, None);
+    pieces
+}
+
+/// What a hole says.
+enum Hole {
+    Name,
+    Value(usize),
+    Index(usize),
+    Begin(usize, usize),
+    Mid(usize),
+    End(usize),
+}
+
+fn hole(name: &str) -> Option<Hole> {
+    if name == "name" {
+        return Some(Hole::Name);
+    }
+    if let Some(i) = name.strip_prefix("value") {
+        return i.parse().ok().map(Hole::Value);
+    }
+    if let Some(id) = name.strip_prefix("index") {
+        return id.parse().ok().map(Hole::Index);
+    }
+    let rest = name.strip_prefix("unroll")?;
+    let mut parts = rest.split('_');
+    let id = parts.next()?.parse().ok()?;
+    let param = parts.next()?.parse().ok()?;
+    match parts.next()? {
+        "begin" => Some(Hole::Begin(id, param)),
+        "mid" => Some(Hole::Mid(id)),
+        "end" => Some(Hole::End(id)),
+        _ => None,
+    }
+}
+
+/// The pieces of `rest` up to the marker of loop `inside` that ends them
+/// (its `mid` or `end`), which is returned and skipped.
+fn split_until(rest: &mut &str, prefix: &str, inside: Option<usize>) -> (Vec<Piece>, Option<Hole>) {
+    let mut out = Vec::new();
     loop {
-        let next = marks
-            .iter()
-            .filter_map(|(mark, piece)| rest.find(mark.as_str()).map(|at| (at, mark, piece)))
-            .min_by_key(|(at, _, _)| *at);
-        let Some((at, mark, piece)) = next else {
-            out.push(Piece::Text(rest.to_owned()));
-            return out;
+        let Some(at) = rest.find(prefix) else {
+            out.push(Piece::Text((*rest).to_owned()));
+            *rest = "";
+            return (out, None);
         };
         out.push(Piece::Text(rest[..at].to_owned()));
-        out.push(match piece {
-            Piece::Value(i) => Piece::Value(*i),
-            Piece::Name => Piece::Name,
-            Piece::Symbol => Piece::Symbol,
-            Piece::Text(_) => unreachable!("marks are holes"),
-        });
-        rest = &rest[at + mark.len()..];
+        let after = &rest[at + prefix.len()..];
+        let len = after
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..len];
+        *rest = &after[len..];
+        match hole(name) {
+            Some(Hole::Name) => out.push(Piece::Name),
+            Some(Hole::Value(i)) => out.push(Piece::Value(i)),
+            Some(Hole::Index(id)) => out.push(Piece::Index(id)),
+            Some(Hole::Begin(id, param)) => {
+                let (copy, _) = split_until(rest, prefix, Some(id));
+                let (rolled, _) = split_until(rest, prefix, Some(id));
+                out.push(Piece::Unroll {
+                    param,
+                    id,
+                    copy,
+                    rolled,
+                });
+            }
+            Some(end @ (Hole::Mid(id) | Hole::End(id))) if Some(id) == inside => {
+                return (out, Some(end));
+            }
+            // Not ours: kept as text (it cannot occur, as the salt comes
+            // from the text).
+            _ => out.push(Piece::Text(format!("{prefix}{name}"))),
+        }
     }
 }
 
@@ -383,7 +462,12 @@ fn type_arguments(ty: &Type) -> Vec<&Type> {
 
 /// One variant: the function's body with `values` bound to the specialized
 /// parameters, under `name`.
-fn variant(p: &Parts, name: &impl ToTokens, values: &[TokenStream]) -> TokenStream {
+fn variant(
+    p: &Parts,
+    name: &impl ToTokens,
+    values: &[TokenStream],
+    stmts: TokenStream,
+) -> TokenStream {
     let sig = &p.func.sig;
     let (asyncness, safety) = (&sig.asyncness, &sig.safety);
     let generics = &sig.generics;
@@ -396,12 +480,11 @@ fn variant(p: &Parts, name: &impl ToTokens, values: &[TokenStream]) -> TokenStre
         .iter()
         .zip(values)
         .map(|(spec, value)| super::parts::binding(spec, value));
-    let stmts = &p.stmts;
     quote! {
         #(#body_attrs)*
         #[doc(hidden)]
         #[inline]
-        #[allow(unused_variables, unused_mut, unused_assignments, clippy::all)]
+        #[allow(unused_variables, unused_mut, unused_assignments, unused_labels, clippy::all)]
         pub #asyncness #safety fn #name #generics (#(#inputs),*) #output #where_clause {
             #(#bindings)*
             #stmts

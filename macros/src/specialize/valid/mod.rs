@@ -152,6 +152,10 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool, ctx: Context<'_>) ->
         );
     }
     specs.sort_by_key(|(s, _)| s.position);
+    {
+        let specs: Vec<&Spec> = specs.iter().map(|(s, _)| s).collect();
+        super::unroll::check_refs(&func.block, &specs, &mut errors);
+    }
     let mut combos = combinations(&args.entries, &specs, runtime, &mut errors);
     check_signature(&func, shape, runtime, ctx, &mut errors);
     let specs: Vec<Spec> = specs.into_iter().map(|(s, _)| s).collect();

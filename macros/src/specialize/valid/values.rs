@@ -49,28 +49,36 @@ pub(super) fn param_entry(
     let value_ty = match ValueTy::of(ty, module) {
         Ok(t) => t,
         Err(refused) => {
-            let outside =
-                module.is_empty() && refused.why.contains("cannot be specialized; specializable");
-            let why = if std::ptr::eq(refused.ty, ty) || refused.why.starts_with("type `") {
-                refused.why
+            let whole = std::ptr::eq(refused.ty, ty);
+            let why = if whole || refused.why.starts_with("type `") {
+                refused.why.clone()
             } else {
                 format!(
-                    "`{}` is not a value type: {}",
+                    "`{}` is not a value type; {}",
                     display(refused.ty),
                     refused.why
                 )
             };
-            let hint = if outside
-                && !matches!(ty, syn::Type::Reference(r) if r.mutability.is_some())
-            {
-                "; a struct or enum as a value must be declared in the `#[staged::self_contained]` module of the function"
+            // A type of the user's own, outside a self-contained module.
+            let user_type = module.is_empty()
+                && refused.why.starts_with("specializable types")
+                && matches!(refused.ty, syn::Type::Path(p) if p.path.segments.len() == 1
+                    && p.path.segments[0].ident.to_string().starts_with(char::is_uppercase)
+                    && !["Vec", "String", "Box", "Rc", "Arc", "HashMap", "BTreeMap", "Cow"]
+                        .contains(&p.path.segments[0].ident.to_string().as_str()));
+            let hint = if user_type {
+                format!(
+                    "; to specialize on a struct or enum of yours, declare `{}` and the function in a `#[staged::self_contained]` module",
+                    display(refused.ty)
+                )
             } else {
-                ""
+                String::new()
             };
+            let sep = if whole { ";" } else { ":" };
             errors.at(
                 ty,
                 format_args!(
-                    "parameter `{key}` has type `{}`, which cannot be specialized: {why}{hint}",
+                    "parameter `{key}` has type `{}`, which cannot be specialized{sep} {why}{hint}",
                     display(ty)
                 ),
             );
