@@ -163,13 +163,19 @@ fn first_token(tokens: TokenStream) -> TokenStream {
 /// `#[staged::unroll]` where no `#[specialize]` took it out: an error on it,
 /// and the item as written.
 pub(crate) fn misplaced_unroll(args: TokenStream, item: TokenStream) -> TokenStream {
+    let _ = args;
     let first = item.clone().into_iter().next();
-    let mut out = syn::Error::new(
+    let error = syn::Error::new(
         first.map_or_else(proc_macro2::Span::call_site, |t| t.span()),
         "`#[staged::unroll]` works in the body of a `#[specialize]` function, on a loop over a specialized value",
     )
     .into_compile_error();
-    let _ = args;
+    // On an expression (where stable rustc reports the attribute too), one
+    // expression: the error, then the loop.
+    if syn::parse2::<Item>(item.clone()).is_err() {
+        return quote::quote!({ #error #item });
+    }
+    let mut out = error;
     out.extend(item);
     out
 }

@@ -95,10 +95,9 @@ impl ValueTy {
         }
         if let Some(scalar) = Scalar::of(ty) {
             if inside && scalar == Scalar::Str {
-                return refuse(format!(
-                    "a field of type `{}` is a reference; a value of a module type holds its data (use an array of `u8` or `char`)",
-                    display(ty)
-                ));
+                return refuse(
+                    "a reference: a value of a module type holds its data (use an array of `u8` or `char`)".to_owned(),
+                );
             }
             return Ok(Self::Scalar(scalar));
         }
@@ -107,10 +106,10 @@ impl ValueTy {
                 Type::Slice(s) if !inside => Ok(Self::Slice(Box::new(Self::resolve(
                     &s.elem, module, inside, resolving,
                 )?))),
-                Type::Slice(_) => refuse(format!(
-                    "a field of type `{}` is a reference; a value of a module type holds its data (use an array)",
-                    display(ty)
-                )),
+                Type::Slice(_) => refuse(
+                    "a reference: a value of a module type holds its data (use an array)"
+                        .to_owned(),
+                ),
                 _ => refuse(format!(
                     "of references, only `&str` and slices `&[T]` are; specializable types are {VALUE_TYPES}"
                 )),
@@ -164,12 +163,12 @@ impl ValueTy {
         let refuse = |why: String| Err(Refused { ty, why });
         if t.generic || t.borrows {
             return refuse(format!(
-                "type `{name}` has parameters; a specialized value's type is a struct or enum of the module without type, const or lifetime parameters"
+                "`{name}` has parameters; a specialized value's type is a struct or enum of the module without type, const or lifetime parameters"
             ));
         }
         if resolving.contains(&name) {
             return refuse(format!(
-                "type `{name}` holds itself; a specialized value is made of plain values"
+                "`{name}` holds itself; a specialized value is made of plain values"
             ));
         }
         resolving.push(name.clone());
@@ -178,14 +177,21 @@ impl ValueTy {
         let fields = |f: &syn::Fields, resolving: &mut Vec<String>| -> Result<Fields, String> {
             let mut resolve = |field: &syn::Field| {
                 Self::resolve(&field.ty, module, true, resolving).map_err(|r| {
-                    format!(
-                        "type `{name}` cannot be specialized: {}",
-                        if r.why.starts_with("a field") || r.why.starts_with("type `") {
+                    if r.why.starts_with('`') {
+                        // A type inside it, which says why itself.
+                        r.why
+                    } else if r.why.starts_with("a reference") {
+                        format!(
+                            "`{name}` has a field of type `{}`, {}",
+                            display(r.ty),
                             r.why
-                        } else {
-                            format!("its field of type `{}` is not a value type", display(r.ty))
-                        }
-                    )
+                        )
+                    } else {
+                        format!(
+                            "`{name}` has a field of type `{}`, which is not a value type",
+                            display(r.ty)
+                        )
+                    }
                 })
             };
             Ok(match f {
@@ -392,7 +398,7 @@ mod tests {
         assert!(of("Named").unwrap_err().contains("has parameters"));
         assert!(of("Wrap").unwrap_err().contains("has parameters"));
         assert!(
-            of("Text").unwrap_err().contains("is a reference"),
+            of("Text").unwrap_err().contains("a reference"),
             "{:?}",
             of("Text")
         );

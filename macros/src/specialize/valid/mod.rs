@@ -157,7 +157,15 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool, ctx: Context<'_>) ->
         super::unroll::check_refs(&func.block, &specs, &mut errors);
     }
     let mut combos = combinations(&args.entries, &specs, runtime, &mut errors);
-    check_signature(&func, shape, runtime, ctx, &mut errors);
+    // Every parameter the attribute names, even one refused above: its
+    // value never crosses into a variant.
+    let specialized: Vec<usize> = args
+        .entries
+        .iter()
+        .filter(|e| !matches!(e.value, ArgValue::Other(_)))
+        .filter_map(|e| param_named(&func, &e.key).map(|(i, _, _)| i))
+        .collect();
+    check_signature(&func, shape, runtime, ctx, &specialized, &mut errors);
     let specs: Vec<Spec> = specs.into_iter().map(|(s, _)| s).collect();
     // Values a profile recorded at run time, promoted to static variants.
     let promoted = if runtime && shape == Shape::Free {

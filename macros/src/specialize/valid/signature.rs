@@ -14,11 +14,14 @@ use crate::specialize::{hygiene, isolation, names};
 
 /// Checks the shapes of function `#[specialize]` supports, and for stage 3,
 /// that the function can be built on its own.
+/// `specialized` are the positions of the specialized parameters: values
+/// written into a variant as constants, which do not cross into it.
 pub(super) fn check_signature(
     func: &ItemFn,
     shape: Shape,
     runtime: bool,
     ctx: Context<'_>,
+    specialized: &[usize],
     errors: &mut Errors,
 ) {
     let sig = &func.sig;
@@ -95,7 +98,10 @@ pub(super) fn check_signature(
         })
         .chain([&self_type])
         .collect();
-    for input in &sig.inputs {
+    for (position, input) in sig.inputs.iter().enumerate() {
+        if specialized.contains(&position) {
+            continue;
+        }
         if let FnArg::Typed(t) = input {
             if let Some(t) = find_impl_trait(&t.ty) {
                 errors.at(

@@ -50,7 +50,7 @@ pub(super) fn param_entry(
         Ok(t) => t,
         Err(refused) => {
             let whole = std::ptr::eq(refused.ty, ty);
-            let why = if whole || refused.why.starts_with("type `") {
+            let why = if whole || refused.why.starts_with('`') {
                 refused.why.clone()
             } else {
                 format!(
@@ -74,7 +74,11 @@ pub(super) fn param_entry(
             } else {
                 String::new()
             };
-            let sep = if whole { ";" } else { ":" };
+            let sep = if whole && !refused.why.starts_with('`') {
+                ";"
+            } else {
+                ":"
+            };
             errors.at(
                 ty,
                 format_args!(
