@@ -358,8 +358,8 @@ encode_tuples! {
 }
 
 /// A specialized argument of a structured type, as the dispatcher hands it
-/// to the site: `Enc(&plan)`.
-pub struct Enc<'a, T: ?Sized>(pub &'a T);
+/// to the site: `Enc(&plan)` (or `Enc(plan)`, taken by `prepare`).
+pub struct Enc<T>(pub T);
 
 /// The owned form of a structured value: its words (which equality and
 /// hashing use) and its literal, made once. A literal longer than
@@ -424,7 +424,7 @@ impl<F: Fn(u64, u64) -> u64> Sink for Fold<F> {
     }
 }
 
-impl<T: Encode + ?Sized> KeyPart for Enc<'_, T> {
+impl<T: Encode> KeyPart for Enc<T> {
     type Owned = Encoded;
     #[inline]
     fn matches(&self, owned: &Encoded) -> bool {
