@@ -35,7 +35,7 @@ pub use error::Error;
 // The causes an `Error` carries, nameable where it is.
 pub use key::{Enc, Encode, Key, Sink};
 pub use site::{Site, Stats};
-pub use source::{FnSource, Layout, Piece, Value};
+pub use source::{FnSource, Layout, PROGRAM_GROUP, Piece, Program, Value};
 pub use staged_build::process::{CommandLine, ProcessError};
 pub use staged_build::store::StoreError;
 pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};

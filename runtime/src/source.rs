@@ -79,6 +79,86 @@ pub enum Piece {
     /// The index of the current copy of unrolled loop `id`, a `usize`
     /// literal.
     Index(usize),
+    /// A loop marked `#[staged::unroll(pc)]`, which reads the `param`-th
+    /// specialized value (a program) at a local index: see [`Program`].
+    Program(&'static Program),
+    /// The position of the current copy of program loop `id`, an
+    /// unsuffixed literal.
+    Position(usize),
+    /// The position a copy of program loop `id` may jump back to.
+    Target(usize),
+    /// The first position of the current group of program loop `id`.
+    Low(usize),
+    /// The last position of the current group of program loop `id`.
+    High(usize),
+}
+
+/// The template of a loop marked `#[staged::unroll(pc)]`, in pieces the
+/// runtime repeats: for a program of `n` positions, split into groups of at
+/// most [`PROGRAM_GROUP`], the variant holds
+///
+/// ```text
+/// head
+/// per group:    group_open (Low, High)
+///               per position k: open (Position k)
+///                               back (Target j) for each j of the group up to k
+///                               close_position (Position k)
+///               group_mid, then close_loop once per position, group_close
+/// tail
+/// ```
+///
+/// or, past `STAGED_UNROLL_MAX` positions, `rolled`: the loop as written.
+/// In the macro's template text the sections come in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// Which specialized parameter the loop reads at its index.
+    pub param: usize,
+    /// The loop's number, for its holes.
+    pub id: usize,
+    /// Opens the loop around everything.
+    pub head: &'static [Piece],
+    /// Enters a group when the index is in it.
+    pub group_open: &'static [Piece],
+    /// One position: a loop, the copy of the body, and the start of the
+    /// jumps back.
+    pub open: &'static [Piece],
+    /// A jump back to a position of the group.
+    pub back: &'static [Piece],
+    /// Ends a position's jumps back (its loop stays open).
+    pub close_position: &'static [Piece],
+    /// After the last position of a group: back to the dispatch.
+    pub group_mid: &'static [Piece],
+    /// Closes one position's loop.
+    pub close_loop: &'static [Piece],
+    /// Closes a group.
+    pub group_close: &'static [Piece],
+    /// The index out of every group: one iteration as written; closes the
+    /// loop around everything.
+    pub tail: &'static [Piece],
+    /// The loop as written.
+    pub rolled: &'static [Piece],
+}
+
+/// Positions of a program loop per group: each position is a loop nested
+/// in the previous one's, and rustc's stack bounds how deep they go.
+pub const PROGRAM_GROUP: usize = 64;
+
+impl Program {
+    /// The sections in template order.
+    pub(crate) fn sections(&self) -> [&'static [Piece]; 10] {
+        [
+            self.head,
+            self.group_open,
+            self.open,
+            self.back,
+            self.close_position,
+            self.group_mid,
+            self.close_loop,
+            self.group_close,
+            self.tail,
+            self.rolled,
+        ]
+    }
 }
 
 impl Piece {
@@ -92,6 +172,18 @@ impl Piece {
                 Piece::Name => out.push_str("{name}"),
                 Piece::Symbol => out.push_str("{symbol}"),
                 Piece::Index(id) => out.push_str(&format!("{{index {id}}}")),
+                Piece::Position(id) => out.push_str(&format!("{{position {id}}}")),
+                Piece::Target(id) => out.push_str(&format!("{{target {id}}}")),
+                Piece::Low(id) => out.push_str(&format!("{{low {id}}}")),
+                Piece::High(id) => out.push_str(&format!("{{high {id}}}")),
+                Piece::Program(p) => {
+                    out.push_str(&format!("{{program {} {}", p.param, p.id));
+                    for section in p.sections() {
+                        out.push_str(" | ");
+                        Self::describe(section, out);
+                    }
+                    out.push('}');
+                }
                 Piece::Unroll {
                     param,
                     id,
@@ -167,7 +259,11 @@ pub(crate) fn fill(
             Piece::Name => out.push_str(name),
             Piece::Symbol => out.push_str(symbol),
             Piece::Unroll { rolled, .. } => fill(rolled, values, name, symbol, out),
+            Piece::Program(p) => fill(p.rolled, values, name, symbol, out),
             Piece::Index(_) => out.push_str("0usize"),
+            Piece::Position(_) | Piece::Target(_) | Piece::Low(_) | Piece::High(_) => {
+                out.push('0');
+            }
         }
     }
 }

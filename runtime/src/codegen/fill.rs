@@ -9,7 +9,7 @@
 //! times), so that a panic's place in the library maps back to the user's
 //! source.
 
-use crate::source::{Piece, Value};
+use crate::source::{PROGRAM_GROUP, Piece, Program, Value};
 
 /// Lines `out..out + count` of a filled variant (from 0, its first line)
 /// are the template's lines `template..template + count` (from 1).
@@ -37,6 +37,11 @@ pub(crate) fn copies(pieces: &[Piece], value: &Value) -> u64 {
                 let n = elements(value, *param);
                 n.saturating_mul(copies(copy, value).saturating_add(1))
             }
+            // One copy of the body per position (in `open`).
+            Piece::Program(p) => {
+                let n = elements(value, p.param);
+                n.saturating_mul(copies(p.open, value).saturating_add(1))
+            }
             _ => 0,
         })
         .fold(0, u64::saturating_add)
@@ -63,6 +68,8 @@ pub(crate) fn variant(pieces: &[Piece], value: &Value, name: &str, rolled: bool)
         line: 0,
         segments: Vec::new(),
         index: Vec::new(),
+        target: Vec::new(),
+        group: Vec::new(),
     };
     let mut template = 1;
     filler.walk(pieces, &mut template);
@@ -80,6 +87,7 @@ fn lines_in(pieces: &[Piece]) -> u32 {
         .map(|piece| match piece {
             Piece::Text(t) => newlines(t),
             Piece::Unroll { copy, rolled, .. } => lines_in(copy) + lines_in(rolled),
+            Piece::Program(p) => p.sections().iter().map(|s| lines_in(s)).sum(),
             _ => 0,
         })
         .sum()
@@ -97,8 +105,11 @@ struct Filler<'a> {
     /// The line the text ends on, from 0.
     line: u32,
     segments: Vec<Segment>,
-    /// The index of the copy being written, per loop.
+    /// The index of the copy being written, per loop; for program loops,
+    /// the position, the target of a jump back, the group's ends.
     index: Vec<usize>,
+    target: Vec<usize>,
+    group: Vec<(usize, usize)>,
 }
 
 impl Filler<'_> {
@@ -120,6 +131,28 @@ impl Filler<'_> {
                 Piece::Index(id) => {
                     let i = self.index.get(id).copied().unwrap_or(0);
                     self.text.push_str(&format!("{i}usize"));
+                }
+                Piece::Position(id) => {
+                    let i = self.index.get(id).copied().unwrap_or(0);
+                    self.text.push_str(&i.to_string());
+                }
+                Piece::Target(id) => {
+                    let j = self.target.get(id).copied().unwrap_or(0);
+                    self.text.push_str(&j.to_string());
+                }
+                Piece::Low(id) | Piece::High(id) => {
+                    let (low, high) = self.group.get(id).copied().unwrap_or((0, 0));
+                    let end = if matches!(piece, Piece::Low(_)) {
+                        low
+                    } else {
+                        high
+                    };
+                    self.text.push_str(&end.to_string());
+                }
+                Piece::Program(program) => {
+                    let start = *template;
+                    self.program(program, start);
+                    *template = start + program.sections().iter().map(|s| lines_in(s)).sum::<u32>();
                 }
                 Piece::Unroll {
                     param,
@@ -150,6 +183,57 @@ impl Filler<'_> {
                 }
             }
         }
+    }
+
+    /// A program loop whose template text starts at line `start`: its
+    /// positions in groups, each a loop holding the next (see
+    /// [`Program`]), or the loop as written.
+    fn program(&mut self, p: &Program, start: u32) {
+        // Where each section starts in the template.
+        let mut starts = [0u32; 10];
+        let mut at = start;
+        for (i, section) in p.sections().iter().enumerate() {
+            starts[i] = at;
+            at += lines_in(section);
+        }
+        let walk = |this: &mut Self, section: usize| {
+            let mut line = starts[section];
+            this.walk(p.sections()[section], &mut line);
+        };
+        let n = self.value.lens.get(p.param).copied().flatten();
+        let Some(n) = n.filter(|_| !self.rolled) else {
+            walk(self, 9);
+            return;
+        };
+        for v in [&mut self.index, &mut self.target] {
+            if v.len() <= p.id {
+                v.resize(p.id + 1, 0);
+            }
+        }
+        if self.group.len() <= p.id {
+            self.group.resize(p.id + 1, (0, 0));
+        }
+        walk(self, 0);
+        for low in (0..n).step_by(PROGRAM_GROUP) {
+            let high = (low + PROGRAM_GROUP).min(n) - 1;
+            self.group[p.id] = (low, high);
+            walk(self, 1);
+            for k in low..=high {
+                self.index[p.id] = k;
+                walk(self, 2);
+                for j in low..=k {
+                    self.target[p.id] = j;
+                    walk(self, 3);
+                }
+                walk(self, 4);
+            }
+            walk(self, 5);
+            for _ in low..=high {
+                walk(self, 6);
+            }
+            walk(self, 7);
+        }
+        walk(self, 8);
     }
 
     /// Appends `text`, which starts at line `template` of the template.

@@ -41,6 +41,17 @@ enum Piece {
         rolled: Vec<Piece>,
     },
     Index(usize),
+    /// A loop marked `#[staged::unroll(pc)]`: its sections, in the order
+    /// of `staged_runtime::Program`'s fields.
+    Program {
+        param: usize,
+        id: usize,
+        sections: Vec<Vec<Piece>>,
+    },
+    Position(usize),
+    Target(usize),
+    Low(usize),
+    High(usize),
 }
 
 /// A function's part of the one text: its argument block and layout probes
@@ -186,6 +197,45 @@ fn pieces(pieces: &[Piece]) -> Vec<TokenStream> {
             Piece::Name => quote!(#krate::__private::Piece::Name),
             Piece::Symbol => quote!(#krate::__private::Piece::Symbol),
             Piece::Index(id) => quote!(#krate::__private::Piece::Index(#id)),
+            Piece::Position(id) => quote!(#krate::__private::Piece::Position(#id)),
+            Piece::Target(id) => quote!(#krate::__private::Piece::Target(#id)),
+            Piece::Low(id) => quote!(#krate::__private::Piece::Low(#id)),
+            Piece::High(id) => quote!(#krate::__private::Piece::High(#id)),
+            Piece::Program {
+                param,
+                id,
+                sections,
+            } => {
+                let sections: Vec<Vec<TokenStream>> =
+                    sections.iter().map(|s| self::pieces(s)).collect();
+                let [
+                    head,
+                    group_open,
+                    open,
+                    back,
+                    close_position,
+                    group_mid,
+                    close_loop,
+                    group_close,
+                    tail,
+                    rolled,
+                ] = <[Vec<TokenStream>; 10]>::try_from(sections)
+                    .expect("a program has ten sections");
+                quote!(#krate::__private::Piece::Program(&#krate::__private::Program {
+                    param: #param,
+                    id: #id,
+                    head: &[#(#head),*],
+                    group_open: &[#(#group_open),*],
+                    open: &[#(#open),*],
+                    back: &[#(#back),*],
+                    close_position: &[#(#close_position),*],
+                    group_mid: &[#(#group_mid),*],
+                    close_loop: &[#(#close_loop),*],
+                    group_close: &[#(#group_close),*],
+                    tail: &[#(#tail),*],
+                    rolled: &[#(#rolled),*],
+                }))
+            }
             Piece::Unroll {
                 param,
                 id,
@@ -224,6 +274,14 @@ enum Hole {
     Begin(usize, usize),
     Mid(usize),
     End(usize),
+    Position(usize),
+    Target(usize),
+    Low(usize),
+    High(usize),
+    ProgramBegin(usize, usize),
+    /// A separator between a program loop's sections.
+    ProgramNext(usize),
+    ProgramEnd(usize),
 }
 
 fn hole(name: &str) -> Option<Hole> {
@@ -233,8 +291,28 @@ fn hole(name: &str) -> Option<Hole> {
     if let Some(i) = name.strip_prefix("value") {
         return i.parse().ok().map(Hole::Value);
     }
-    if let Some(id) = name.strip_prefix("index") {
-        return id.parse().ok().map(Hole::Index);
+    for (kind, make) in [
+        ("index", Hole::Index as fn(usize) -> Hole),
+        ("position", Hole::Position),
+        ("target", Hole::Target),
+        ("low", Hole::Low),
+        ("high", Hole::High),
+    ] {
+        if let Some(id) = name.strip_prefix(kind).and_then(|i| i.parse().ok()) {
+            return Some(make(id));
+        }
+    }
+    if let Some(rest) = name.strip_prefix("program") {
+        let mut parts = rest.split('_');
+        let id = parts.next()?.parse().ok()?;
+        return match parts.next()? {
+            "end" => Some(Hole::ProgramEnd(id)),
+            s if s.starts_with('s') => s[1..].parse::<usize>().ok().map(|_| Hole::ProgramNext(id)),
+            param => {
+                let param = param.parse().ok()?;
+                (parts.next()? == "begin").then_some(Hole::ProgramBegin(id, param))
+            }
+        };
     }
     let rest = name.strip_prefix("unroll")?;
     let mut parts = rest.split('_');
@@ -279,7 +357,24 @@ fn split_until(rest: &mut &str, prefix: &str, inside: Option<usize>) -> (Vec<Pie
                     rolled,
                 });
             }
-            Some(end @ (Hole::Mid(id) | Hole::End(id))) if Some(id) == inside => {
+            Some(Hole::Position(id)) => out.push(Piece::Position(id)),
+            Some(Hole::Target(id)) => out.push(Piece::Target(id)),
+            Some(Hole::Low(id)) => out.push(Piece::Low(id)),
+            Some(Hole::High(id)) => out.push(Piece::High(id)),
+            Some(Hole::ProgramBegin(id, param)) => {
+                let sections = (0..10)
+                    .map(|_| split_until(rest, prefix, Some(id)).0)
+                    .collect();
+                out.push(Piece::Program {
+                    param,
+                    id,
+                    sections,
+                });
+            }
+            Some(
+                end
+                @ (Hole::Mid(id) | Hole::End(id) | Hole::ProgramNext(id) | Hole::ProgramEnd(id)),
+            ) if Some(id) == inside => {
                 return (out, Some(end));
             }
             // Not ours: kept as text (it cannot occur, as the salt comes

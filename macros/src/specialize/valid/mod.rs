@@ -154,7 +154,7 @@ pub(crate) fn check(args: Args, func: ItemFn, stage3: bool, ctx: Context<'_>) ->
     specs.sort_by_key(|(s, _)| s.position);
     {
         let specs: Vec<&Spec> = specs.iter().map(|(s, _)| s).collect();
-        super::unroll::check_refs(&func.block, &specs, &mut errors);
+        super::unroll::check_refs(&func, &specs, &mut errors);
     }
     let mut combos = combinations(&args.entries, &specs, runtime, &mut errors);
     // Every parameter the attribute names, even one refused above: its

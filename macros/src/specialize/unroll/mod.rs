@@ -38,6 +38,8 @@ use super::valid::Spec;
 use super::value_type::ValueTy;
 use crate::errors::Errors;
 
+mod program;
+
 /// Copies a static variant makes at most (the run-time default of
 /// `STAGED_UNROLL_MAX`): past it, the variant keeps its loops.
 pub(crate) const STATIC_UNROLL_MAX: u64 = 4096;
@@ -76,7 +78,8 @@ struct Over {
 
 /// [`check`], with the parameters by reference, and the jumps hidden in
 /// macros.
-pub(crate) fn check_refs(block: &syn::Block, specs: &[&Spec], errors: &mut Errors) {
+pub(crate) fn check_refs(func: &syn::ItemFn, specs: &[&Spec], errors: &mut Errors) {
+    let block = &*func.block;
     let owned: Vec<Spec> = specs
         .iter()
         .map(|s| Spec {
@@ -87,18 +90,22 @@ pub(crate) fn check_refs(block: &syn::Block, specs: &[&Spec], errors: &mut Error
             value: s.value.clone(),
         })
         .collect();
-    check(block, &owned, errors);
+    check(func, &owned, errors);
     hidden_jumps(block, errors);
 }
 
 /// Checks every marked loop of `block` against the specialized parameters
 /// `specs`, each mistake on its token.
-pub(crate) fn check(block: &syn::Block, specs: &[Spec], errors: &mut Errors) {
+pub(crate) fn check(func: &syn::ItemFn, specs: &[Spec], errors: &mut Errors) {
+    let block = &*func.block;
     struct Checker<'a> {
         specs: &'a [Spec],
+        func: &'a syn::ItemFn,
         errors: &'a mut Errors,
         /// The specialized parameters some marked loop ranges over.
         used: Vec<usize>,
+        /// Program loops entered.
+        programs: usize,
     }
     impl<'ast> Visit<'ast> for Checker<'_> {
         fn visit_expr(&mut self, expr: &'ast Expr) {
@@ -113,9 +120,31 @@ pub(crate) fn check(block: &syn::Block, specs: &[Spec], errors: &mut Errors) {
                         meta,
                         "`#[staged::unroll]` takes no arguments on a `for` loop; `#[staged::unroll(pc)]` is for a `while` or `loop` that reads a program at the index `pc`",
                     ),
+                    (Expr::While(_) | Expr::Loop(_), syn::Meta::List(list)) => {
+                        match syn::parse2::<Ident>(list.tokens.clone()) {
+                            Err(_) => self.errors.at(
+                                &list.tokens,
+                                "`#[staged::unroll(pc)]` names one local variable: the index the loop reads the program at",
+                            ),
+                            Ok(_) if self.programs > 0 => self.errors.at(
+                                attr,
+                                "`#[staged::unroll(pc)]` cannot be nested in another loop marked so",
+                            ),
+                            Ok(_) if matches!(expr, Expr::While(w) if matches!(*w.cond, Expr::Let(_))) => {
+                                self.errors.at(
+                                    attr,
+                                    "`#[staged::unroll(pc)]` unrolls a `while` with a condition or a `loop`; write this `while let` as a `loop` with a `match`",
+                                )
+                            }
+                            Ok(pc) => match program::check(expr, &pc, self.specs, self.func) {
+                                Ok(p) => self.used.push(p.spec),
+                                Err(e) => self.errors.push(e),
+                            },
+                        }
+                    }
                     (Expr::While(_) | Expr::Loop(_), _) => self.errors.at(
                         attr,
-                        "`#[staged::unroll]` unrolls a `for` loop over a specialized slice or array; a `while` or `loop` cannot be unrolled yet",
+                        "`#[staged::unroll]` unrolls a `for` loop over a specialized slice or array; for a `while` or `loop` that reads a program at a local index `pc`, write `#[staged::unroll(pc)]`",
                     ),
                     _ => self.errors.at(
                         attr,
@@ -123,7 +152,13 @@ pub(crate) fn check(block: &syn::Block, specs: &[Spec], errors: &mut Errors) {
                     ),
                 }
             }
+            let program = matches!(expr, Expr::While(_) | Expr::Loop(_))
+                && attrs
+                    .iter()
+                    .any(|a| is_marker(a) && matches!(a.meta, syn::Meta::List(_)));
+            self.programs += usize::from(program);
             syn::visit::visit_expr(self, expr);
+            self.programs -= usize::from(program);
         }
         fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
             // `let` statements and items carry attributes of their own.
@@ -140,8 +175,10 @@ pub(crate) fn check(block: &syn::Block, specs: &[Spec], errors: &mut Errors) {
     }
     let mut checker = Checker {
         specs,
+        func,
         errors,
         used: Vec::new(),
+        programs: 0,
     };
     checker.visit_block(block);
     let Checker { used, errors, .. } = checker;
@@ -275,7 +312,7 @@ fn over(f: &ExprForLoop, specs: &[Spec]) -> syn::Result<Over> {
     }
 }
 
-fn unwrap(expr: &Expr) -> &Expr {
+pub(super) fn unwrap(expr: &Expr) -> &Expr {
     match expr {
         Expr::Paren(p) => unwrap(&p.expr),
         Expr::Group(g) => unwrap(&g.expr),
@@ -348,7 +385,7 @@ fn expr_attrs_mut(expr: &mut Expr) -> Option<&mut Vec<Attribute>> {
 }
 
 /// Takes every marker out of whatever `node` holds.
-struct Strip;
+pub(super) struct Strip;
 
 impl VisitMut for Strip {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
@@ -405,7 +442,23 @@ pub(crate) fn region_markers(salt: &str, id: usize, spec: usize) -> [Ident; 3] {
 
 /// The index hole of loop `id` in a template.
 pub(crate) fn index_hole(salt: &str, id: usize) -> Ident {
-    format_ident!("__staged_hole_{}_index{}", salt, id)
+    index_hole_named(salt, "index", id)
+}
+
+/// A hole of loop `id` in a template: `index`, and for a program loop
+/// `position`, `target`, `low` and `high`.
+pub(crate) fn index_hole_named(salt: &str, kind: &str, id: usize) -> Ident {
+    format_ident!("__staged_hole_{}_{}{}", salt, kind, id)
+}
+
+/// The markers around the sections of a template's program loop `id` over
+/// parameter `spec`: `begin`, nine separators `s1`..`s9`, `end`.
+pub(crate) fn program_markers(salt: &str, id: usize, spec: usize) -> [Ident; 11] {
+    std::array::from_fn(|i| match i {
+        0 => format_ident!("__staged_hole_{}_program{}_{}_begin", salt, id, spec),
+        10 => format_ident!("__staged_hole_{}_program{}_end", salt, id),
+        n => format_ident!("__staged_hole_{}_program{}_s{}", salt, id, n),
+    })
 }
 
 /// How many copies of loop bodies the marked loops of `block` make for
@@ -419,6 +472,22 @@ pub(crate) fn copies(block: &syn::Block, specs: &[Spec], lens: &[Option<usize>])
         outer: u64,
     }
     impl<'ast> Visit<'ast> for Count<'_> {
+        fn visit_expr(&mut self, expr: &'ast Expr) {
+            let (Expr::While(_) | Expr::Loop(_)) = expr else {
+                return syn::visit::visit_expr(self, expr);
+            };
+            let Some(pc) = program_marker(expr_attrs(expr)) else {
+                return syn::visit::visit_expr(self, expr);
+            };
+            let n = program::read_at_pub(expr, &pc, self.specs)
+                .and_then(|spec| self.lens.get(spec).copied().flatten())
+                .unwrap_or(0) as u64;
+            let copies = self.outer.saturating_mul(n);
+            self.total = self.total.saturating_add(copies);
+            let outer = std::mem::replace(&mut self.outer, copies);
+            syn::visit::visit_expr(self, expr);
+            self.outer = outer;
+        }
         fn visit_expr_for_loop(&mut self, f: &'ast ExprForLoop) {
             if !f.attrs.iter().any(is_marker) {
                 return syn::visit::visit_expr_for_loop(self, f);
@@ -457,7 +526,7 @@ pub(crate) fn expand(block: &syn::Block, specs: &[Spec], mode: Mode) -> TokenStr
     block.stmts.iter().map(ToTokens::to_token_stream).collect()
 }
 
-struct Expander<'a> {
+pub(super) struct Expander<'a> {
     specs: &'a [Spec],
     mode: Mode<'a>,
     next_id: usize,
@@ -472,6 +541,38 @@ impl VisitMut for Expander<'_> {
             let id = self.next_id;
             self.next_id += 1;
             let tokens = self.unroll(f, &over, id);
+            *expr = Expr::Verbatim(tokens);
+            return;
+        }
+        if let Some(pc) = program_marker(expr_attrs(expr))
+            && let Some(spec) = program::read_at_pub(expr, &pc, self.specs)
+        {
+            let id = self.next_id;
+            self.next_id += 1;
+            let rolled = {
+                let mut e = expr.clone();
+                Strip.visit_expr_mut(&mut e);
+                e.into_token_stream()
+            };
+            let (cond, body, label) = match &*expr {
+                Expr::While(w) => (
+                    Some(&*w.cond),
+                    &w.body,
+                    w.label.as_ref().map(|l| l.name.clone()),
+                ),
+                Expr::Loop(l) => (None, &l.body, l.label.as_ref().map(|l| l.name.clone())),
+                _ => unreachable!("program loops are while and loop"),
+            };
+            let parts = program::Parts {
+                id,
+                pc: &pc,
+                cond,
+                body,
+                label,
+                rolled,
+            };
+            let over = program::ProgramLoop { spec };
+            let tokens = self.program(&parts, &over);
             *expr = Expr::Verbatim(tokens);
             return;
         }
@@ -497,8 +598,8 @@ impl Expander<'_> {
         let mut body = f.body.clone();
         Retarget {
             label: f.label.as_ref().map(|l| l.name.clone()),
-            copy: copy_label.clone(),
-            unroll: unroll_label.clone(),
+            on_continue: syn::parse_quote!(break #copy_label),
+            on_break: unroll_label.clone(),
             depth: 0,
         }
         .visit_block_mut(&mut body);
@@ -557,16 +658,17 @@ fn replace_ident(tokens: TokenStream, ident: &Ident, with: &TokenStream) -> Toke
         .collect()
 }
 
-/// Points `continue` and `break` of an unrolled loop's body at the copy's
-/// and the unrolled block's labels. Loops inside the body keep theirs
-/// (unless labelled with the unrolled loop's label); closures, async blocks
-/// and items are left alone.
-struct Retarget {
-    label: Option<Lifetime>,
-    copy: Lifetime,
-    unroll: Lifetime,
+/// Points `continue` and `break` of an unrolled loop's body elsewhere:
+/// `continue` becomes `on_continue` (the end of the copy), `break` a break
+/// of `on_break`. Loops inside the body keep theirs (unless labelled with
+/// the unrolled loop's label); closures, async blocks and items are left
+/// alone.
+pub(super) struct Retarget {
+    pub(super) label: Option<Lifetime>,
+    pub(super) on_continue: Expr,
+    pub(super) on_break: Lifetime,
     /// Loops entered inside the body.
-    depth: usize,
+    pub(super) depth: usize,
 }
 
 impl Retarget {
@@ -585,11 +687,10 @@ impl VisitMut for Retarget {
     fn visit_expr_mut(&mut self, expr: &mut Expr) {
         match expr {
             Expr::Continue(c) if self.ours(&c.label) => {
-                let copy = &self.copy;
-                *expr = syn::parse_quote!(break #copy);
+                *expr = self.on_continue.clone();
             }
             Expr::Break(b) if self.ours(&b.label) => {
-                b.label = Some(self.unroll.clone());
+                b.label = Some(self.on_break.clone());
                 if let Some(value) = &mut b.expr {
                     self.visit_expr_mut(value);
                 }
@@ -760,4 +861,12 @@ mod tests {
                 .contains("bound again")
         );
     }
+}
+
+/// The index a program marker names: `pc` of `#[staged::unroll(pc)]`.
+fn program_marker(attrs: &[Attribute]) -> Option<Ident> {
+    attrs.iter().find_map(|a| match &a.meta {
+        syn::Meta::List(list) if is_marker(a) => syn::parse2::<Ident>(list.tokens.clone()).ok(),
+        _ => None,
+    })
 }
