@@ -831,7 +831,8 @@ mod tests {
         let specs = [spec("plan", "&[u8]"), spec("k", "u8")];
         let check_one = |s: &str| {
             let mut errors = Errors::default();
-            check(&body(s), &specs, &mut errors);
+            let func: syn::ItemFn = syn::parse_str(&format!("fn f() {s}")).unwrap();
+            check(&func, &specs, &mut errors);
             errors.finish(()).err().map(|e| e.to_string())
         };
         assert!(check_one("{ #[staged::unroll] for p in plan {} }").is_none());
@@ -860,6 +861,77 @@ mod tests {
                 .unwrap()
                 .contains("bound again")
         );
+        let program = |s: &str| check_one(&format!("{{ let mut pc = 0usize; {s} }}"));
+        assert!(
+            program("#[staged::unroll(pc)] while pc < plan.len() { pc += 1 + plan[pc] as usize; }")
+                .is_none()
+        );
+        assert!(program("#[staged::unroll(pc)] loop { if plan[pc] == 0 { break; } }").is_none());
+        assert!(
+            check_one("{ #[staged::unroll(pc)] while true {} }")
+                .unwrap()
+                .contains("not a local")
+        );
+        assert!(
+            program("#[staged::unroll(pc)] while pc < 3 { pc += 1; }")
+                .unwrap()
+                .contains("never reads")
+        );
+        assert!(
+            program("#[staged::unroll(pc, x)] loop {}")
+                .unwrap()
+                .contains("one local")
+        );
+        assert!(
+            program("#[staged::unroll(pc)] for p in plan {}")
+                .unwrap()
+                .contains("no arguments")
+        );
+    }
+}
+
+/// The program loop of a template, cut into sections by the runtime, and
+/// a static variant of it.
+#[cfg(test)]
+mod program_tests {
+    use super::*;
+    use crate::specialize::expand::render;
+
+    #[test]
+    fn a_program_loop_nests_one_loop_per_position() {
+        let ty: syn::Type = syn::parse_str("&[u8]").unwrap();
+        let specs = [Spec {
+            position: 0,
+            ident: Ident::new("prog", Span::call_site()),
+            mutability: None,
+            value: ValueTy::of(&ty, &[]).ok().unwrap(),
+            ty,
+        }];
+        let b: syn::Block = syn::parse_str(
+            "{ let mut pc = 0usize; #[staged::unroll(pc)] while pc < prog.len() { if prog[pc] == 0 { pc += 2; continue; } pc += 1; } pc }",
+        )
+        .unwrap();
+        let text = render(&expand(&b, &specs, Mode::Unrolled(&[Some(3)]))).replace('\n', " ");
+        for expected in [
+            "'__staged_pc_0 : loop",
+            "if pc >= 0 && pc <= 2",
+            "'__staged_l_0_2 : loop",
+            "if pc != 1 { break '__staged_s_0_1 ; }",
+            "break '__staged_c_0_1",
+            "1 => continue '__staged_l_0_1 ,",
+        ] {
+            assert!(text.contains(expected), "{expected}: {text}");
+        }
+        assert_eq!(copies(&b, &specs, &[Some(3)]), 3);
+        let template = render(&expand(&b, &specs, Mode::Template("t")));
+        for marker in [
+            "__staged_hole_t_program0_0_begin",
+            "__staged_hole_t_program0_s9",
+            "__staged_hole_t_program0_end",
+            "'__staged_l_0___staged_hole_t_position0",
+        ] {
+            assert!(template.contains(marker), "{marker}: {template}");
+        }
     }
 }
 
