@@ -234,7 +234,8 @@ pub use staged::Staged;
 /// variables and [`runtime::Config`]. The body is built there on its own, so
 /// it may use its parameters, `core`, `std` and the items it declares: a path
 /// through `crate`, `super` or `self`, another crate's macro, a macro whose
-/// answer depends on the file (`include_str!`, `env!`, `line!`), or a `cfg`
+/// answer depends on the file (`include_str!`, `env!`, `line!`), a
+/// `Location::caller()` (a path ending in `caller`: see below), or a `cfg`
 /// the run-time build does not share (`feature`, `test`, `target_feature`)
 /// is a compile error that suggests `runtime = false`. So is a `cfg` whose
 /// predicate a body's own `macro_rules!` macro puts together (from its
@@ -338,7 +339,7 @@ pub use staged_macros::specialize;
 ///   its statics, one set per copy of the body, as for a function on its own.
 /// - **Rules**: those of a run-time body, for the module as a whole: no
 ///   `crate::` or `super::` path out of it, no other crate's macro, no
-///   `cfg` the run-time build does not share.
+///   `cfg` the run-time build does not share, no `Location::caller()`.
 /// - **Types**: the module's `#[repr(C)]` structs and enums whose fields
 ///   cross (primitives, arrays, tuples, `Vec`, `String`, `Box`, `Option`,
 ///   other such types of the module) may appear in the parameters and
