@@ -234,7 +234,8 @@ pub use staged::Staged;
 /// variables and [`runtime::Config`]. The body is built there on its own, so
 /// it may use its parameters, `core`, `std` and the items it declares: a path
 /// through `crate`, `super` or `self`, another crate's macro, a macro whose
-/// answer depends on the file (`include_str!`, `env!`, `line!`), or a `cfg`
+/// answer depends on the file (`include_str!`, `env!`, `line!`), a
+/// `Location::caller()` (a path ending in `caller`: see below), or a `cfg`
 /// the run-time build does not share (`feature`, `test`, `target_feature`)
 /// is a compile error that suggests `runtime = false`. So is a `cfg` whose
 /// predicate a body's own `macro_rules!` macro puts together (from its
@@ -268,16 +269,37 @@ pub use staged::Staged;
 ///   buffered handle: flushed at each newline and when the process exits,
 ///   not when the program flushes its stdout.
 /// - **Threads**: `std::thread::current()` does not know the thread:
-///   `name()` is `None` and `id()` differs from the program's.
+///   `name()` is `None`, and `id()` is the library's own, numbered in the
+///   order threads first ask for it there, so it may equal the id the
+///   program gave another thread.
 /// - **Statics and thread-locals declared in the body**: each copy of the
 ///   body (the generic one, each static and each run-time variant) has its
 ///   own.
+/// - **Statics of a `#[staged::self_contained]` module**: a variant's own
+///   copies hold the same values at other addresses (which is why statics
+///   with interior mutability are refused there).
+/// - **Types of a module**: they are the library's. `std::any::type_name`
+///   names them after its crate (`staged_variant::__staged::Row` where the
+///   program says `my_crate::kernels::__staged::Row`), and their `TypeId`s
+///   differ from the program's; those of `core`'s and `std`'s types do not.
 /// - **Panics**: caught in the library and raised again in the caller, at
 ///   the caller's location, so the program's panic hook runs once (and not
 ///   at all for `std::panic::resume_unwind`, as in the generic body); a `&str`
 ///   or `String` payload keeps its type and text, any other payload arrives
 ///   as the `String` `"Box<dyn Any>"` (what the hook prints for it anyway).
 ///   The library's own panic hook is silent.
+/// - **The panic hook**: `std::panic::set_hook` and `take_hook` in a body
+///   set and take the library's hook, not the program's; after that, the
+///   library's panics reach the caller without running the program's hook,
+///   as `resume_unwind` does.
+/// - **`Location`**: in a variant, `std::panic::Location::caller()` would
+///   name the library's generated source instead of the user's file and
+///   line, so it is a compile error in a run-time body or module however
+///   it is spelled: `use … as`, a glob or a type alias can give `Location`
+///   any name, so every path ending in `::caller` is refused, and so is
+///   `caller` where a body's own `macro_rules!` macro could put it after
+///   `::`. Panics need no `Location`: they are raised again at the user's
+///   place.
 /// - **Allocator**: none of its own: the library allocates and frees
 ///   through the program's global allocator (its `#[global_allocator]`, if
 ///   it has one), so a `Vec`, `String` or `Box` made on one side may grow
@@ -338,7 +360,7 @@ pub use staged_macros::specialize;
 ///   its statics, one set per copy of the body, as for a function on its own.
 /// - **Rules**: those of a run-time body, for the module as a whole: no
 ///   `crate::` or `super::` path out of it, no other crate's macro, no
-///   `cfg` the run-time build does not share.
+///   `cfg` the run-time build does not share, no `Location::caller()`.
 /// - **Types**: the module's `#[repr(C)]` structs and enums whose fields
 ///   cross (primitives, arrays, tuples, `Vec`, `String`, `Box`, `Option`,
 ///   other such types of the module) may appear in the parameters and

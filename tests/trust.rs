@@ -12,7 +12,8 @@
 //!   panic payloads, lifetimes, counters);
 //! - `trust/isolation.rs`: bodies the isolation rules must refuse (`cfg!`
 //!   spelled by a macro, interior-mutable statics below the top of a
-//!   module), each a crate of its own built with cargo;
+//!   module, `Location::caller()` however spelled), each a crate of its own
+//!   built with cargo;
 //! - `trust/eval.rs`: the `const_init!` evaluator's sandbox;
 //! - `trust/cli.rs`: the `staged` command on directories that are not
 //!   stores, and on stores that hold a user's files (issue 18);

@@ -102,21 +102,108 @@ fn nothing_a_variant_prints_is_lost() {
     assert!(r.stdout.contains("raw-bytes-without-newline"), "{r:#?}");
 }
 
-/// What a variant does not share with the host, as the crate docs list it:
-/// its thread has no name in the library's std, and each copy of a body
-/// has its own `static`s.
+/// What a variant does not share with the program, item by item as the
+/// crate docs list it (`specialize`'s "What a run-time variant does not
+/// share with the program"), so that a change of behaviour shows the list
+/// is stale: threads, statics of the body, module statics, module types,
+/// the body's own stdout, exit, the panic hook; what is shared (the command
+/// line, the environment). Elsewhere: `print!` in
+/// `nothing_a_variant_prints_is_lost`, panics in
+/// `panic_payloads_keep_their_type` and
+/// `resume_unwind_from_a_variant_does_not_run_the_panic_hook`, the
+/// allocator in `trust/heap.rs`, `Location::caller()` (refused) in
+/// `trust/isolation.rs` and `tests/ui/`.
 #[test]
 fn the_process_state_a_variant_does_not_share_is_as_documented() {
     let dir = fresh_dir("state");
-    let r = Child::new("process_state", &dir.join("store")).run().ok();
+    let store = dir.join("store");
+    let r = Child::new("process_state", &store).run().ok();
     assert_eq!(r.get("origin"), "Compiled", "{r:#?}");
+    // Threads: no name, and ids of the library's own numbering.
     assert_eq!(r.get("generic_named"), "true", "{r:#?}");
     assert_eq!(r.get("variant_named"), "false", "{r:#?}");
-    // One call each before: the library's copy counts on its own.
+    assert_eq!(
+        r.get("variant_thread_ids"),
+        "ThreadId(1) ThreadId(2)",
+        "{r:#?}"
+    );
+    assert_eq!(r.get("program_thread_ids_differ"), "true", "{r:#?}");
+    // Statics and thread-locals of the body: the library's copies count on
+    // their own (one call of each before the statics' counts, three before
+    // the thread-locals').
     assert_eq!(r.get("generic_counts"), "[1, 2]", "{r:#?}");
     assert_eq!(r.get("variant_counts"), "[1, 2]", "{r:#?}");
+    assert_eq!(r.get("local_counts"), "4 4", "{r:#?}");
+    // Module statics: the same values at other addresses.
+    assert_eq!(r.get("table_values"), "7 7", "{r:#?}");
+    assert_eq!(r.get("generic_table_at"), "true", "{r:#?}");
+    assert_eq!(r.get("variant_table_at"), "false", "{r:#?}");
+    // Module types: named after the library's crate, other `TypeId`s;
+    // `std`'s types keep theirs.
+    assert_eq!(
+        r.get("generic_row_name"),
+        "trust::scenarios::copies::__staged::Row",
+        "{r:#?}"
+    );
+    assert_eq!(
+        r.get("variant_row_name"),
+        "staged_variant::__staged::Row",
+        "{r:#?}"
+    );
+    assert_eq!(r.get("row_type_id"), "false", "{r:#?}");
+    assert_eq!(r.get("string_type_id"), "true", "{r:#?}");
+    // Shared: the command line and the environment.
     assert_eq!(r.get("same_args"), "true", "{r:#?}");
     assert_eq!(r.get("same_env"), "true", "{r:#?}");
+
+    // The body's own stdout: the generic body's bytes leave with the
+    // program's flush, the variant's when the process exits.
+    let r = Child::new("raw_stdout", &store).run().ok();
+    assert_eq!(r.get("origin"), "Compiled", "{r:#?}");
+    let at = |s: &str| r.stdout.find(s).unwrap_or_else(|| panic!("no {s}: {r:#?}"));
+    assert!(at("raw-1") < at("flushed=true"), "{r:#?}");
+    assert!(at("flushed=true") < at("raw-2"), "{r:#?}");
+
+    // `std::process::exit`: the program's buffered output is lost when a
+    // variant exits.
+    for (body, kept) in [("0", true), ("1", false)] {
+        let r = Child::new("exit", &store).env(VALUE, body).run().ok();
+        assert!(r.get("origin").starts_with('C'), "{r:#?}");
+        assert_eq!(r.stdout.contains("pending-output"), kept, "{body}: {r:#?}");
+    }
+
+    // The panic hook a body sets: the program's in the generic body, the
+    // library's in a variant, whose panics then reach the caller without
+    // running the program's hook.
+    let r = Child::new("hook_set_in_body", &store)
+        .env(VALUE, "0")
+        .run()
+        .ok();
+    assert_eq!(
+        r.get("body_panic"),
+        "&str:after setting a hook hooks=0",
+        "{r:#?}"
+    );
+    assert_eq!(
+        r.get("program_panic"),
+        "&str:in the program hooks=0",
+        "{r:#?}"
+    );
+    let r = Child::new("hook_set_in_body", &store)
+        .env(VALUE, "1")
+        .run()
+        .ok();
+    assert!(r.get("origin").starts_with('C'), "{r:#?}");
+    assert_eq!(
+        r.get("body_panic"),
+        "&str:after setting a hook hooks=0",
+        "{r:#?}"
+    );
+    assert_eq!(
+        r.get("program_panic"),
+        "&str:in the program hooks=1",
+        "{r:#?}"
+    );
 }
 
 /// `STAGED_TARGET_CPU` naming features this CPU lacks (`bdver4`'s TBM, on

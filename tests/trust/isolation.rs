@@ -1,5 +1,5 @@
 //! Code that the isolation rules of a run-time body must refuse, or that
-//! must answer alike at every stage (issue 18, items 3 and 4). What is
+//! must answer alike at every stage (issue 18, items 3, 4 and 7). What is
 //! refused does not compile, so each attack is a crate of its own, built
 //! with cargo against this checkout and then run: either the build fails
 //! with the isolation error, or every stage gives the generic body's answer.
@@ -202,6 +202,96 @@ fn interior_mutable_statics_below_the_top_of_a_module_are_refused() {
             assert_eq!(r.get("origin"), "Compiled Compiled", "{r:#?}");
             assert_eq!(r.get("hit"), "1 2 3", "a variant has a static of its own");
             assert_eq!(r.get("call"), "1 2 3", "a variant has a static of its own");
+        }
+    }
+}
+
+/// The caller's `Location` read as a value (issue 18, item 7), spelled by
+/// path, through `use … as`, a glob, a type alias, a `#[track_caller]`
+/// helper of a module and a macro that puts the path together. The generic
+/// body named this file and its line; a variant named the generated source
+/// of its library (line 406 against 29 here).
+const LOCATION: &str = r#"
+#[staged::specialize(k)]
+pub fn line(k: u32) -> u32 {
+    std::panic::Location::caller().line() + k
+}
+
+#[staged::specialize(k)]
+pub fn made(k: u32) -> u32 {
+    use std::panic::*;
+    macro_rules! at {
+        ($f:ident) => { Location::$f() };
+    }
+    at!(caller).line() + k
+}
+
+#[staged::self_contained]
+pub mod kernels {
+    use std::panic::Location as At;
+    type L = core::panic::Location<'static>;
+
+    #[track_caller]
+    fn site() -> &'static At<'static> {
+        At::caller()
+    }
+
+    #[staged::specialize(k)]
+    pub fn helper(k: u32) -> u32 {
+        site().line() + k
+    }
+
+    #[staged::specialize(k)]
+    pub fn file(k: u32) -> String {
+        format!("{}:{k}", L::caller().file())
+    }
+}
+
+fn say(key: &str, value: impl std::fmt::Display) {
+    println!("staged-test: {key}={value}");
+}
+
+fn main() {
+    let h = line::specialized(0).unwrap();
+    say("line_origin", format!("{:?}", h.origin()));
+    say("line", format!("{} {}", line::generic(0), h.call()));
+    let h = made::specialized(0).unwrap();
+    say("made_origin", format!("{:?}", h.origin()));
+    say("made", format!("{} {}", made::generic(0), h.call()));
+    let h = kernels::helper::specialized(0).unwrap();
+    say("helper_origin", format!("{:?}", h.origin()));
+    say("helper", format!("{} {}", kernels::helper::generic(0), h.call()));
+    let h = kernels::file::specialized(0).unwrap();
+    say("file_origin", format!("{:?}", h.origin()));
+    say("file", format!("{} {}", kernels::file::generic(0), h.call()));
+}
+"#;
+
+#[test]
+fn a_location_read_as_a_value_cannot_differ_between_stages() {
+    match attack("attack-location", LOCATION, &[]) {
+        Outcome::Refused(stderr) => {
+            for refused in ["Location::caller", "At::caller", "L::caller"] {
+                assert!(
+                    stderr.contains(&format!("`{refused}` could be")),
+                    "{refused}: {stderr}"
+                );
+            }
+            assert!(
+                stderr.contains("`caller` handed to macro `at!`"),
+                "{stderr}"
+            );
+        }
+        Outcome::Ran(r) => {
+            let differ: Vec<(&str, &str)> = ["line", "made", "helper", "file"]
+                .into_iter()
+                .map(|f| {
+                    assert_eq!(r.get(&format!("{f}_origin")), "Compiled", "{r:#?}");
+                    (f, r.get(f))
+                })
+                .filter(|(_, answers)| answers.split_once(' ').is_some_and(|(g, v)| g != v))
+                .collect();
+            assert!(differ.is_empty(), "generic and variant differ: {differ:?}");
         }
     }
 }

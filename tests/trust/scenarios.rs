@@ -31,17 +31,97 @@ pub fn chatty(k: u8) -> u8 {
 }
 
 /// What a body sees of the process: whether its thread has a name, a count
-/// kept in a `static` of the body, the command line and an environment
-/// variable.
+/// kept in a `static` of the body, the command line, an environment
+/// variable and a count kept in a thread-local of the body.
 #[specialize(k)]
-pub fn state(k: u8) -> (bool, u32, usize, bool) {
+pub fn state(k: u8) -> (bool, u32, usize, bool, u32) {
     use std::sync::atomic::{AtomicU32, Ordering};
     static CALLS: AtomicU32 = AtomicU32::new(0);
+    thread_local! {
+        static LOCAL_CALLS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
     let named = std::thread::current().name().is_some();
     let calls = CALLS.fetch_add(1, Ordering::Relaxed) + u32::from(k) * 0;
     let args = std::env::args().count();
     let env = std::env::var_os("STAGED_TEST_SCENARIO").is_some();
-    (named, calls, args, env)
+    let local = LOCAL_CALLS.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    (named, calls, args, env, local)
+}
+
+/// The thread a body runs on, as its `std` names it.
+#[specialize(k)]
+pub fn thread_id(k: u8) -> String {
+    let _ = k;
+    format!("{:?}", std::thread::current().id())
+}
+
+/// Writes `raw-<k>` to its own stdout, without a newline.
+#[specialize(k)]
+pub fn raw_write(k: u8) -> u8 {
+    use std::io::Write;
+    write!(std::io::stdout(), "raw-{k}").unwrap();
+    k
+}
+
+/// Ends the process with `code` when it is not negative.
+#[specialize(code)]
+pub fn leave(code: i32) -> i32 {
+    if code >= 0 {
+        std::process::exit(code);
+    }
+    code
+}
+
+/// Sets a silent panic hook, then panics when `k` is 1.
+#[specialize(k)]
+pub fn sets_hook(k: u8) -> u8 {
+    std::panic::set_hook(Box::new(|_| {}));
+    if k == 1 {
+        panic!("after setting a hook");
+    }
+    k
+}
+
+/// What a variant's library holds copies of: a module's statics and types.
+#[staged::self_contained]
+pub mod copies {
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    pub struct Row {
+        pub a: u32,
+    }
+
+    pub static TABLE: [u32; 4] = [2, 3, 5, 7];
+
+    /// Where `TABLE` is, and its element `k`.
+    #[staged::specialize(k)]
+    pub fn table(k: usize) -> (usize, u32) {
+        (TABLE.as_ptr() as usize, TABLE[k])
+    }
+
+    /// `Row`'s name, as `std::any::type_name` gives it.
+    #[staged::specialize(k)]
+    pub fn row_name(k: u8) -> String {
+        let _ = k;
+        std::any::type_name::<Row>().to_owned()
+    }
+
+    /// A hash of the `TypeId` of `Row` (`k` 0) or of `String` (`k` 1).
+    #[staged::specialize(k)]
+    pub fn type_id(k: u8) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let id = if k == 0 {
+            std::any::TypeId::of::<Row>()
+        } else {
+            std::any::TypeId::of::<String>()
+        };
+        let mut h = std::hash::DefaultHasher::new();
+        id.hash(&mut h);
+        h.finish()
+    }
 }
 
 /// The type of a panic payload, as a test names it.
@@ -119,10 +199,105 @@ fn process_state() {
     let variant = [h.call().1, h.call().1];
     say("generic_counts", format!("{generic:?}"));
     say("variant_counts", format!("{variant:?}"));
+    // And its own thread-locals: three calls of each before, on this thread.
+    say(
+        "local_counts",
+        format!("{} {}", state::generic(1).4, h.call().4),
+    );
     // Shared: the command line and the environment.
     let (g, v) = (state::generic(1), h.call());
     say("same_args", g.2 == v.2 && g.2 > 1);
     say("same_env", g.3 && v.3);
+    // Threads, as the library numbers them: in the order they first ask
+    // it, two fresh threads of the program one after the other.
+    let h = thread_id::specialized(0).unwrap();
+    let ids = || {
+        std::thread::spawn(move || (format!("{:?}", std::thread::current().id()), h.call()))
+            .join()
+            .unwrap()
+    };
+    let (first, second) = (ids(), ids());
+    say("variant_thread_ids", format!("{} {}", first.1, second.1));
+    say(
+        "program_thread_ids_differ",
+        first.0 != first.1 && second.0 != second.1,
+    );
+    // A module's statics: the library's copies, at other addresses.
+    let h = copies::table::specialized(3).unwrap();
+    let (generic_at, generic_value) = copies::table::generic(3);
+    let (variant_at, variant_value) = h.call();
+    say("table_values", format!("{generic_value} {variant_value}"));
+    say(
+        "generic_table_at",
+        generic_at == copies::TABLE.as_ptr() as usize,
+    );
+    say(
+        "variant_table_at",
+        variant_at == copies::TABLE.as_ptr() as usize,
+    );
+    // A module's types: named after the library's crate and module.
+    let h = copies::row_name::specialized(0).unwrap();
+    say("generic_row_name", copies::row_name::generic(0));
+    say("variant_row_name", h.call());
+    let h = copies::type_id::specialized(0).unwrap();
+    say("row_type_id", copies::type_id::generic(0) == h.call());
+    let h = copies::type_id::specialized(1).unwrap();
+    say("string_type_id", copies::type_id::generic(1) == h.call());
+}
+
+/// The body's own stdout: what the generic body writes is flushed with the
+/// program's stdout, what the variant writes when the process exits.
+fn raw_stdout() {
+    let h = raw_write::specialized(2).unwrap();
+    say("origin", format!("{:?}", h.origin()));
+    raw_write::generic(1);
+    std::io::Write::flush(&mut std::io::stdout()).unwrap();
+    println!();
+    h.call();
+    std::io::Write::flush(&mut std::io::stdout()).unwrap();
+    say("flushed", true);
+}
+
+/// `std::process::exit` in the generic body (`value()` 0) or a variant
+/// (1), with output of the program's still in its buffer.
+fn exit() {
+    let h = leave::specialized(0).unwrap();
+    say("origin", format!("{:?}", h.origin()));
+    print!("pending-output");
+    if value() == 0 {
+        leave::generic(0);
+    } else {
+        h.call();
+    }
+    unreachable!("the process exited");
+}
+
+/// A body that sets a panic hook, in the generic body (`value()` 0) or a
+/// variant (1): whether the program's own hook still runs afterwards.
+fn hook_set_in_body() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static HOOKS: AtomicU32 = AtomicU32::new(0);
+    std::panic::set_hook(Box::new(|_| {
+        HOOKS.fetch_add(1, Ordering::SeqCst);
+    }));
+    let h = sets_hook::specialized(1).unwrap();
+    say("origin", format!("{:?}", h.origin()));
+    let caught = panics(|| {
+        if value() == 0 {
+            sets_hook::generic(1)
+        } else {
+            h.call()
+        }
+    });
+    say(
+        "body_panic",
+        format!("{caught} hooks={}", HOOKS.swap(0, Ordering::SeqCst)),
+    );
+    let caught = panics(|| -> u8 { panic!("in the program") });
+    say(
+        "program_panic",
+        format!("{caught} hooks={}", HOOKS.load(Ordering::SeqCst)),
+    );
 }
 
 /// A thread builds the value (through a slow rustc) when the process forks:
@@ -284,6 +459,9 @@ pub fn run(name: &str) {
         "hardened" => hardened(),
         "output" => output(),
         "process_state" => process_state(),
+        "raw_stdout" => raw_stdout(),
+        "exit" => exit(),
+        "hook_set_in_body" => hook_set_in_body(),
         "fork" => fork_while_building(),
         "closed_fds" => closed_descriptors(),
         "counts" => counts(),

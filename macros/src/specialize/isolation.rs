@@ -5,6 +5,7 @@
 //! not compile.
 
 mod cfg;
+mod location;
 
 use proc_macro2::{Delimiter, Ident, Spacing, TokenStream, TokenTree};
 
@@ -130,6 +131,7 @@ fn scan(tokens: TokenStream, at: At<'_>, errors: &mut Errors) {
                 let nested = i >= 2
                     && matches!(&tokens[i - 2], TokenTree::Ident(m) if m == "mod")
                     && matches!(&tokens[i - 1], TokenTree::Ident(_));
+                location::check_repetition(&tokens, i, at, errors);
                 let taker = macro_taking(&tokens, i, local_macros);
                 let inner = At {
                     depth: at.depth + usize::from(nested),
@@ -180,6 +182,8 @@ fn scan(tokens: TokenStream, at: At<'_>, errors: &mut Errors) {
                 }
                 if cfg::is_cfg(ident) {
                     cfg::check(&tokens, i, at, errors);
+                } else if location::is_caller(ident) {
+                    location::check(&tokens, i, at, errors);
                 } else if ident == "as" {
                     check_rename(next(1), at, errors);
                 } else if ident == "use" && at.in_definition {

@@ -13,7 +13,7 @@
 
 use std::collections::HashSet;
 
-use proc_macro2::Ident;
+use proc_macro2::{Ident, TokenTree};
 use syn::visit::{self, Visit};
 use syn::{Expr, ItemFn, Path, Token};
 
@@ -189,6 +189,24 @@ impl<'ast> Visit<'ast> for Declared {
         }
         visit::visit_item_macro(self, i);
     }
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        // `thread_local! { static NAME: T = ..; }` declares `NAME`.
+        if m.path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "thread_local")
+        {
+            let tokens: Vec<TokenTree> = m.tokens.clone().into_iter().collect();
+            for pair in tokens.windows(2) {
+                if let [TokenTree::Ident(keyword), TokenTree::Ident(name)] = pair
+                    && keyword == "static"
+                {
+                    self.add(name);
+                }
+            }
+        }
+        visit::visit_macro(self, m);
+    }
     fn visit_use_name(&mut self, u: &'ast syn::UseName) {
         self.add(&u.ident);
     }
@@ -352,6 +370,9 @@ mod tests {
             fn inner<T: Clone>(t: T) -> T { t.clone() }
             let m: HashMap<u64, Vec<String>> = HashMap::new();
             let p = P { a: K };
+            thread_local! { static SEEN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) }; }
+            std::thread_local! { pub(crate) static LAST: std::cell::Cell<u64> = std::cell::Cell::new(0); }
+            SEEN.with(|s| s.set(LAST.get()));
             let v = vec![inner(x), p.a, E::One as u64];
             let o: Option<u64> = Some(v.len() as u64);
             match o { Some(q) => q + u64::MAX.min(1) + f(x, n), None => 0 }
