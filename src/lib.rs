@@ -205,7 +205,18 @@ pub use staged::Staged;
 ///
 /// Specializable parameter types: every integer type, `bool`, `char`, `f32`
 /// and `f64` (matched by bit pattern, so `-0.0` and each NaN are their own
-/// values) and `&str`.
+/// values) and `&str`; and structured values, for programs and plans:
+/// arrays `[T; N]`, slices `&[T]`, tuples and `Option<T>` of those, and the
+/// structs and enums of a [`self_contained`] module made of them (no
+/// references inside). A structured value is keyed by its whole value
+/// (floats by their bits; no derives needed), listed as the user writes it
+/// (`taps = [[1.0, 2.0, 1.0]]`, `plan = [[Pred::Less { col: 2, than: 500 }]]`),
+/// and bound in each variant as a constant of its type, written by the
+/// literal renderer; one whose source would pass `STAGED_VALUE_MAX_BYTES`
+/// (1 MiB) runs the generic body, with the reason in `stats()`. A
+/// dispatched call hashes the value: for calls per row, hold a handle
+/// (`count::specialized(&plan)`). [`unroll`] makes one copy of a loop's body
+/// per element or per position of such a value.
 ///
 /// # What it emits
 ///
@@ -402,11 +413,40 @@ pub use staged_macros::self_contained;
 /// `for (i, p) in plan.iter().enumerate()`, `for i in 0..plan.len()`, and
 /// for an array by value `for x in array` (its elements must be `Copy`) or
 /// `for x in &array`, where the value is a specialized parameter the body
-/// does not bind again. `continue` and `break` keep their meaning. A
-/// variant that would make more than `STAGED_UNROLL_MAX` copies (4096 by
-/// default; static variants always use 4096) keeps its loops, with the
-/// value still a constant, and `stats().notes` says so. The marker is an
-/// error anywhere else.
+/// does not bind again. `continue` and `break` keep their meaning.
+///
+/// `#[staged::unroll(pc)]` on a `while` or a `loop` that reads a
+/// specialized program at the local index `pc` (`prog[pc]`) makes every
+/// variant split on `pc`: one copy of the body per position of the
+/// program, with `prog[pc]` a constant in each, so an interpreter becomes
+/// the code of its program. Falling through to the next position stays
+/// straight; a jump back to a position within 64 of the same group is a
+/// direct branch (the program's loop is a loop of the variant); other jumps
+/// go through a dispatch. The answer is the generic body's for every
+/// program and input: jumps out of range, endless loops, `continue`,
+/// `break` (with a value, in a `loop`), and bodies that move `pc`
+/// themselves.
+///
+/// ```
+/// #[staged::specialize(prog = [[3, 1, 2]], runtime = false)]
+/// pub fn sum_skipping(prog: &[u8]) -> u32 {
+///     let (mut pc, mut total) = (0usize, 0u32);
+///     #[staged::unroll(pc)]
+///     while pc < prog.len() {
+///         total += u32::from(prog[pc]);
+///         pc += 1 + usize::from(prog[pc] % 2); // odd values skip the next
+///     }
+///     total
+/// }
+///
+/// assert_eq!(sum_skipping(&[3, 1, 2]), 5); // the variant
+/// assert_eq!(sum_skipping(&[2, 2]), 4); // the generic body
+/// ```
+///
+/// A variant that would make more than `STAGED_UNROLL_MAX` copies in all
+/// (4096 by default; static variants always use 4096) keeps its loops, with
+/// the value still a constant, and `stats().notes` says so. The marker is
+/// an error anywhere else.
 pub use staged_macros::unroll;
 
 /// Evaluates `static` and `const` initializers on the build host and emits

@@ -7,6 +7,8 @@
 //! of `bench/` (which add the peer crates, in `bench/benches/peers.rs`).
 #![allow(dead_code)] // each user takes the kernels it needs
 
+pub mod programs;
+
 /// Defines a kernel twice from one body: `$name` with static variants for
 /// `static(...)`, and `$rt` specialized at run time only (`runtime(...)`).
 macro_rules! kernel {

@@ -1,0 +1,136 @@
+//! Programs as values, each against its generic body and the code a person
+//! would write for the program, in one run:
+//!
+//! - `query_3_predicates_2M_rows`: `count` of a 3-predicate plan over 4
+//!   columns of 2M rows (`#[staged::unroll]` over the plan);
+//! - `stack_machine_loop_3000`: the stack machine of DESIGN.md running a
+//!   counted loop of 3000 iterations (`#[staged::unroll(pc)]`);
+//! - `build_*`: the cold build of a variant (rustc and load) for plans of
+//!   100 and 1000 predicates and programs of 10, 100 and 1000 instructions,
+//!   each a value never built before, beside a value of one instruction.
+//!
+//! `cargo bench -p staged-bench --bench programs`; quote medians as ratios
+//! within one run.
+
+#[path = "../../examples/kernels/mod.rs"]
+mod kernels;
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use kernels::programs::*;
+use staged::Origin;
+use staged::runtime::{Config, Mode};
+
+fn setup() {
+    let store = std::env::temp_dir().join(format!("staged-bench-programs-{}", std::process::id()));
+    std::fs::create_dir_all(&store).unwrap();
+    let _ = std::process::Command::new("chmod")
+        .arg("700")
+        .arg(&store)
+        .status();
+    Config::from_env()
+        .mode(Mode::Sync)
+        .cache_dir(store.join("store"))
+        .install();
+}
+
+fn query(c: &mut Criterion) {
+    setup();
+    let data = columns(2_000_000);
+    let cols: [&[i64]; 4] = [&data[0], &data[1], &data[2], &data[3]];
+    let plan = default_plan();
+    let h = count::specialized(&plan).unwrap();
+    assert!(matches!(h.origin(), Origin::Compiled | Origin::Cached));
+    let want = count::generic(&cols, &plan);
+    assert_eq!((h.call(&cols), count_default_by_hand(&cols)), (want, want));
+    let mut g = c.benchmark_group("query_3_predicates_2M_rows");
+    g.sample_size(20);
+    g.bench_function("generic", |b| {
+        b.iter(|| count::generic(black_box(&cols), black_box(&plan)))
+    });
+    g.bench_function("variant", |b| b.iter(|| h.call(black_box(&cols))));
+    g.bench_function("dispatcher", |b| {
+        b.iter(|| count(black_box(&cols), black_box(&plan)))
+    });
+    g.bench_function("by_hand", |b| {
+        b.iter(|| count_default_by_hand(black_box(&cols)))
+    });
+    g.finish();
+}
+
+fn stack_machine(c: &mut Criterion) {
+    setup();
+    let prog = loop_program();
+    let h = run::specialized(&prog).unwrap();
+    let x = 3000;
+    assert_eq!(h.call(x), loop_by_hand(x));
+    assert_eq!(run::generic(&prog, x), loop_by_hand(x));
+    let mut g = c.benchmark_group("stack_machine_loop_3000");
+    g.bench_function("generic", |b| {
+        b.iter(|| run::generic(black_box(&prog), black_box(x)))
+    });
+    g.bench_function("variant", |b| b.iter(|| h.call(black_box(x))));
+    g.bench_function("by_hand", |b| b.iter(|| loop_by_hand(black_box(x))));
+    g.finish();
+}
+
+/// A number never used before, for values no build has seen.
+fn fresh() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let salt = std::process::id() as u64 * 1_000_003;
+    NEXT.fetch_add(1, Ordering::Relaxed) + salt
+}
+
+fn builds(c: &mut Criterion) {
+    setup();
+    // The support library, built once.
+    run::specialized(&[Op::Push(1)]).unwrap();
+    let mut g = c.benchmark_group("build");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_secs(20));
+    for n in [1usize, 10, 100, 1000] {
+        g.bench_function(format!("program_{n}_ops"), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        let prog = straight_program(n, fresh());
+                        let start = Instant::now();
+                        let h = run::specialized(&prog).unwrap();
+                        let took = start.elapsed();
+                        assert_eq!(h.call(5), run::generic(&prog, 5));
+                        took
+                    })
+                    .sum()
+            })
+        });
+    }
+    for n in [1usize, 100, 1000] {
+        g.bench_function(format!("plan_{n}_predicates"), |b| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| {
+                        let k = fresh() as i64;
+                        let plan: Vec<Pred> = (0..n as i64)
+                            .map(|i| Pred::Between {
+                                col: (i % 4) as u8,
+                                lo: -k - i,
+                                hi: k + i,
+                            })
+                            .collect();
+                        let start = Instant::now();
+                        count::specialized(&plan).unwrap();
+                        start.elapsed()
+                    })
+                    .sum()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, query, stack_machine, builds);
+criterion_main!(benches);
