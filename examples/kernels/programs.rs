@@ -21,6 +21,7 @@ pub mod query {
 
     /// The number of rows passing every predicate of `plan`.
     #[staged::specialize(plan)]
+    #[allow(clippy::needless_range_loop)] // a row is the same index in every column
     pub fn count(cols: &[&[i64]; 4], plan: &[Pred]) -> u64 {
         let rows = cols[0].len();
         let mut n = 0;
@@ -40,6 +41,7 @@ pub mod query {
     }
 }
 
+#[allow(unused_imports)] // the demo and the benches each take some
 pub use query::{Pred, count};
 
 /// The plan the benches and the demo run by default:
@@ -58,6 +60,7 @@ pub fn default_plan() -> Vec<Pred> {
 
 /// `count` of [`default_plan`], as a person would write it for that query:
 /// the same loop, the same checks, the constants in place.
+#[allow(clippy::needless_range_loop)] // as `count` is written
 pub fn count_default_by_hand(cols: &[&[i64]; 4]) -> u64 {
     let rows = cols[0].len();
     let mut n = 0;
@@ -194,6 +197,7 @@ pub mod vm {
     }
 }
 
+#[allow(unused_imports)] // the demo and the benches each take some
 pub use vm::{Op, run};
 
 /// `acc = 0; repeat x times: acc = acc * 3 + 1`, as bytecode: a counted
