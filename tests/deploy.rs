@@ -598,7 +598,10 @@ fn structured_origins(r: &Ran) -> Vec<(&str, &str)> {
 fn structured_profile(path: &Path) -> BTreeMap<(String, Vec<String>), u64> {
     let (profile, problems) = Profile::read(path).unwrap();
     assert!(problems.is_empty(), "lines not read back: {problems:?}");
-    assert_eq!(Profile::parse(&profile.to_text()), (profile.clone(), vec![]));
+    assert_eq!(
+        Profile::parse(&profile.to_text()),
+        (profile.clone(), vec![])
+    );
     profile
         .entries()
         .map(|(e, calls)| {
@@ -655,9 +658,18 @@ fn a_second_process_loads_structured_values_from_the_cache() {
     );
     let counts: Vec<&str> = ["compiled", "cached", "failed", "generic_calls"]
         .iter()
-        .flat_map(|w| [second.get(&format!("count_{w}")), second.get(&format!("score_{w}"))])
+        .flat_map(|w| {
+            [
+                second.get(&format!("count_{w}")),
+                second.get(&format!("score_{w}")),
+            ]
+        })
         .collect();
-    assert_eq!(counts, ["0", "0", "2", "1", "0", "0", "0", "0"], "{second:#?}");
+    assert_eq!(
+        counts,
+        ["0", "0", "2", "1", "0", "0", "0", "0"],
+        "{second:#?}"
+    );
     assert!(second.get("last_error").trim() == "|", "{second:#?}");
 
     let recorded = structured_profile(&profile);
@@ -720,7 +732,11 @@ fn a_training_runs_bundle_serves_structured_values_without_rustc() {
             ]
         })
         .collect();
-    assert_eq!(counts, ["0", "0", "2", "1", "0", "0", "0", "0"], "{deployed:#?}");
+    assert_eq!(
+        counts,
+        ["0", "0", "2", "1", "0", "0", "0", "0"],
+        "{deployed:#?}"
+    );
     assert_eq!(snapshot(&bundle), before, "the bundle changed");
 }
 
