@@ -13,7 +13,12 @@
 //!   reason in `stats()`;
 //! - short processes: a value already cached is used from the call that
 //!   reaches the threshold; a build a process left behind is used by the
-//!   next one.
+//!   next one;
+//! - structured values (a plan of a self-contained module's enum, a slice
+//!   of floats, a tuple with an `Option` and a string): loaded by a second
+//!   process from the cache and from a training run's bundle, with no
+//!   rustc, and recorded in the profile as the literal renderer writes
+//!   them.
 #![allow(clippy::disallowed_methods)] // scenarios reach the children through the environment
 
 #[path = "common/child.rs"]
@@ -65,6 +70,158 @@ fn calls() {
     report_stats(power::stats());
 }
 
+// ---- structured values ----------------------------------------------------
+
+#[staged::self_contained]
+mod query {
+    /// A predicate on a row of two columns.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub enum Pred {
+        Between { col: u8, lo: i64, hi: i64 },
+        ModEq { col: u8, m: i64, r: i64 },
+        Not(u8),
+        Always,
+    }
+
+    /// Rows passing every predicate of `plan`: one copy of the test per
+    /// predicate in every variant.
+    #[staged::specialize(plan)]
+    pub fn count(rows: &[[i64; 2]], plan: &[Pred]) -> u64 {
+        let mut n = 0;
+        for row in rows {
+            let mut keep = true;
+            #[staged::unroll]
+            for p in plan {
+                keep &= match *p {
+                    Pred::Between { col, lo, hi } => (lo..=hi).contains(&row[col as usize % 2]),
+                    Pred::ModEq { col, m, r } => row[col as usize % 2].rem_euclid(m) == r,
+                    Pred::Not(col) => row[col as usize % 2] == 0,
+                    Pred::Always => true,
+                };
+            }
+            n += u64::from(keep);
+        }
+        n
+    }
+}
+
+use query::{Pred, count};
+
+/// Every shape of enum variant, negative numbers included.
+const PLANS: [&[Pred]; 2] = [
+    &[
+        Pred::Between {
+            col: 0,
+            lo: 10,
+            hi: 500,
+        },
+        Pred::ModEq { col: 1, m: 7, r: 3 },
+    ],
+    &[
+        Pred::Not(1),
+        Pred::Always,
+        Pred::Between {
+            col: 1,
+            lo: -5,
+            hi: 5,
+        },
+    ],
+];
+
+/// The plans as the literal renderer writes them, which the profile holds.
+const PLAN_LITERALS: [&str; 2] = [
+    "&[self::Pred::Between { col: 0u8, lo: 10i64, hi: 500i64 }, self::Pred::ModEq { col: 1u8, m: 7i64, r: 3i64 }]",
+    "&[self::Pred::Not(1u8), self::Pred::Always, self::Pred::Between { col: 1u8, lo: -5i64, hi: 5i64 }]",
+];
+
+/// A weighted sum whose weights and tag are values: floats by their bits
+/// (`-0.0` too), an `Option` in a tuple, and a string holding what a
+/// profile line must survive (a tab, quotes, commas, braces, `::`, `&`,
+/// `#`).
+#[staged::specialize(taps, tag)]
+pub fn score(xs: &[f64], taps: &[f64], tag: (Option<i32>, &str)) -> f64 {
+    let mut acc = 0.0;
+    #[staged::unroll]
+    for (k, t) in taps.iter().enumerate() {
+        acc += t * xs[k];
+    }
+    acc + f64::from(tag.0.unwrap_or(0)) + tag.1.len() as f64
+}
+
+const TAPS: &[f64] = &[1.0, -0.0, 0.1];
+const TAG: (Option<i32>, &str) = (Some(-3), "a\tb, {c} \"d\" ::e &f #g");
+const SCORE_LITERALS: [&str; 2] = [
+    "&[::core::primitive::f64::from_bits(0x3ff0000000000000u64), ::core::primitive::f64::from_bits(0x8000000000000000u64), ::core::primitive::f64::from_bits(0x3fb999999999999au64)]",
+    r#"(::core::option::Option::Some(-3i32), "a\tb, {c} \"d\" ::e &f #g", )"#,
+];
+
+/// Rows to check the plans on.
+fn rows() -> Vec<[i64; 2]> {
+    (-40i64..40)
+        .flat_map(|a| [[a * 13, a], [a, a * 7 + 3], [a * a, 0]])
+        .collect()
+}
+
+/// Builds (`STAGED_TEST_PREPARE`: the second plan with `prepare`) or loads
+/// the variants of the plans and of `score`, checks every answer against
+/// the generic bodies, makes `STAGED_TEST_CALLS` dispatched calls of each
+/// value (1 by default), and reports.
+fn structured() {
+    let rows = rows();
+    let xs = [2.5, -1.0, 8.0, 3.0];
+    if env("STAGED_TEST_PREPARE").is_some() {
+        say("prepared", count::prepare([PLANS[1]]).is_ok());
+    }
+    for (i, plan) in PLANS.into_iter().enumerate() {
+        match count::specialized(plan) {
+            Ok(h) => {
+                say(&format!("plan{i}_origin"), format!("{:?}", h.origin()));
+                say(
+                    &format!("plan{i}_correct"),
+                    h.call(&rows) == count::generic(&rows, plan),
+                );
+            }
+            Err(e) => say(&format!("plan{i}_origin"), format!("none: {e}")),
+        }
+    }
+    match score::specialized(TAPS, TAG) {
+        Ok(h) => {
+            say("score_origin", format!("{:?}", h.origin()));
+            say(
+                "score_correct",
+                h.call(&xs).to_bits() == score::generic(&xs, TAPS, TAG).to_bits(),
+            );
+        }
+        Err(e) => say("score_origin", format!("none: {e}")),
+    }
+    let calls: u64 = env("STAGED_TEST_CALLS")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let mut dispatch_correct = true;
+    for _ in 0..calls {
+        for plan in PLANS {
+            dispatch_correct &= count(&rows, plan) == count::generic(&rows, plan);
+        }
+        dispatch_correct &=
+            score(&xs, TAPS, TAG).to_bits() == score::generic(&xs, TAPS, TAG).to_bits();
+    }
+    say("dispatch_correct", dispatch_correct);
+    let (c, s) = (count::stats(), score::stats());
+    for (what, count, score) in [
+        ("compiled", c.compiled, s.compiled),
+        ("cached", c.cached, s.cached),
+        ("bundled", c.bundled, s.bundled),
+        ("failed", c.failed, s.failed),
+        ("generic_calls", c.generic_calls, s.generic_calls),
+    ] {
+        say(&format!("count_{what}"), count);
+        say(&format!("score_{what}"), score);
+    }
+    let errors = [c.last_error, s.last_error].map(Option::unwrap_or_default);
+    say("last_error", errors.join(" | ").replace('\n', " "));
+}
+
 /// The entry of every child: does what `STAGED_TEST_SCENARIO` names. It is
 /// ignored in a normal run, where it would have nothing to do.
 #[test]
@@ -75,6 +232,7 @@ fn child_entry() {
     match scenario.as_str() {
         "specialize" => child::specialize_and_report(),
         "calls" => calls(),
+        "structured" => structured(),
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -413,6 +571,173 @@ fn a_bundle_for_features_this_cpu_lacks_is_refused() {
         assert!(r.get("last_error").contains("tbm"), "{r:#?}");
         assert_eq!(r.get("maps_store"), "false", "{r:#?}");
     }
+}
+
+// ---- structured values ----------------------------------------------------
+
+/// What a child said of the plans and `score`: each one's origin and
+/// whether its handle answered right, then whether every dispatched call
+/// did.
+fn structured_origins(r: &Ran) -> Vec<(&str, &str)> {
+    let mut out: Vec<(&str, &str)> = ["plan0", "plan1", "score"]
+        .iter()
+        .map(|v| {
+            (
+                r.get(&format!("{v}_origin")),
+                r.get(&format!("{v}_correct")),
+            )
+        })
+        .collect();
+    out.push(("dispatch", r.get("dispatch_correct")));
+    out
+}
+
+/// The calls the profile at `path` counts for each structured value, by
+/// function name and literals, after checking that it holds nothing else
+/// and reads back as it was written.
+fn structured_profile(path: &Path) -> BTreeMap<(String, Vec<String>), u64> {
+    let (profile, problems) = Profile::read(path).unwrap();
+    assert!(problems.is_empty(), "lines not read back: {problems:?}");
+    assert_eq!(
+        Profile::parse(&profile.to_text()),
+        (profile.clone(), vec![])
+    );
+    profile
+        .entries()
+        .map(|(e, calls)| {
+            let name = e.function.rsplit("::").next().unwrap().to_owned();
+            ((name, e.values.clone()), calls)
+        })
+        .collect()
+}
+
+/// Issue 19's values after issue 10's deployment: a plan (a slice of a
+/// self-contained module's enum) built by one process, one with `prepare`,
+/// and floats, an `Option` and a string in a tuple, are loaded by a second
+/// process with no rustc from the cache, answer right, and are recorded in
+/// the profile as the literal renderer writes them, calls counted across
+/// both processes.
+#[test]
+fn a_second_process_loads_structured_values_from_the_cache() {
+    let dir = fresh_dir("structured-cache");
+    let store = dir.join("store");
+    let profile = dir.join("staged.profile");
+    let run = |rustc: Option<&str>| {
+        let mut child = Child::new("structured", &store)
+            .env("STAGED_PROFILE", &profile)
+            .env("STAGED_TEST_CALLS", "5");
+        if let Some(rustc) = rustc {
+            child = child.env("STAGED_RUSTC", rustc);
+        } else {
+            child = child.env("STAGED_TEST_PREPARE", "1");
+        }
+        child.run().ok()
+    };
+    let first = run(None);
+    assert_eq!(first.get("prepared"), "true", "{first:#?}");
+    assert_eq!(
+        structured_origins(&first),
+        [
+            ("Compiled", "true"),
+            ("Compiled", "true"),
+            ("Compiled", "true"),
+            ("dispatch", "true")
+        ],
+        "{first:#?}"
+    );
+    let second = run(Some("/nonexistent/rustc"));
+    assert_eq!(
+        structured_origins(&second),
+        [
+            ("Cached", "true"),
+            ("Cached", "true"),
+            ("Cached", "true"),
+            ("dispatch", "true")
+        ],
+        "{second:#?}"
+    );
+    let counts: Vec<&str> = ["compiled", "cached", "failed", "generic_calls"]
+        .iter()
+        .flat_map(|w| {
+            [
+                second.get(&format!("count_{w}")),
+                second.get(&format!("score_{w}")),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        ["0", "0", "2", "1", "0", "0", "0", "0"],
+        "{second:#?}"
+    );
+    assert!(second.get("last_error").trim() == "|", "{second:#?}");
+
+    let recorded = structured_profile(&profile);
+    let mut expected = BTreeMap::new();
+    for literal in PLAN_LITERALS {
+        expected.insert(("count".to_owned(), vec![literal.to_owned()]), 10);
+    }
+    expected.insert(
+        (
+            "score".to_owned(),
+            SCORE_LITERALS.map(str::to_owned).to_vec(),
+        ),
+        10,
+    );
+    assert_eq!(recorded, expected);
+}
+
+/// A training run's bundle serves structured values to a process with no
+/// rustc and a cache of its own, and is left as it was.
+#[test]
+fn a_training_runs_bundle_serves_structured_values_without_rustc() {
+    let dir = fresh_dir("structured-bundle");
+    let bundle = dir.join("bundle");
+    let trained = Child::new("structured", &bundle)
+        .env("STAGED_TARGET_CPU", training_cpu())
+        .run()
+        .ok();
+    assert_eq!(
+        structured_origins(&trained),
+        [
+            ("Compiled", "true"),
+            ("Compiled", "true"),
+            ("Compiled", "true"),
+            ("dispatch", "true")
+        ],
+        "{trained:#?}"
+    );
+    let before = snapshot(&bundle);
+    let deployed = Child::new("structured", &dir.join("cache"))
+        .env("STAGED_BUNDLE", &bundle)
+        .env("STAGED_RUSTC", "/nonexistent/rustc")
+        .run()
+        .ok();
+    assert_eq!(
+        structured_origins(&deployed),
+        [
+            ("Bundled", "true"),
+            ("Bundled", "true"),
+            ("Bundled", "true"),
+            ("dispatch", "true")
+        ],
+        "{deployed:#?}"
+    );
+    let counts: Vec<&str> = ["compiled", "bundled", "failed", "generic_calls"]
+        .iter()
+        .flat_map(|w| {
+            [
+                deployed.get(&format!("count_{w}")),
+                deployed.get(&format!("score_{w}")),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        ["0", "0", "2", "1", "0", "0", "0", "0"],
+        "{deployed:#?}"
+    );
+    assert_eq!(snapshot(&bundle), before, "the bundle changed");
 }
 
 // ---- short processes -----------------------------------------------------

@@ -3,7 +3,9 @@
 //! `std` cannot sneak in). Its `const_init!` tables are checked in the
 //! object code (read-only data, exact bytes, no initialization code), and a
 //! C program built with the `cc` crate links the library and checks the
-//! specialized functions and the tables, as firmware would. One table comes
+//! specialized functions (a slice of taps with an unrolled loop among them:
+//! structured values and `#[staged::unroll]` need no `std` for listed
+//! values) and the tables, as firmware would. One table comes
 //! from the crate's build.rs, through `staged_build::baked_file`. Building the
 //! crate twice also shows that an unchanged block is not evaluated again.
 

@@ -5,7 +5,10 @@
 //! `Origin::Static`; removing a value from the profile removes its variant;
 //! stale and ill-typed entries are skipped with a warning that names them;
 //! `cargo check` sees the same; a promoted value compiles to the same
-//! machine code as a listed one.
+//! machine code as a listed one. Structured values (issue 19: a plan of a
+//! self-contained module's enum with `#[staged::unroll]`, an array of
+//! floats, an `Option` and a string in a tuple) go the same way, from the
+//! literals the runtime writes.
 //!
 //! One test, in steps, because each step builds on the last and every
 //! build of the fixture takes seconds; its dependencies are built once, in
@@ -81,11 +84,12 @@ impl Fixture {
         self.cargo(&["build"])
     }
 
-    /// Runs the built program for `values`, with `envs`; for each value,
-    /// its origin, after checking that every answer was right.
-    fn run(&self, values: &[u32], envs: &[(&str, &str)]) -> Vec<String> {
+    /// Runs the built program for `values` (powers, or the names of
+    /// structured values), with `envs`; for each value, its origin, after
+    /// checking that every answer was right.
+    fn run(&self, values: &[impl ToString], envs: &[(&str, &str)]) -> Vec<String> {
         let mut cmd = Command::new(self.target.join("debug/promoted-fixture"));
-        cmd.args(values.iter().map(u32::to_string))
+        cmd.args(values.iter().map(ToString::to_string))
             .env("STAGED_CACHE_DIR", &self.cache)
             .env("STAGED_MODE", "sync");
         for var in ["STAGED_PROFILE", "STAGED_RUSTC", "STAGED_BUNDLE"] {
@@ -123,6 +127,40 @@ fn without(profile: &Path, values: &[&str]) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// The fixture's structured values, by the names its program takes.
+const STRUCTURED: [&str; 4] = ["plan0", "plan1", "score0", "score1"];
+
+/// The fixture's structured values as the literal renderer writes them:
+/// the function, then the literal of each specialized parameter.
+const STRUCTURED_LITERALS: [(&str, &[&str]); 4] = [
+    (
+        "promoted_fixture::query::count",
+        &[
+            "&[self::Pred::Between { col: 0u8, lo: 10i64, hi: 500i64 }, self::Pred::ModEq { col: 1u8, m: 7i64, r: 3i64 }]",
+        ],
+    ),
+    (
+        "promoted_fixture::query::count",
+        &[
+            "&[self::Pred::Not(1u8), self::Pred::Always, self::Pred::Between { col: 1u8, lo: -5i64, hi: 5i64 }]",
+        ],
+    ),
+    (
+        "promoted_fixture::score",
+        &[
+            "[::core::primitive::f64::from_bits(0x3ff0000000000000u64), ::core::primitive::f64::from_bits(0x8000000000000000u64), ::core::primitive::f64::from_bits(0x3fb999999999999au64)]",
+            r#"(::core::option::Option::Some(-3i32), "a\tb, {c} \"d\" ::e &f #g", )"#,
+        ],
+    ),
+    (
+        "promoted_fixture::score",
+        &[
+            "[::core::primitive::f64::from_bits(0x3fe0000000000000u64), ::core::primitive::f64::from_bits(0x7ff8000000000000u64), ::core::primitive::f64::from_bits(0xc000000000000000u64)]",
+            r#"(::core::option::Option::None, "", )"#,
+        ],
+    ),
+];
 
 /// The assembly of the function `name` in `asm`, without its labels' names
 /// and its own name.
@@ -175,15 +213,56 @@ fn a_recorded_profile_becomes_static_variants() {
     let (seven, _) = recorded.entries().next().unwrap();
     assert_eq!(seven.krate, "promoted_fixture");
     assert_eq!(seven.function, "promoted_fixture::power");
+    let seven = seven.clone();
+    // Structured values are recorded as the literal renderer writes them
+    // (spaces, commas, braces, quotes, `::`, `&`, an escaped tab), and
+    // read back whole.
+    assert_eq!(f.run(&STRUCTURED, &recording), ["Compiled"; 4]);
+    let (recorded, problems) = Profile::read(&profile).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut found: Vec<(&str, Vec<&str>)> = recorded
+        .entries()
+        .filter(|(e, _)| e.function != "promoted_fixture::power")
+        .map(|(e, _)| {
+            (
+                e.function.as_str(),
+                e.values.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    let mut expected: Vec<(&str, Vec<&str>)> = STRUCTURED_LITERALS
+        .iter()
+        .map(|(function, values)| (*function, values.to_vec()))
+        .collect();
+    found.sort();
+    expected.sort();
+    assert_eq!(found, expected);
+    let entry_of = |function: &str| {
+        let (e, _) = recorded
+            .entries()
+            .find(|(e, _)| e.function == function)
+            .unwrap();
+        e.clone()
+    };
+    let (count, score) = (
+        entry_of("promoted_fixture::query::count"),
+        entry_of("promoted_fixture::score"),
+    );
 
     // 3. Built again, with no rustc at run time: both are static.
     f.build();
     assert_eq!(f.run(&[7, 9, 2], &no_rustc), ["Static", "Static", "Static"]);
+    assert_eq!(f.run(&STRUCTURED, &no_rustc), ["Static"; 4]);
 
     // 4. A value removed from the profile loses its variant.
-    fs::write(&profile, without(&profile, &["9u32"])).unwrap();
+    let plan1 = STRUCTURED_LITERALS[1].1[0];
+    fs::write(&profile, without(&profile, &["9u32", plan1])).unwrap();
     f.build();
     assert_eq!(f.run(&[7, 9], &no_rustc), ["Static", "none"]);
+    assert_eq!(
+        f.run(&STRUCTURED, &no_rustc),
+        ["Static", "none", "Static", "Static"]
+    );
 
     // 5. Entries that do not fit are skipped, with a warning naming them:
     //    a value of another type, a value that overflows the parameter,
@@ -205,6 +284,23 @@ fn a_recorded_profile_becomes_static_variants() {
     text += &line(&["99999999999u64"], 5);
     text += &line(&["3u32", "4u32"], 5);
     text += &stale.line(5);
+    // Structured values that do not fit: a variant the enum lacks, a field
+    // of another type, an array of the wrong length.
+    let bad_plans = ["&[self::Pred::Nope]", "&[self::Pred::Not(1u16)]"];
+    for plan in bad_plans {
+        text += &Entry {
+            values: vec![plan.to_owned()],
+            ..count.clone()
+        }
+        .line(5);
+    }
+    let short_taps = "[::core::primitive::f64::from_bits(0x3ff0000000000000u64)]";
+    let short_tag = r#"(::core::option::Option::None, "short", )"#;
+    text += &Entry {
+        values: vec![short_taps.to_owned(), short_tag.to_owned()],
+        ..score.clone()
+    }
+    .line(5);
     fs::write(&profile, &text).unwrap();
     let out = f.build();
     for named in ["\"seven\"", "99999999999u64", "3u32, 4u32"] {
@@ -213,6 +309,20 @@ fn a_recorded_profile_becomes_static_variants() {
             "{named}: {out}"
         );
     }
+    for (named, function) in [
+        (bad_plans[0].to_owned(), "count"),
+        (bad_plans[1].to_owned(), "count"),
+        (format!("{short_taps}, {short_tag}"), "score"),
+    ] {
+        assert!(
+            out.contains(&format!("value ({named}) for `{function}` is not promoted")),
+            "{named}: {out}"
+        );
+    }
+    assert_eq!(
+        f.run(&STRUCTURED, &no_rustc),
+        ["Static", "none", "Static", "Static"]
+    );
     assert!(
         out.contains("1 value(s) of the profile for `power` are not promoted: they were recorded for another version"),
         "{out}"
@@ -223,7 +333,18 @@ fn a_recorded_profile_becomes_static_variants() {
     assert!(check.contains("for `power` is not promoted"), "{check}");
 
     // 6. The hottest 16 values are promoted, the rest are not.
-    let mut text = without(&profile, &["\"seven\"", "99999999999u64", "4u32", "11u32"]);
+    let mut text = without(
+        &profile,
+        &[
+            "\"seven\"",
+            "99999999999u64",
+            "4u32",
+            "11u32",
+            bad_plans[0],
+            bad_plans[1],
+            short_tag,
+        ],
+    );
     for n in 10..30u64 {
         text += &line(&[&format!("{n}u32")], 1000 + n);
     }

@@ -20,8 +20,11 @@
 //!   those the variant served.
 //! - each `value` is a literal of the specialized parameter, as staged's
 //!   literal renderer writes it (`7u32`, `"a\tb"`, `'c'`,
-//!   `::core::primitive::f64::from_bits(0x4004000000000000u64)`), in the
-//!   order of the parameters; literals never hold a tab or a line break.
+//!   `::core::primitive::f64::from_bits(0x4004000000000000u64)`, and for
+//!   structured values `&[self::Pred::Not(1u8), self::Pred::Always]`,
+//!   `(::core::option::Option::Some(-3i32), "x", )`), in the order of the
+//!   parameters; literals hold spaces and commas but never a tab or a line
+//!   break (strings and characters escape them).
 //!
 //! Lines starting with `#` and blank lines are ignored. Lines that differ
 //! only in `calls` are one value: their counts add up when read. Processes
@@ -236,6 +239,29 @@ mod tests {
         assert_eq!(hottest[1].1, 1);
         let again = Profile::parse(&profile.to_text()).0;
         assert_eq!(again, profile);
+    }
+
+    /// Structured values, as the runtime writes them (spaces, commas,
+    /// braces, quotes, `::`, `&`, `#`, an escaped tab), are one field each
+    /// and read back whole, alone or beside another parameter's.
+    #[test]
+    fn structured_literals_are_one_field_each() {
+        let plan = entry(&[
+            "&[self::Pred::Between { col: 0u8, lo: 10i64, hi: -500i64 }, self::Pred::Not(1u8), self::Pred::Always]",
+        ]);
+        let score = entry(&[
+            "[::core::primitive::f64::from_bits(0x3ff0000000000000u64), ::core::primitive::f64::from_bits(0x8000000000000000u64)]",
+            r#"(::core::option::Option::Some(-3i32), "a\tb, {c} \"d\" ::e &f #g", )"#,
+        ]);
+        for e in [&plan, &score] {
+            assert!(e.values.iter().all(|v| !v.contains(['\t', '\n'])));
+        }
+        let text = format!("{HEADER}{}{}{}", plan.line(3), score.line(1), plan.line(4));
+        let (profile, problems) = Profile::parse(&text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let entries: Vec<(&Entry, u64)> = profile.entries().collect();
+        assert_eq!(entries, [(&plan, 7), (&score, 1)]);
+        assert_eq!(Profile::parse(&profile.to_text()), (profile, Vec::new()));
     }
 
     #[test]

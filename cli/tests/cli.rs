@@ -783,6 +783,51 @@ fn profile_show_orders_values_hottest_first() {
     );
 }
 
+/// Structured values as the runtime writes them (issue 19): each literal
+/// holds spaces, commas, braces, quotes, `::`, `&` and escapes; `show`
+/// prints each whole on its value's line, and `merge` adds their counts
+/// and writes them back unchanged.
+#[test]
+fn profile_show_and_merge_keep_structured_literals_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = "&[self::Pred::Between { col: 0u8, lo: 10i64, hi: -500i64 }, self::Pred::Not(1u8), self::Pred::Always]";
+    let taps = "[::core::primitive::f64::from_bits(0x3ff0000000000000u64), ::core::primitive::f64::from_bits(0x8000000000000000u64)]";
+    let tag = r#"(::core::option::Option::Some(-3i32), "a\tb, {c} \"d\" ::e &f #g", )"#;
+    let count = entry("demo::query::count", &[plan]);
+    let score = entry("demo::score", &[taps, tag]);
+    let a = profile_file(
+        dir.path(),
+        "a.profile",
+        &[(count.clone(), 3), (score.clone(), 2)],
+    );
+    let b = profile_file(dir.path(), "b.profile", &[(count.clone(), 4)]);
+
+    let merged = ok(&["profile", "merge", &a, &b]);
+    let (profile, problems) = Profile::parse(&merged);
+    assert!(problems.is_empty(), "{problems:?}");
+    let counts: Vec<(Entry, u64)> = profile.entries().map(|(e, c)| (e.clone(), c)).collect();
+    assert_eq!(counts, [(count, 7), (score, 2)], "{merged}");
+    assert!(merged.contains(&format!("\t7\t{plan}\n")), "{merged}");
+    assert!(
+        merged.contains(&format!("\t2\t{taps}\t{tag}\n")),
+        "{merged}"
+    );
+
+    let run = staged(&["profile", "show", &a, &b]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{}", run.stdout);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(
+        lines.contains(&format!("  7  {plan}").as_str()),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        lines.contains(&format!("  2  {taps}, {tag}").as_str()),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn a_missing_profile_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -12,6 +12,9 @@ uint64_t nostd_power_handle(uint64_t x, uint32_t n);
 uint32_t nostd_low_bits(uint32_t x, uint32_t bits);
 uint64_t nostd_generic_calls(void);
 uint32_t nostd_fnv(const uint8_t *ptr, size_t len);
+int32_t nostd_fir(const int32_t *xs, size_t n, const int32_t *taps, size_t ntaps);
+int32_t nostd_fir_handle(const int32_t *xs, size_t n, const int32_t *taps, size_t ntaps);
+uint64_t nostd_fir_generic_calls(void);
 
 struct slice { const void *ptr; size_t len; };
 extern const uint32_t NOSTD_CRC32[256];
@@ -63,6 +66,24 @@ int main(void) {
         for (size_t i = 0; i < len; i++) h = (h ^ (uint8_t)"abcdefgh"[i]) * 0x01000193u;
         check("fnv", nostd_fnv((const uint8_t *)"abcdefgh", len), h);
     }
+
+    /* A slice of taps, unrolled: the two listed ones by their static
+     * variants (through the dispatcher and a handle), another one by the
+     * generic body. */
+    static const int32_t taps_a[] = {1, 2, 1}, taps_b[] = {3, 0, 5, 7}, taps_c[] = {1, -1};
+    static const struct { const int32_t *taps; size_t n; int listed; } filters[] = {
+        {taps_a, 3, 1}, {taps_b, 4, 1}, {taps_c, 2, 0},
+    };
+    static const int32_t xs[] = {5, -2, 9, 1000, 7};
+    for (size_t f = 0; f < 3; f++) {
+        int32_t want = 0;
+        for (size_t k = 0; k < filters[f].n; k++) want += filters[f].taps[k] * xs[k];
+        check("fir", (uint64_t)(int64_t)nostd_fir(xs, 5, filters[f].taps, filters[f].n), (uint64_t)(int64_t)want);
+        int32_t handle = nostd_fir_handle(xs, 5, filters[f].taps, filters[f].n);
+        check("fir handle", (uint64_t)(int64_t)handle, (uint64_t)(int64_t)(filters[f].listed ? want : INT32_MIN));
+    }
+    /* Only {1, -1} ran the generic body. */
+    check("fir generic calls", nostd_fir_generic_calls(), 1);
 
     /* const_init! tables. */
     for (uint32_t i = 0; i < 256; i++) check("crc32", NOSTD_CRC32[i], crc_entry(i));

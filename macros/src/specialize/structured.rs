@@ -10,7 +10,8 @@ use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident};
 
-use super::value::{Value, text};
+use super::types::Scalar;
+use super::value::{Value, article, text};
 use super::value_type::{Fields, ModuleKind, ValueTy};
 
 /// Reads `expr` as a value of `ty` for parameter `param`: the user's
@@ -22,17 +23,23 @@ pub(crate) fn parse(expr: &Expr, ty: &ValueTy, param: &Ident) -> syn::Result<Val
     let error = |message: String| Err(syn::Error::new_spanned(expr, message));
     match ty {
         ValueTy::Scalar(scalar) => {
-            if let Some(bits) = float_bits(expr) {
-                return match scalar {
-                    super::types::Scalar::F64 => Ok(Value::F64(bits)),
-                    super::types::Scalar::F32 => u32::try_from(bits)
-                        .map(Value::F32)
-                        .or_else(|_| error(format!("`{}` is not an `f32`", text(expr)))),
-                    _ => error(format!(
-                        "expected {} value for `{param}`, found `{}`",
-                        scalar.describe(),
-                        text(expr)
-                    )),
+            if let Some((kind, bits)) = float_bits(expr) {
+                // An `f32`'s bits are not an `f64`'s, nor the other way round.
+                return match (bits, scalar) {
+                    (Some(bits), Scalar::F64) if kind == Scalar::F64 => Ok(Value::F64(bits)),
+                    (Some(bits), Scalar::F32) if kind == Scalar::F32 => u32::try_from(bits)
+                        .map_or_else(
+                            |_| error(format!("`{}` is not an `f32`", text(expr))),
+                            |bits| Ok(Value::F32(bits)),
+                        ),
+                    _ => {
+                        let name = scalar.describe();
+                        error(format!(
+                            "expected {} `{name}` value for `{param}`, found `{}`",
+                            article(name),
+                            text(expr)
+                        ))
+                    }
                 };
             }
             Value::parse(expr, *scalar, param).map(|l| l.value)
@@ -314,9 +321,12 @@ fn read_fields(
     }
 }
 
-/// The bits of `::core::primitive::f64::from_bits(0x..u64)`, as the literal
-/// renderer writes a float.
-pub(crate) fn float_bits(expr: &Expr) -> Option<u64> {
+/// A float as the literal renderer writes it,
+/// `::core::primitive::f64::from_bits(0x..u64)` (or `f32` and `u32`): which
+/// of the two it names, and its bits when they are an integer literal that
+/// `from_bits` takes (unsuffixed or with the suffix of its width, within
+/// that width).
+pub(crate) fn float_bits(expr: &Expr) -> Option<(Scalar, Option<u64>)> {
     let Expr::Call(call) = expr else { return None };
     let Expr::Path(path) = &*call.func else {
         return None;
@@ -327,33 +337,38 @@ pub(crate) fn float_bits(expr: &Expr) -> Option<u64> {
         .iter()
         .map(|s| s.ident.to_string())
         .collect();
-    let is_from_bits = matches!(
-        names
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .as_slice(),
-        [.., "f32" | "f64", "from_bits"]
-    );
-    if !is_from_bits || call.args.len() != 1 {
-        return None;
-    }
-    match call.args.first()? {
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => i.base10_parse().ok(),
+    let (kind, width) = match names
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [.., "f32", "from_bits"] => (Scalar::F32, "u32"),
+        [.., "f64", "from_bits"] => (Scalar::F64, "u64"),
+        _ => return None,
+    };
+    let bits = match call.args.iter().collect::<Vec<_>>().as_slice() {
+        [
+            Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }),
+        ] if i.suffix().is_empty() || i.suffix() == width => i
+            .base10_parse::<u64>()
+            .ok()
+            .filter(|&b| kind == Scalar::F64 || u32::try_from(b).is_ok()),
         _ => None,
-    }
+    };
+    Some((kind, bits))
 }
 
 /// An example value of `ty`, for messages.
 fn example(ty: &ValueTy) -> String {
     match ty {
-        ValueTy::Scalar(super::types::Scalar::F32 | super::types::Scalar::F64) => "1.0, 2.0".into(),
-        ValueTy::Scalar(super::types::Scalar::Bool) => "true, false".into(),
-        ValueTy::Scalar(super::types::Scalar::Str) => "\"a\", \"b\"".into(),
-        ValueTy::Scalar(super::types::Scalar::Char) => "'a', 'b'".into(),
+        ValueTy::Scalar(Scalar::F32 | Scalar::F64) => "1.0, 2.0".into(),
+        ValueTy::Scalar(Scalar::Bool) => "true, false".into(),
+        ValueTy::Scalar(Scalar::Str) => "\"a\", \"b\"".into(),
+        ValueTy::Scalar(Scalar::Char) => "'a', 'b'".into(),
         ValueTy::Scalar(_) => "1, 2".into(),
         other => format!("a `{}`, ..", other.describe()),
     }

@@ -268,7 +268,7 @@ fn example(scalar: Scalar) -> &'static str {
 }
 
 /// `an` before a type name read aloud with a vowel (`i32`, `f64`), else `a`.
-fn article(ty: &str) -> &'static str {
+pub(crate) fn article(ty: &str) -> &'static str {
     if ty.starts_with(['i', 'f']) {
         "an"
     } else {

@@ -156,6 +156,75 @@ pub extern "C" fn nostd_generic_calls() -> u64 {
     power::stats().generic_calls + low_bits::stats().generic_calls
 }
 
+/// The dot product of `taps` with the first `taps.len()` of `xs`: a
+/// filter's output. The taps `[1, 2, 1]` and `[3, 0, 5, 7]` are
+/// specialized at compile time: a slice value, one multiply-add per tap
+/// in each variant (`#[staged::unroll]`), the tap and its index constants.
+#[specialize(taps = [[1, 2, 1], [3, 0, 5, 7]], runtime = false)]
+pub fn fir(xs: &[i32], taps: &[i32]) -> i32 {
+    let mut acc = 0i32;
+    #[staged::unroll]
+    for (k, t) in taps.iter().enumerate() {
+        acc = acc.wrapping_add(t.wrapping_mul(xs[k]));
+    }
+    acc
+}
+
+/// `fir` for C.
+///
+/// # Safety
+///
+/// `xs` points to `n` readable values and `taps` to `ntaps`, with
+/// `ntaps <= n`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nostd_fir(
+    xs: *const i32,
+    n: usize,
+    taps: *const i32,
+    ntaps: usize,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    let (xs, taps) = unsafe {
+        (
+            core::slice::from_raw_parts(xs, n),
+            core::slice::from_raw_parts(taps, ntaps),
+        )
+    };
+    fir(xs, taps)
+}
+
+/// `fir`'s static variant for `taps`, called through its handle, or
+/// `i32::MIN` when `taps` has none.
+///
+/// # Safety
+///
+/// As for [`nostd_fir`].
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn nostd_fir_handle(
+    xs: *const i32,
+    n: usize,
+    taps: *const i32,
+    ntaps: usize,
+) -> i32 {
+    // SAFETY: the caller's contract.
+    let (xs, taps) = unsafe {
+        (
+            core::slice::from_raw_parts(xs, n),
+            core::slice::from_raw_parts(taps, ntaps),
+        )
+    };
+    match fir::specialized(taps) {
+        Ok(h) if h.origin() == staged::Origin::Static => h.call(xs),
+        _ => i32::MIN,
+    }
+}
+
+/// How many calls of `fir` ran its generic body.
+#[unsafe(no_mangle)]
+pub extern "C" fn nostd_fir_generic_calls() -> u64 {
+    fir::stats().generic_calls
+}
+
 /// Helpers and a kernel kept together, as `#[staged::self_contained]`
 /// asks: the attribute works without `std`, for functions specialized at
 /// compile time.
