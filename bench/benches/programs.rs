@@ -34,6 +34,7 @@ fn setup() {
     Config::from_env()
         .mode(Mode::Sync)
         .cache_dir(store.join("store"))
+        .max_variants(4096)
         .install();
 }
 
