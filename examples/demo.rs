@@ -1,19 +1,26 @@
 //! The README's demo: values that arrive at run time, specialized then.
 //!
-//! `cargo run --release --example demo -- 13` (the exponent defaults to 13).
+//! `cargo run --release --example demo -- 13 "a between 100 900, b mod 7 3, c lt 500"`
+//! (the exponent defaults to 13, the query plan to that one).
 //!
 //! 1. The original experiment: a power function whose exponent arrives at
 //!    run time. The generic loop, the build of the variant (or its load from
 //!    the disk cache: run the demo twice), the variant, and a second process
 //!    loading it from the disk cache.
 //! 2. A divisor read at run time: division becomes multiply-and-shift.
-//! 3. A query parsed at run time: its operators and constants fold into the
-//!    filter, which then vectorizes.
-//! 4. The same query over the program's own rows, with a kernel that calls
-//!    helpers: a `#[staged::self_contained]` module travels into the build.
+//! 3. The case staged exists for: a query plan that arrives on the command
+//!    line, as data (`&[Pred]`), run by one filter function over four
+//!    columns of 2M rows. Its variant has one copy of the test per
+//!    predicate (`#[staged::unroll]`), constants in place: the code a
+//!    person would write for that query, beside which it is timed.
+//! 4. A bytecode with a loop, run by the stack machine of DESIGN.md: its
+//!    variant (`#[staged::unroll(pc)]`) is the program's own loop, beside
+//!    the same loop written by hand.
 #![allow(clippy::disallowed_methods)] // the child process is told so through the environment
 
 mod kernels;
+
+use kernels::programs;
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -29,44 +36,6 @@ fn power(x: u64, n: u32) -> u64 {
         p = p.wrapping_mul(x);
     }
     p
-}
-
-/// A table's rows and a filter over them, kept together so that the
-/// filter's run-time variants can use the module's helpers and row type.
-#[staged::self_contained]
-mod table {
-    /// Comparison operators of a query.
-    pub const LT: u8 = 0;
-    /// `>`.
-    pub const GT: u8 = 1;
-    /// `==`.
-    pub const EQ: u8 = 2;
-
-    /// A row of the table.
-    #[repr(C)]
-    #[derive(Clone, Copy, Debug)]
-    pub struct Row {
-        pub a: u32,
-        pub b: u32,
-        pub price: u32,
-    }
-
-    fn test(x: u32, op: u8, k: u32) -> bool {
-        match op {
-            LT => x < k,
-            GT => x > k,
-            _ => x == k,
-        }
-    }
-
-    /// The total price of the rows where `a op_a k_a and b op_b k_b`.
-    #[staged::specialize(op_a, k_a, op_b, k_b)]
-    pub fn total(rows: &[Row], op_a: u8, k_a: u32, op_b: u8, k_b: u32) -> u64 {
-        rows.iter()
-            .filter(|r| test(r.a, op_a, k_a) && test(r.b, op_b, k_b))
-            .map(|r| u64::from(r.price))
-            .sum()
-    }
 }
 
 const CHILD: &str = "STAGED_DEMO_CHILD";
@@ -107,15 +76,22 @@ fn origin(o: Origin) -> &'static str {
     }
 }
 
+const DEFAULT_PLAN: &str = "a between 100 900, b mod 7 3, c lt 500";
+
 fn main() {
+    let usage = |e: &dyn std::fmt::Display| -> ! {
+        eprintln!("usage: demo [EXPONENT] [PLAN, as in \"{DEFAULT_PLAN}\"]: {e}");
+        std::process::exit(2);
+    };
     let n: u32 = match std::env::args().nth(1).map(|a| a.parse()) {
         None => 13,
         Some(Ok(n)) => n,
-        Some(Err(e)) => {
-            eprintln!("usage: demo [EXPONENT]: {e}");
-            std::process::exit(2);
-        }
+        Some(Err(e)) => usage(&e),
     };
+    let plan_text = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| DEFAULT_PLAN.to_owned());
+    let plan = programs::parse_plan(&plan_text).unwrap_or_else(|e| usage(&e));
     if std::env::var(CHILD).is_ok() {
         let start = Instant::now();
         let h = power::specialized(n);
@@ -189,61 +165,70 @@ fn main() {
         generic / variant
     );
 
-    let query = "a > 500000000 and b < 3000000000";
-    let ((op_a, k_a), (op_b, k_b)) = parse(query);
-    println!("\n3. count the rows of 1M where `{query}`, parsed at run time");
-    let a: Vec<u32> = xs.iter().map(|&x| x as u32).collect();
-    let b: Vec<u32> = xs.iter().map(|&x| (x >> 32) as u32).collect();
-    let h = kernels::count_where_rt::specialized(op_a, k_a, op_b, k_b).expect("a variant");
-    let matches = kernels::count_where_rt::generic(&a, &b, op_a, k_a, op_b, k_b);
-    assert_eq!(h.call(&a, &b), matches);
-    let generic = ms(|| kernels::count_where_rt::generic(&a, &b, op_a, k_a, op_b, k_b));
-    let variant = ms(|| h.call(&a, &b));
-    println!("   generic (interprets the operators) {generic:>6.3} ms");
+    println!("\n3. a query plan, given as data: `{plan_text}`");
+    let data = programs::columns(2_000_000);
+    let cols: [&[i64]; 4] = [&data[0], &data[1], &data[2], &data[3]];
+    let start = Instant::now();
+    let h = programs::count::specialized(&plan).expect("a variant");
+    let latency = start.elapsed().as_secs_f64() * 1e3;
+    let rows = programs::count::generic(&cols, &plan);
+    assert_eq!(h.call(&cols), rows);
+    let generic = ms(|| programs::count::generic(&cols, &plan));
+    let variant = ms(|| h.call(&cols));
     println!(
-        "   the variant (operators folded)     {variant:>6.3} ms  {:.1}x, {matches} rows",
+        "   specialized(&plan)                 {latency:>7.1} ms     {}",
+        origin(h.origin())
+    );
+    println!("   generic (walks the plan per row)   {generic:>7.2} ms");
+    println!(
+        "   the variant (one test per predicate) {variant:>5.2} ms  {:.1}x, {rows} rows of 2M",
         generic / variant
     );
+    if plan == programs::default_plan() {
+        let by_hand = ms(|| programs::count_default_by_hand(&cols));
+        println!(
+            "   written by hand for this plan      {by_hand:>7.2} ms  (the variant takes {:.2}x its time)",
+            variant / by_hand
+        );
+    }
 
-    println!("\n4. the same query over 1M rows of the program's own type, through a helper");
-    let rows: Vec<table::Row> = xs
-        .iter()
-        .map(|&x| table::Row {
-            a: x as u32,
-            b: (x >> 32) as u32,
-            price: (x % 1000) as u32,
-        })
-        .collect();
-    let op = |o: u8| match o {
-        kernels::LT => table::LT,
-        kernels::GT => table::GT,
-        _ => table::EQ,
-    };
-    let (op_a, op_b) = (op(op_a), op(op_b));
-    let h = table::total::specialized(op_a, k_a, op_b, k_b).expect("a variant");
-    let sum = table::total::generic(&rows, op_a, k_a, op_b, k_b);
-    assert_eq!(h.call(&rows), sum);
-    let generic = ms(|| table::total::generic(&rows, op_a, k_a, op_b, k_b));
-    let variant = ms(|| h.call(&rows));
-    println!("   generic (calls the helper)         {generic:>6.3} ms");
+    let x: i64 = black_box(3000);
+    let prog = programs::loop_program();
     println!(
-        "   the variant (module built with it) {variant:>6.3} ms  {:.1}x, total {sum}",
+        "\n4. a bytecode with a loop ({} instructions: acc = acc * 3 + 1, {x} times), run by a stack machine",
+        prog.len()
+    );
+    let start = Instant::now();
+    let h = programs::run::specialized(&prog).expect("a variant");
+    let latency = start.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(h.call(x), programs::loop_by_hand(x));
+    assert_eq!(programs::run::generic(&prog, x), programs::loop_by_hand(x));
+    let us = |f: &dyn Fn() -> i64| {
+        let mut runs: Vec<f64> = (0..101)
+            .map(|_| {
+                let start = Instant::now();
+                black_box(f());
+                start.elapsed().as_secs_f64() * 1e6
+            })
+            .collect();
+        runs.sort_by(f64::total_cmp);
+        runs[50]
+    };
+    let generic = us(&|| programs::run::generic(black_box(&prog), black_box(x)));
+    let variant = us(&|| h.call(black_box(x)));
+    let by_hand = us(&|| programs::loop_by_hand(black_box(x)));
+    println!(
+        "   specialized(&prog)                 {latency:>7.1} ms     {}",
+        origin(h.origin())
+    );
+    println!("   generic (an interpreter loop)      {generic:>7.2} µs");
+    println!(
+        "   the variant (the program's loop)   {variant:>7.2} µs  {:.1}x",
         generic / variant
+    );
+    println!(
+        "   written by hand                    {by_hand:>7.2} µs  (the variant takes {:.2}x its time)",
+        variant / by_hand
     );
     println!("\nstats of power: {:?}", power::stats());
-}
-
-/// `a OP k and b OP k`, with `<`, `>` or `==`.
-fn parse(query: &str) -> ((u8, u32), (u8, u32)) {
-    let term = |t: &str| {
-        let parts: Vec<&str> = t.split_whitespace().collect();
-        let op = match parts[1] {
-            "<" => kernels::LT,
-            ">" => kernels::GT,
-            _ => kernels::EQ,
-        };
-        (op, parts[2].parse().expect("a number"))
-    };
-    let (left, right) = query.split_once(" and ").expect("two terms");
-    (term(left), term(right))
 }

@@ -23,6 +23,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bitpacking::BitPacker as _;
+use kernels::programs;
 use kernels::*;
 use peers::*;
 use staged::runtime::{Config, Mode};
@@ -57,7 +58,8 @@ struct Row {
     /// The name under its bars in the chart.
     short: String,
     generic: f64,
-    fixed: f64,
+    /// `None` where no value is listed (a program that arrives at run time).
+    fixed: Option<f64>,
     runtime: f64,
     by_hand: f64,
     peer: Option<(&'static str, f64)>,
@@ -84,7 +86,7 @@ fn kernels() -> Vec<Row> {
         name: "power x^13, 1M u64".into(),
         short: "x^13".into(),
         generic: time(|| power_sum::generic(black_box(&xs), n)),
-        fixed: time(|| fixed.call(black_box(&xs))),
+        fixed: Some(time(|| fixed.call(black_box(&xs)))),
         runtime: time(|| late.call(black_box(&xs))),
         by_hand: time(|| power13_sum_by_hand(black_box(&xs))),
         peer: Some((
@@ -103,7 +105,7 @@ fn kernels() -> Vec<Row> {
         name: "sum x / d, 1M u64".into(),
         short: "x / d".into(),
         generic: time(|| div_sum::generic(black_box(&xs), d)),
-        fixed: time(|| fixed.call(black_box(&xs))),
+        fixed: Some(time(|| fixed.call(black_box(&xs)))),
         runtime: time(|| late.call(black_box(&xs))),
         by_hand: time(|| div7_sum_by_hand(black_box(&xs))),
         peer: Some((
@@ -120,7 +122,7 @@ fn kernels() -> Vec<Row> {
         name: "sum x % d, 1M u64".into(),
         short: "x % d".into(),
         generic: time(|| mod_sum::generic(black_box(&xs), d)),
-        fixed: time(|| fixed.call(black_box(&xs))),
+        fixed: Some(time(|| fixed.call(black_box(&xs)))),
         runtime: time(|| late.call(black_box(&xs))),
         by_hand: time(|| mod7_sum_by_hand(black_box(&xs))),
         peer: Some((
@@ -139,7 +141,7 @@ fn kernels() -> Vec<Row> {
         name: "sum x / d and x % d, 1M u32".into(),
         short: "u32 / and %".into(),
         generic: time(|| div_sum32::generic(black_box(&xs32), d)),
-        fixed: time(|| fixed.call(black_box(&xs32))),
+        fixed: Some(time(|| fixed.call(black_box(&xs32)))),
         runtime: time(|| late.call(black_box(&xs32))),
         by_hand: time(|| div7_sum32_by_hand(black_box(&xs32))),
         peer: Some((
@@ -166,7 +168,7 @@ fn kernels() -> Vec<Row> {
         name: format!("unpack {BITS}-bit, 1M values"),
         short: "unpack".into(),
         generic: time(|| unpack::generic(black_box(&words), &mut out, bits)),
-        fixed: time(|| fixed.call(black_box(&words), &mut out)),
+        fixed: Some(time(|| fixed.call(black_box(&words), &mut out))),
         runtime: time(|| late.call(black_box(&words), &mut out)),
         by_hand: time(|| unpack_by_hand::<BITS>(black_box(&words), &mut out)),
         peer: Some((
@@ -199,7 +201,7 @@ fn kernels() -> Vec<Row> {
             name: format!("matmul {n}x{n} f64"),
             short: format!("{n}x{n} matmul"),
             generic: time(|| matmul::generic(black_box(&a), &b, &mut c, size)),
-            fixed: time(|| fixed.call(black_box(&a), &b, &mut c)),
+            fixed: Some(time(|| fixed.call(black_box(&a), &b, &mut c))),
             runtime: time(|| late.call(black_box(&a), &b, &mut c)),
             by_hand: time(|| by_hand(black_box(&a), &b, &mut c)),
             peer: Some((
@@ -219,9 +221,38 @@ fn kernels() -> Vec<Row> {
         name: "filter a > k1 && b < k2, 1M rows".into(),
         short: "filter".into(),
         generic: time(|| count_where::generic(black_box(&a), &b, op_a, k_a, op_b, k_b)),
-        fixed: time(|| fixed.call(black_box(&a), &b)),
+        fixed: Some(time(|| fixed.call(black_box(&a), &b))),
         runtime: time(|| late.call(black_box(&a), &b)),
         by_hand: time(|| count_where_by_hand(black_box(&a), &b)),
+        peer: None,
+    });
+
+    // Programs as values, arriving at run time: no static column.
+    let data = programs::columns(2_000_000);
+    let cols: [&[i64]; 4] = [&data[0], &data[1], &data[2], &data[3]];
+    let plan = programs::default_plan();
+    let late = programs::count::specialized(&plan).unwrap();
+    assert_eq!(late.call(&cols), programs::count_default_by_hand(&cols));
+    rows.push(Row {
+        name: "query plan of 3 predicates, 4 columns of 2M rows".into(),
+        short: "query plan".into(),
+        generic: time(|| programs::count::generic(black_box(&cols), &plan)),
+        fixed: None,
+        runtime: time(|| late.call(black_box(&cols))),
+        by_hand: time(|| programs::count_default_by_hand(black_box(&cols))),
+        peer: None,
+    });
+    let prog = programs::loop_program();
+    let late = programs::run::specialized(&prog).unwrap();
+    let x = black_box(3000i64);
+    assert_eq!(late.call(x), programs::loop_by_hand(x));
+    rows.push(Row {
+        name: "bytecode loop of 14 instructions, 3000 iterations".into(),
+        short: "bytecode".into(),
+        generic: time(|| programs::run::generic(black_box(&prog), x)),
+        fixed: None,
+        runtime: time(|| late.call(black_box(x))),
+        by_hand: time(|| programs::loop_by_hand(black_box(x))),
         peer: None,
     });
     rows
@@ -411,7 +442,7 @@ fn table(rows: &[Row], latencies: &[(String, String)]) -> String {
             "| {} | {} | {} | {} | {} | {peer} | **{:.1}×** | {:.2}× | {vs_peer} |",
             r.name,
             fmt_time(r.generic),
-            fmt_time(r.fixed),
+            r.fixed.map_or("—".to_owned(), fmt_time),
             fmt_time(r.runtime),
             fmt_time(r.by_hand),
             r.generic / r.runtime,
