@@ -403,6 +403,7 @@ impl Hot {
     }
 
     /// The current mode.
+    #[inline]
     pub(crate) fn mode(&self) -> Mode {
         match self.mode.load(Ordering::Acquire) {
             0 => Mode::Background,
@@ -415,11 +416,13 @@ impl Hot {
         }
     }
 
+    #[inline]
     pub(crate) fn threshold(&self) -> u32 {
         self.threshold.load(Ordering::Relaxed)
     }
 
     /// Milliseconds of generic calls before a value is built (0: off).
+    #[inline]
     pub(crate) fn threshold_ms(&self) -> u32 {
         self.threshold_ms.load(Ordering::Relaxed)
     }
@@ -432,6 +435,7 @@ impl Hot {
         self.value_max_bytes.load(Ordering::Relaxed)
     }
 
+    #[inline]
     pub(crate) fn max_variants(&self) -> usize {
         self.max_variants.load(Ordering::Relaxed)
     }

@@ -319,6 +319,21 @@ impl<K: Key> Table<K> {
         }
     }
 
+    /// Whether no more values may start building: [`room`](Self::room)
+    /// is 0, with nothing under way (checked on every counted call, so
+    /// without making the error).
+    #[inline]
+    fn full(&self) -> bool {
+        let variants = HOT
+            .max_variants()
+            .saturating_sub(self.ready.load(Ordering::Relaxed));
+        let slots = self
+            .slots
+            .len()
+            .saturating_sub(self.len.load(Ordering::Relaxed));
+        variants.min(slots) == 0
+    }
+
     /// Appends an entry; `None` when the table is full (the outcome is then
     /// not remembered). The lock held (`_state`) orders pushes, so a place
     /// read empty here stays empty until this push sets it.
@@ -440,7 +455,7 @@ impl<K: Key> Site<K> {
     /// it has one by then, else queued for a background builder.
     fn count_miss<B: Key<Owned = K::Owned>>(&'static self, key: &B, hash: u64) -> Dispatch {
         let table = self.table();
-        if table.room(0).0 == 0 {
+        if table.full() {
             return Dispatch::Generic;
         }
         let limits = Thresholds::new(HOT.threshold(), HOT.threshold_ms());
@@ -1160,6 +1175,7 @@ mod tests {
         let (room, bound) = table.room(0);
         assert_eq!(room, max);
         assert!(matches!(bound, Error::Cap { .. }));
+        assert!(!table.full());
         assert_eq!(table.room(max).0, 0, "values being built count");
         // Failed values use slots, not variants: past the remembered ones,
         // nothing more starts.
@@ -1174,6 +1190,7 @@ mod tests {
         drop(state);
         let (room, bound) = table.room(0);
         assert_eq!(room, 0);
+        assert!(table.full());
         assert!(matches!(bound, Error::TooManyFailures { .. }), "{bound}");
         assert!(
             table

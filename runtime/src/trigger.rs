@@ -47,20 +47,24 @@ pub(crate) struct Way {
 }
 
 impl Way {
+    #[inline]
     fn calls(head: u64) -> u32 {
         head as u32
     }
 
+    #[inline]
     fn tag(head: u64) -> u32 {
         (head >> 32) as u32
     }
 
+    #[inline]
     fn set(&self, tag: u32, calls: u32) {
         self.head
             .store(u64::from(tag) << 32 | u64::from(calls), Ordering::Relaxed);
     }
 
     /// The nanoseconds counted so far.
+    #[inline]
     fn nanos(&self) -> u64 {
         self.work.load(Ordering::Relaxed) & !LONG_BIT
     }
@@ -95,6 +99,7 @@ pub(crate) struct Thresholds {
 }
 
 impl Thresholds {
+    #[inline]
     pub(crate) fn new(calls: u32, ms: u32) -> Self {
         Self {
             calls: calls.max(1),
@@ -112,6 +117,7 @@ impl Counts {
 
     /// The two ways of `hash`'s bucket (its high bits, as the site's
     /// table uses) and its tag (its low half).
+    #[inline]
     fn bucket(&self, hash: u64) -> (&[Way], u32) {
         let at = (hash >> (64 - BUCKETS.trailing_zeros())) as usize * 2;
         (&self.ways[at..at + 2], hash as u32)
