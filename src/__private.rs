@@ -7,8 +7,8 @@ use crate::{Error, Origin, SiteStats};
 
 #[cfg(feature = "runtime")]
 pub use staged_runtime::{
-    Enc, Encode, FnSource, Payload, Piece, Program, Sink, Value, Variant, library_source, raise,
-    raise_at, raise_pending, toolchain,
+    Dispatch, Enc, Encode, FnSource, Payload, Piece, Program, Sink, Value, Variant, index_reads,
+    library_source, raise, raise_at, raise_pending, toolchain,
 };
 
 /// What a `Specialized` handle calls.
@@ -100,6 +100,13 @@ impl<K: staged_runtime::Key> Site<K> {
     /// A site with nothing loaded.
     pub const fn new(source: &'static FnSource) -> Self {
         Self(staged_runtime::Site::new(source))
+    }
+
+    /// What to do with a call: run the loaded variant for `key`, or the
+    /// generic body (with a timer to drop after it, when it is timed).
+    #[inline]
+    pub fn dispatch<B: staged_runtime::Key<Owned = K::Owned>>(&'static self, key: &B) -> Dispatch {
+        self.0.dispatch(key)
     }
 
     /// The loaded variant for `key`; `None`: run the generic body.

@@ -57,6 +57,7 @@
 //! |---|---|---|---|
 //! | when values get a variant | `STAGED_MODE` (`background`, `sync`, `off`) | `mode` | `background` |
 //! | calls of one value before `background` builds it | `STAGED_THRESHOLD` (1 to 10⁹) | `threshold` | 32 |
+//! | milliseconds of generic calls of one value before `background` builds it, if they come before those calls (0: off) | `STAGED_THRESHOLD_MS` (0 to 86 400 000) | `threshold_ms` | 20 |
 //! | run-time variants per function | `STAGED_MAX_VARIANTS` (0 to 4096) | `max_variants` | 64 |
 //! | the disk cache | `STAGED_CACHE_DIR` | `cache_dir` | `$XDG_CACHE_HOME/staged` (when absolute), else `$HOME/.cache/staged` (`$HOME/Library/Caches/staged` on macOS); with no home directory, `staged-<uid>` in the temporary directory |
 //! | its size before the oldest libraries and `const_init!` results go | `STAGED_CACHE_MAX_BYTES` | `cache_max_bytes` | 1 GiB |
@@ -154,7 +155,9 @@ pub use error::Error;
 ///   or the user and writable by no one else, and a library in it is used
 ///   only on a CPU with every target feature it was built with.
 /// - **Short processes**: in background mode a value whose variant is in the
-///   cache or a bundle is used from the call that reaches the threshold; a
+///   cache or a bundle is used from its first call (the store's keys are
+///   listed once per process, so values it does not hold cost no disk
+///   access); a
 ///   build still running, or queued, when the process exits (by returning
 ///   from `main` or `exit`) finishes on its own, and the next process that
 ///   wants the value adopts it, with every check a fresh build gets. No

@@ -18,6 +18,13 @@
 //!   indirect call) vs a direct call of a static variant with the same body;
 //!   and the dispatcher over 1, 2, 8 and 64 hot values in turn vs their
 //!   handles in the same turns;
+//! - `miss`: background mode's generic path for a tiny function, a value
+//!   still being counted (the thresholds out of reach), with the time
+//!   trigger on and off, vs the generic body called directly; the first
+//!   call of a value the store does not hold (a new value every call);
+//!   and, in `stage3`, the first dispatched call of a value the cache
+//!   holds, in a fresh process (`first_call_cached_new_process`) and for
+//!   a second value of that process (`further_first_call_cached`);
 //! - `prepare`: 1, 8 and 32 new values in one rustc run;
 //! - `sum_div`: sum of `x / d` over 1M `u64` with `d` known only at run time:
 //!   generic body vs run-time variant vs static variant.
@@ -409,6 +416,20 @@ fn child(value: u32) {
     // `/`, the CPU's fingerprint); a further one, of another library, pays
     // only for that library.
     let mut times = Vec::new();
+    if read_var(FIRST_CALL).is_some() {
+        // The dispatcher's first call of each value, in background mode:
+        // it finds the value in the cache and runs its variant.
+        for v in [value, value + 1] {
+            let start = Instant::now();
+            let y = power_rt(black_box(3), black_box(v));
+            times.push(start.elapsed().as_nanos().to_string());
+            assert_eq!(y, power_rt::generic(3, v));
+        }
+        let s = power_rt::stats();
+        assert_eq!((s.cached, s.generic_calls), (2, 0), "{s:?}");
+        println!("{}", times.join(" "));
+        return;
+    }
     for v in [value, value + 1] {
         let start = Instant::now();
         let h = power_rt::specialized(v).unwrap();
@@ -420,6 +441,8 @@ fn child(value: u32) {
 }
 
 const DLOPEN: &str = "STAGED_BENCH_DLOPEN";
+/// Set: the child times the dispatcher's first calls instead.
+const FIRST_CALL: &str = "STAGED_BENCH_FIRST_CALL";
 
 /// Runs this binary as a child with `envs`, and reads the nanoseconds it
 /// printed first.
@@ -434,6 +457,7 @@ fn timed_child_all(exe: &Path, value: u32, envs: &[(&str, &Path)]) -> Vec<Durati
         .env("STAGED_MODE", "sync")
         .env("STAGED_RUSTC", "/nonexistent/rustc")
         .env_remove("STAGED_BUNDLE")
+        .env_remove(FIRST_CALL)
         .env_remove(DLOPEN);
     for (k, v) in envs {
         cmd.env(k, v);
@@ -477,6 +501,24 @@ fn cache_load(c: &mut Criterion) {
                 .sum()
         });
     });
+    // The dispatcher's first call of a cached value, in background mode.
+    let first_call = |n: usize| {
+        let envs = [
+            ("STAGED_CACHE_DIR", store.as_path()),
+            ("STAGED_MODE", Path::new("background")),
+            (FIRST_CALL, Path::new("1")),
+        ];
+        let exe = &exe;
+        move |b: &mut criterion::Bencher| {
+            b.iter_custom(|iters| {
+                (0..iters)
+                    .map(|_| timed_child_all(exe, value, &envs)[n])
+                    .sum()
+            });
+        }
+    };
+    g.bench_function("first_call_cached_new_process", first_call(0));
+    g.bench_function("further_first_call_cached", first_call(1));
     // The same library from a bundle, the process's own cache empty (as
     // on a host deployed with the bundle: made by the first run).
     let empty = store.with_file_name("bundle-load-cache");
@@ -576,6 +618,55 @@ fn hit(c: &mut Criterion) {
     g.finish();
 }
 
+/// A tiny function, for the cost of the generic path around its body.
+#[specialize(k)]
+fn tiny(x: u64, k: u32) -> u64 {
+    x.rotate_left(k) ^ u64::from(k)
+}
+
+/// Background mode with `threshold_ms` (clamped to a day) and a call
+/// threshold out of reach (clamped to its limit).
+fn install_counting(store: PathBuf, threshold_ms: u32) {
+    Config::from_env()
+        .mode(Mode::Background)
+        .cache_dir(store)
+        .threshold(u32::MAX)
+        .threshold_ms(threshold_ms)
+        .max_variants(100_000)
+        .install();
+}
+
+fn miss(c: &mut Criterion) {
+    let store = store("miss");
+    let k = black_box(fresh() % 60 + 4);
+    let mut g = c.benchmark_group("miss");
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    // A value being counted: the time trigger on (a day, so it never
+    // fires) and off.
+    install_counting(store.clone(), u32::MAX);
+    g.bench_function("counted_value", |b| b.iter(|| tiny(black_box(3), k)));
+    install_counting(store.clone(), 0);
+    g.bench_function("counted_value_time_off", |b| {
+        b.iter(|| tiny(black_box(3), k))
+    });
+    g.bench_function("generic_direct", |b| {
+        b.iter(|| tiny::generic(black_box(3), k))
+    });
+    // A new value on every call, none of them in the store.
+    install_counting(store, u32::MAX);
+    let mut next = fresh().wrapping_mul(1024);
+    g.bench_function("first_call_not_in_store", |b| {
+        b.iter(|| {
+            next = next.wrapping_add(1);
+            tiny(black_box(3), black_box(next))
+        })
+    });
+    let s = tiny::stats();
+    assert_eq!(s.compiled + s.cached + s.failed, 0, "{s:?}");
+    g.finish();
+}
+
 fn prepare(c: &mut Criterion) {
     let warm = store("prepare-warm");
     install(warm.clone());
@@ -632,6 +723,7 @@ fn sum_div_kernel(c: &mut Criterion) {
 criterion_group!(
     benches,
     hit,
+    miss,
     sum_div_kernel,
     cold_build,
     cache_load,

@@ -15,7 +15,9 @@ use staged_build::settings::{self, var, var_os};
 #[non_exhaustive]
 pub enum Mode {
     /// A value without a variant runs the generic body; after
-    /// [`Config::threshold`] calls a worker builds it, and calls switch to it.
+    /// [`Config::threshold`] calls, or [`Config::threshold_ms`] milliseconds
+    /// of them, a worker builds it, and calls switch to it. A value the
+    /// cache or a bundle holds is loaded at its first call.
     Background,
     /// A value without a variant is built on first sight; the caller waits.
     Sync,
@@ -401,6 +403,7 @@ impl Hot {
     }
 
     /// The current mode.
+    #[inline]
     pub(crate) fn mode(&self) -> Mode {
         match self.mode.load(Ordering::Acquire) {
             0 => Mode::Background,
@@ -413,12 +416,13 @@ impl Hot {
         }
     }
 
+    #[inline]
     pub(crate) fn threshold(&self) -> u32 {
         self.threshold.load(Ordering::Relaxed)
     }
 
     /// Milliseconds of generic calls before a value is built (0: off).
-    #[allow(dead_code)] // read by the work-based trigger
+    #[inline]
     pub(crate) fn threshold_ms(&self) -> u32 {
         self.threshold_ms.load(Ordering::Relaxed)
     }
@@ -431,6 +435,7 @@ impl Hot {
         self.value_max_bytes.load(Ordering::Relaxed)
     }
 
+    #[inline]
     pub(crate) fn max_variants(&self) -> usize {
         self.max_variants.load(Ordering::Relaxed)
     }

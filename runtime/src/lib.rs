@@ -21,6 +21,7 @@ mod rustflags;
 mod site;
 mod slots;
 pub mod source;
+mod trigger;
 mod variant;
 mod worker;
 
@@ -34,10 +35,11 @@ pub use engine::toolchain;
 pub use error::Error;
 // The causes an `Error` carries, nameable where it is.
 pub use key::{Enc, Encode, Key, Sink};
-pub use site::{Site, Stats};
+pub use site::{Dispatch, Site, Stats};
 pub use source::{FnSource, Layout, PROGRAM_GROUP, Piece, Program, Value};
 pub use staged_build::process::{CommandLine, ProcessError};
 pub use staged_build::store::StoreError;
+pub use trigger::Timer;
 pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};
 
 /// Writes to the profile (`STAGED_PROFILE`) the calls counted since it was
@@ -45,6 +47,13 @@ pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};
 /// otherwise (`_exit`, a signal), worth calling before.
 pub fn flush_profile() {
     profile::flush();
+}
+
+/// How many times this process read a store's index (an entry looked up,
+/// a folder listed): for tests that check a miss does not touch the disk.
+#[doc(hidden)]
+pub fn index_reads() -> u64 {
+    engine::index_reads()
 }
 
 /// The source of a library with variants of `source` for `values` (the

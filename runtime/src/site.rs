@@ -1,12 +1,12 @@
 //! A specialization site: the run-time state of one `#[specialize]` function.
 //!
-//! The dispatcher's hit path is [`Site::lookup`]: a multiply to hash the
+//! The dispatcher's hit path is [`Site::dispatch`]: a multiply to hash the
 //! value, an atomic load of the entry at its place in the site's table
 //! (rarely a few more, when values share a place), a compare of the key,
 //! and (in the caller) an indirect call. It costs the same whether one
 //! value is hot or many are, takes no lock and writes nothing shared.
-//! Everything else is the cold path: counting a miss, and, by mode,
-//! scheduling or running a build.
+//! Everything else is the cold path: counting a miss (`trigger.rs`), and,
+//! by mode, loading, scheduling or running a build.
 //!
 //! Entries are allocated once and never freed (their libraries are never
 //! unloaded either), so a pointer read from the table stays valid forever.
@@ -16,7 +16,7 @@
 use std::collections::{HashMap, HashSet};
 use std::marker::PhantomData;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 
 use staged_build::chain::Chain;
@@ -25,13 +25,24 @@ use staged_build::store::Hash32;
 use crate::config::{Config, HOT, Mode};
 use crate::key::Key;
 use crate::source::{FnSource, Value};
+use crate::trigger::{Counts, Step, Thresholds, Timer};
 use crate::variant::{Source, Variant};
 use crate::{Error, at_exit, engine, profile, worker};
 
 /// Failed values remembered per function, beyond the variant cap.
 const REMEMBERED_FAILURES: usize = 64;
-/// Slots of the per-value call counters of `Background` mode.
-const SKETCH: usize = 256;
+
+/// What the dispatcher does with one call.
+#[derive(Debug)]
+pub enum Dispatch {
+    /// Calls the variant.
+    Variant(Variant),
+    /// Runs the generic body.
+    Generic,
+    /// Runs the generic body, timed: the timer is dropped after the call
+    /// (the expansion binds it in the match arm that makes the call).
+    Timed(Timer),
+}
 
 /// The counters of a site, as `stats()` reports them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -144,7 +155,8 @@ struct Table<K: Key> {
     shift: u32,
     /// Entries holding a variant.
     ready: AtomicUsize,
-    sketch: Box<[AtomicU32]>,
+    /// The calls of values without an entry, for `Background` mode.
+    counts: Counts,
     state: Mutex<State<K::Owned>>,
     /// Signalled whenever a build ends.
     built: Condvar,
@@ -202,7 +214,7 @@ impl<K: Key> Table<K> {
             places: (0..places).map(|_| Place::empty()).collect(),
             shift: 64 - places.trailing_zeros(),
             ready: AtomicUsize::new(0),
-            sketch: (0..SKETCH).map(|_| AtomicU32::new(0)).collect(),
+            counts: Counts::new(),
             state: Mutex::new(State {
                 building: HashMap::new(),
                 queued: HashSet::new(),
@@ -214,17 +226,29 @@ impl<K: Key> Table<K> {
     /// The entry of the values `key`, if they have one.
     #[inline]
     fn get<B: Key<Owned = K::Owned>>(&self, key: &B) -> Option<&'static Entry<K::Owned>> {
-        self.search(key.table_hash(), |o| key.matches(o))
+        self.get_hashed(key, key.table_hash())
+    }
+
+    /// [`get`](Self::get), with `key`'s table hash given.
+    #[inline]
+    fn get_hashed<B: Key<Owned = K::Owned>>(
+        &self,
+        key: &B,
+        hash: u64,
+    ) -> Option<&'static Entry<K::Owned>> {
+        self.search(hash, |o| key.matches(o))
             .map(|(entry, _)| entry)
     }
 
-    /// The variant of the values `key`, if they have one: the hit path.
+    /// The variant of the values `key`, whose table hash is `hash`, if
+    /// they have one: the hit path.
     #[inline]
     fn hit<B: Key<Owned = K::Owned>>(
         &self,
         key: &B,
+        hash: u64,
     ) -> Option<(&'static Entry<K::Owned>, Variant)> {
-        let (entry, call) = self.search(key.table_hash(), |o| key.matches(o))?;
+        let (entry, call) = self.search(hash, |o| key.matches(o))?;
         let variant = entry.variant()?;
         // SAFETY: `call` was read from the entry's place, where `push` set
         // it to this very variant's code.
@@ -295,6 +319,21 @@ impl<K: Key> Table<K> {
         }
     }
 
+    /// Whether no more values may start building: [`room`](Self::room)
+    /// is 0, with nothing under way (checked on every counted call, so
+    /// without making the error).
+    #[inline]
+    fn full(&self) -> bool {
+        let variants = HOT
+            .max_variants()
+            .saturating_sub(self.ready.load(Ordering::Relaxed));
+        let slots = self
+            .slots
+            .len()
+            .saturating_sub(self.len.load(Ordering::Relaxed));
+        variants.min(slots) == 0
+    }
+
     /// Appends an entry; `None` when the table is full (the outcome is then
     /// not remembered). The lock held (`_state`) orders pushes, so a place
     /// read empty here stays empty until this push sets it.
@@ -348,58 +387,58 @@ impl<K: Key> Site<K> {
         }
     }
 
-    /// The variant for `key`, if one is loaded; `None` means the caller runs
-    /// the generic body (the call is counted, and by mode the value is
-    /// scheduled or built).
+    /// What to do with a call with the values `key`: call their variant,
+    /// or run the generic body, timed or not (the call is counted, and by
+    /// mode the value is scheduled or built).
     #[inline]
-    pub fn lookup<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
-        if let Some((entry, variant)) = self.table.get().and_then(|t| t.hit(key)) {
+    pub fn dispatch<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Dispatch {
+        let hash = key.table_hash();
+        if let Some((entry, variant)) = self.table.get().and_then(|t| t.hit(key, hash)) {
             if entry.counting {
                 entry.count();
             }
-            return Some(variant);
+            return Dispatch::Variant(variant);
         }
-        self.lookup_slow(key)
+        self.dispatch_slow(key, hash)
+    }
+
+    /// The variant for `key`, if one is loaded; `None` means the caller runs
+    /// the generic body (as [`dispatch`](Self::dispatch), untimed).
+    #[inline]
+    pub fn lookup<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
+        match self.dispatch(key) {
+            Dispatch::Variant(variant) => Some(variant),
+            Dispatch::Generic | Dispatch::Timed(_) => None,
+        }
     }
 
     #[cold]
     #[inline(never)]
-    fn lookup_slow<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
+    fn dispatch_slow<B: Key<Owned = K::Owned>>(&'static self, key: &B, hash: u64) -> Dispatch {
         // A value that failed: its entry holds no variant. (A variant
         // published since the caller looked is served.)
-        if let Some(entry) = self.table.get().and_then(|t| t.get(key)) {
+        if let Some(entry) = self.table.get().and_then(|t| t.get_hashed(key, hash)) {
             if let Some(variant) = entry.variant() {
                 if entry.counting {
                     entry.count();
                 }
-                return Some(variant);
+                return Dispatch::Variant(variant);
             }
             self.count_generic();
-            return None;
+            return Dispatch::Generic;
         }
-        match HOT.mode() {
-            Mode::Off => {
-                self.count_generic();
-                None
-            }
-            // At the threshold, a variant already in the cache or a bundle
-            // serves this very call.
-            Mode::Background => {
-                let variant = self.count_miss(key);
-                if variant.is_none() {
-                    self.count_generic();
-                }
-                variant
-            }
+        let dispatch = match HOT.mode() {
+            Mode::Off => Dispatch::Generic,
+            Mode::Background => self.count_miss(key, hash),
             // The call that built the variant runs it: not a generic call.
-            Mode::Sync => {
-                let variant = self.obtain(key.to_owned_key(), 1, false).ok();
-                if variant.is_none() {
-                    self.count_generic();
-                }
-                variant
-            }
+            Mode::Sync => self
+                .obtain(key.to_owned_key(), 1, false)
+                .map_or(Dispatch::Generic, Dispatch::Variant),
+        };
+        if !matches!(dispatch, Dispatch::Variant(_)) {
+            self.count_generic();
         }
+        dispatch
     }
 
     fn count_generic(&self) {
@@ -410,31 +449,95 @@ impl<K: Key> Site<K> {
             .store(n.wrapping_add(1), Ordering::Relaxed);
     }
 
-    /// Counts a call of a value without a variant. At the threshold, the
-    /// variant is loaded at once if the cache or a bundle has it (and
-    /// serves this call), else queued for a background builder.
-    fn count_miss<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
+    /// Counts a call of a value without a variant, in `Background` mode.
+    /// A variant that the cache or a bundle holds serves the value's first
+    /// call; a value that reaches a threshold (calls or time) is loaded if
+    /// it has one by then, else queued for a background builder.
+    fn count_miss<B: Key<Owned = K::Owned>>(&'static self, key: &B, hash: u64) -> Dispatch {
         let table = self.table();
-        if table.room(0).0 == 0 {
-            return None;
+        if table.full() {
+            return Dispatch::Generic;
         }
-        let counter = &table.sketch[(key.sketch() % SKETCH as u64) as usize];
-        let calls = counter.load(Ordering::Relaxed).saturating_add(1);
-        if calls < HOT.threshold() {
-            counter.store(calls, Ordering::Relaxed);
-            return None;
-        }
-        // Start the slot over, so a value sharing it is counted afresh.
-        counter.store(0, Ordering::Relaxed);
-        let owned = key.to_owned_key();
-        let seen = u64::from(calls);
-        {
-            let mut state = table.state();
-            state.forget_builds_of_other_processes();
-            if state.building.contains_key(&owned) || state.queued.contains(&owned) {
-                return None;
+        let limits = Thresholds::new(HOT.threshold(), HOT.threshold_ms());
+        let mut step = table.counts.count(hash, limits);
+        if let Step::New = step {
+            if let Some(variant) = self.first_call(key) {
+                return Dispatch::Variant(variant);
             }
-            state.building.insert(owned.clone(), pid());
+            step = table.counts.enter(hash, limits);
+        }
+        match step {
+            Step::Handed | Step::New => Dispatch::Generic,
+            Step::Counted(timer) => timer.map_or(Dispatch::Generic, Dispatch::Timed),
+            Step::Due(seen) => self
+                .hand_over(key.to_owned_key(), seen)
+                .map_or(Dispatch::Generic, Dispatch::Variant),
+        }
+    }
+
+    /// The first call of a value new to the site: its variant, loaded now
+    /// if the cache or a bundle has it. Whether they have it is known
+    /// without touching the disk (the engine keeps the keys their indexes
+    /// hold), so a value they do not have costs a hash of its literals.
+    fn first_call<B: Key<Owned = K::Owned>>(&'static self, key: &B) -> Option<Variant> {
+        let owned = key.to_owned_key();
+        // Too large to write out: it runs generic.
+        if K::too_long(&owned) {
+            return None;
+        }
+        let mut literals = Vec::new();
+        K::bake_owned(&owned, &mut literals);
+        let value = Value {
+            literals,
+            lens: K::lens_owned(&owned),
+        };
+        let engine = engine::current();
+        if !engine.holds(self.source, self.fingerprint(), &value) {
+            return None;
+        }
+        let table = self.table();
+        if !self.start_loading(&owned) {
+            return None;
+        }
+        match self
+            .materialize(std::slice::from_ref(&owned), engine::Reach::CacheOnly)
+            .pop()
+        {
+            Some(Ok(variant)) => {
+                self.publish(owned, Ok(variant), 1);
+                Some(variant)
+            }
+            _ => {
+                // Gone, or unusable: the value is counted from here on,
+                // and the disk is not asked about it again before its
+                // threshold.
+                engine.dismiss(self.source, self.fingerprint(), &value);
+                table.state().building.remove(&owned);
+                table.built.notify_all();
+                None
+            }
+        }
+    }
+
+    /// Marks `owned` as being loaded by this thread, unless it is being
+    /// built or loaded already, or queued; whether it was marked.
+    fn start_loading(&self, owned: &K::Owned) -> bool {
+        let mut state = self.table().state();
+        state.forget_builds_of_other_processes();
+        if state.building.contains_key(owned) || state.queued.contains(owned) {
+            return false;
+        }
+        state.building.insert(owned.clone(), pid());
+        true
+    }
+
+    /// Hands over a value that reached a threshold after `seen` calls: its
+    /// variant if the cache or a bundle has it by now (it serves this
+    /// call), else it is queued for a background builder.
+    fn hand_over(&'static self, owned: K::Owned, seen: u64) -> Option<Variant> {
+        let table = self.table();
+        if !self.start_loading(&owned) {
+            return None;
         }
         let found = self
             .materialize(std::slice::from_ref(&owned), engine::Reach::CacheOnly)
@@ -1072,6 +1175,7 @@ mod tests {
         let (room, bound) = table.room(0);
         assert_eq!(room, max);
         assert!(matches!(bound, Error::Cap { .. }));
+        assert!(!table.full());
         assert_eq!(table.room(max).0, 0, "values being built count");
         // Failed values use slots, not variants: past the remembered ones,
         // nothing more starts.
@@ -1086,6 +1190,7 @@ mod tests {
         drop(state);
         let (room, bound) = table.room(0);
         assert_eq!(room, 0);
+        assert!(table.full());
         assert!(matches!(bound, Error::TooManyFailures { .. }), "{bound}");
         assert!(
             table

@@ -150,6 +150,7 @@ impl Child {
             "STAGED_RUSTC",
             "STAGED_MAX_VARIANTS",
             "STAGED_THRESHOLD",
+            "STAGED_THRESHOLD_MS",
             "STAGED_RUSTFLAGS",
             "STAGED_TARGET_CPU",
             "STAGED_PROFILE",

@@ -355,6 +355,32 @@ impl Store {
         }))
     }
 
+    /// The keys the index has entries for, read from the names in `idx/`
+    /// (nothing is opened): what [`lookup`](Self::lookup) may find. An
+    /// entry may still turn out unusable when looked up.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] when the store's handles were closed or
+    /// replaced.
+    pub fn index_keys(&self) -> Result<Vec<Hash32>, StoreError> {
+        self.verify()?;
+        Ok(self
+            .inner
+            .idx
+            .names()
+            .iter()
+            .filter_map(|name| Hash32::parse(name))
+            .collect())
+    }
+
+    /// When an index entry was last added or removed (the modification
+    /// time of `idx/`), to tell whether [`index_keys`](Self::index_keys)
+    /// would answer otherwise; `None` when it cannot be read.
+    pub fn index_modified(&self) -> Option<SystemTime> {
+        self.inner.idx.modified()
+    }
+
     /// Opens the object `digest`, reads it whole through its descriptor and
     /// checks its digest.
     ///

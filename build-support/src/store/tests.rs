@@ -72,6 +72,33 @@ fn published_entries_are_found_and_verified() {
 }
 
 #[test]
+fn index_keys_name_the_published_entries_and_nothing_else() {
+    let (dir, store) = store();
+    assert!(store.index_keys().unwrap().is_empty());
+    let before = store.index_modified().unwrap();
+    let digest = publish(&store, b"library bytes");
+    let keys: Vec<Hash32> = (0..3u8).map(|i| Hash32::of_bytes(&[i])).collect();
+    for key in &keys {
+        let entry = IndexEntry {
+            object: digest,
+            symbol: "__staged_entry_0".into(),
+            serves: String::new(),
+        };
+        store.publish_index(key, &entry).unwrap();
+    }
+    // A leftover that is no key is not one.
+    fs::write(dir.path().join("store/idx/.tmp.1.2"), b"").unwrap();
+    let mut listed = store.index_keys().unwrap();
+    listed.sort();
+    let mut expected = keys.clone();
+    expected.sort();
+    assert_eq!(listed, expected);
+    store.forget(&keys[0]);
+    assert_eq!(store.index_keys().unwrap().len(), 2);
+    assert!(store.index_modified().unwrap() >= before);
+}
+
+#[test]
 fn truncated_or_replaced_objects_are_refused() {
     let (_dir, store) = store();
     let digest = publish(&store, b"library bytes");

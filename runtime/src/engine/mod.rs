@@ -12,9 +12,11 @@
 //! them before loading).
 
 mod build;
+mod known;
 mod support;
 
 pub(crate) use build::wait_for_starts;
+pub(crate) use known::index_reads;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -105,6 +107,8 @@ pub(crate) struct Engine {
     /// once known; and the lock of its build.
     support: OnceLock<Option<Arc<[u8]>>>,
     support_lock: Mutex<()>,
+    /// The keys the cache and the bundles hold.
+    known: known::Known,
 }
 
 /// The keys of one value: in the cache, and without the CPU.
@@ -159,6 +163,7 @@ impl Engine {
             cpu,
             support: OnceLock::new(),
             support_lock: Mutex::new(()),
+            known: known::Known::new(),
         }
     }
 
@@ -184,21 +189,23 @@ impl Engine {
     /// The keys of one value of a function (whose variant keeps its loops
     /// or not: two different libraries).
     fn keys(&self, source: &FnSource, site: &Hash32, value: &Value) -> Keys {
+        Keys {
+            full: self.key(source, site, value, &self.cpu.0),
+            portable: self.key(source, site, value, known::ANY_CPU),
+        }
+    }
+
+    /// The key of one value of a function, for `cpu`.
+    fn key(&self, source: &FnSource, site: &Hash32, value: &Value, cpu: &[u8]) -> Hash32 {
         let rolled: &[u8] = if self.keeps_loops(source, value) {
             b"loops kept"
         } else {
             b""
         };
-        let key = |cpu: &[u8]| {
-            let mut parts: Vec<&[u8]> = vec![&site.0, &self.built_for.0, cpu];
-            parts.extend(value.literals.iter().map(String::as_bytes));
-            parts.push(rolled);
-            Hash32::of_parts(parts)
-        };
-        Keys {
-            full: key(&self.cpu.0),
-            portable: key(b"any cpu"),
-        }
+        let mut parts: Vec<&[u8]> = vec![&site.0, &self.built_for.0, cpu];
+        parts.extend(value.literals.iter().map(String::as_bytes));
+        parts.push(rolled);
+        Hash32::of_parts(parts)
     }
 
     /// Variants for `values` (the literals of each): from a bundle or the
@@ -468,6 +475,7 @@ fn cached(
     expect: &Expect,
     repaired: &mut Vec<Error>,
 ) -> Option<Outcome> {
+    known::count_index_read();
     let entry = match store.lookup(key) {
         Ok(Some(entry)) => entry,
         Ok(None) => return None,

@@ -103,9 +103,12 @@ pub(super) fn outside(
             let keys = p.key_parts(false);
             let args = args_block(p, quote!(#outer::#block));
             let call = variant_call(&args);
-            quote!(match #name::__SITE.lookup(&(#(#keys,)*)) {
-                ::core::option::Option::Some(__staged_variant) => #call,
-                ::core::option::Option::None => #generic_call,
+            // A timed generic call's timer is dropped at the end of its
+            // arm, right after the call.
+            quote!(match #name::__SITE.dispatch(&(#(#keys,)*)) {
+                #krate::__private::Dispatch::Variant(__staged_variant) => #call,
+                #krate::__private::Dispatch::Generic => #generic_call,
+                #krate::__private::Dispatch::Timed(__staged_timer) => #generic_call,
             })
         } else {
             quote!({
