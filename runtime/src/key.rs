@@ -21,8 +21,6 @@ pub trait KeyPart {
     fn to_owned_part(&self) -> Self::Owned;
     /// Writes the owned value as a literal of the parameter's type.
     fn bake_owned(owned: &Self::Owned, out: &mut String);
-    /// Mixes the value into `h`, for counting calls per value.
-    fn mix(&self, h: u64) -> u64;
     /// Mixes the value into `h`, for finding it in the site's table: a
     /// multiply per word, and the same as [`fold_owned`](Self::fold_owned)
     /// of its owned form.
@@ -41,14 +39,6 @@ pub trait KeyPart {
         let _ = owned;
         false
     }
-}
-
-/// One step of FNV-1a over the 8 bytes of `v`.
-#[inline]
-fn fnv(h: u64, v: u64) -> u64 {
-    v.to_le_bytes()
-        .iter()
-        .fold(h, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
 /// One step of the table's hash: a word in, one multiply by 2^64 over the
@@ -84,15 +74,9 @@ macro_rules! plain_parts {
                 owned.bake(out);
             }
             #[inline]
-            fn mix(&self, h: u64) -> u64 {
-                // Wider values fold their high half in.
-                #[allow(clippy::unnecessary_cast)]
-                let v = *self as u128;
-                fnv(fnv(h, v as u64), (v >> 64) as u64)
-            }
-            #[inline]
             fn fold(&self, h: u64) -> u64 {
-                // As in `mix`; the second step folds away for narrow types.
+                // Wider values fold their high half in; the second step
+                // folds away for narrow types.
                 #[allow(clippy::unnecessary_cast)]
                 let v = *self as u128;
                 let h = step(h, v as u64);
@@ -122,10 +106,6 @@ macro_rules! float_parts {
                 $t::from_bits(*owned).bake(out);
             }
             #[inline]
-            fn mix(&self, h: u64) -> u64 {
-                fnv(h, u64::from(self.to_bits()))
-            }
-            #[inline]
             fn fold(&self, h: u64) -> u64 {
                 step(h, u64::from(self.to_bits()))
             }
@@ -149,10 +129,6 @@ impl KeyPart for &str {
     }
     fn bake_owned(owned: &Box<str>, out: &mut String) {
         owned.bake(out);
-    }
-    fn mix(&self, h: u64) -> u64 {
-        self.bytes()
-            .fold(fnv(h, self.len() as u64), |h, b| fnv(h, u64::from(b)))
     }
     #[inline]
     fn fold(&self, h: u64) -> u64 {
@@ -412,15 +388,14 @@ impl Sink for Compare<'_> {
     }
 }
 
-/// Folds words into a hash, with one of the two steps of [`KeyPart`].
-struct Fold<F> {
+/// Folds words into the table's hash.
+struct Fold {
     h: u64,
-    step: F,
 }
-impl<F: Fn(u64, u64) -> u64> Sink for Fold<F> {
+impl Sink for Fold {
     #[inline]
     fn word(&mut self, w: u64) {
-        self.h = (self.step)(self.h, w);
+        self.h = step(self.h, w);
     }
 }
 
@@ -466,14 +441,8 @@ impl<T: Encode> KeyPart for Enc<T> {
         }
     }
     #[inline]
-    fn mix(&self, h: u64) -> u64 {
-        let mut fold = Fold { h, step: fnv };
-        self.0.encode(&mut fold);
-        fold.h
-    }
-    #[inline]
     fn fold(&self, h: u64) -> u64 {
-        let mut fold = Fold { h, step };
+        let mut fold = Fold { h };
         self.0.encode(&mut fold);
         fold.h
     }
@@ -498,8 +467,6 @@ pub trait Key {
     fn to_owned_key(&self) -> Self::Owned;
     /// Appends one literal per part, in order, for source generation.
     fn bake_owned(owned: &Self::Owned, out: &mut Vec<String>);
-    /// A hash of the values, for counting calls per value.
-    fn sketch(&self) -> u64;
     /// A cheaper hash of the values, for finding them in the site's table;
     /// equal to [`table_hash_owned`](Self::table_hash_owned) of the owned
     /// form.
@@ -531,12 +498,6 @@ macro_rules! tuple_keys {
                     $name::bake_owned(&owned.$idx, &mut s);
                     out.push(s);
                 })+
-            }
-            #[inline]
-            fn sketch(&self) -> u64 {
-                let h = 0xcbf2_9ce4_8422_2325u64;
-                $(let h = self.$idx.mix(h);)+
-                h
             }
             #[inline]
             fn table_hash(&self) -> u64 {
