@@ -302,10 +302,11 @@ pub use staged::Staged;
 ///   or `String` payload keeps its type and text, any other payload arrives
 ///   as the `String` `"Box<dyn Any>"` (what the hook prints for it anyway).
 ///   The library's own panic hook is silent.
-/// - **The panic hook**: `std::panic::set_hook` and `take_hook` in a body
-///   set and take the library's hook, not the program's; after that, the
-///   library's panics reach the caller without running the program's hook,
-///   as `resume_unwind` does.
+/// - **The panic hook**: `std::panic::set_hook`, `take_hook` and
+///   `update_hook` are a compile error in a run-time body or module: in a
+///   variant they would reach the library's own hook (which staged uses to
+///   tell where a variant panicked), not the program's. Set the hook in the
+///   program.
 /// - **`Location`**: in a variant, `std::panic::Location::caller()` would
 ///   name the library's generated source instead of the user's file and
 ///   line, so it is a compile error in a run-time body or module however

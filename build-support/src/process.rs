@@ -621,6 +621,10 @@ fn wait_polling(child: &Child, deadline: Instant, alarm: Option<&Alarm>) -> io::
 struct Drain {
     buffer: Arc<Mutex<(Vec<u8>, bool)>>,
     done: std::sync::mpsc::Receiver<()>,
+    /// Dropped once the program is gone: a drain that raised its alarm
+    /// holds the pipe open until then, so that the program blocks on its
+    /// next write instead of failing it and going on.
+    release: Option<std::sync::mpsc::Sender<()>>,
 }
 
 impl Drain {
@@ -633,6 +637,7 @@ impl Drain {
     ) -> Self {
         let buffer = Arc::new(Mutex::new((Vec::new(), false)));
         let (tx, done) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel::<()>();
         match pipe {
             Some(mut pipe) => {
                 let shared = buffer.clone();
@@ -650,6 +655,10 @@ impl Drain {
                                     && let Some(alarm) = &alarm
                                 {
                                     alarm.raise();
+                                    // Closing the pipe now would let the
+                                    // program see a failed write and go on
+                                    // to its next item before it is killed.
+                                    let _ = released.recv_timeout(Duration::from_secs(60));
                                     break;
                                 }
                             }
@@ -667,12 +676,18 @@ impl Drain {
                 let _ = tx.send(());
             }
         }
-        Self { buffer, done }
+        Self {
+            buffer,
+            done,
+            release: Some(release),
+        }
     }
 
     /// What was read, once the pipe closed (or reading stopped) or
     /// `deadline` passed, and whether some was dropped.
-    fn finish(self, deadline: Instant) -> (Vec<u8>, bool) {
+    fn finish(mut self, deadline: Instant) -> (Vec<u8>, bool) {
+        // The program is gone: a drain holding its pipe open may close it.
+        drop(self.release.take());
         let left = deadline.saturating_duration_since(Instant::now());
         let _ = self.done.recv_timeout(left);
         let mut b = self.buffer.lock().unwrap_or_else(|e| e.into_inner());

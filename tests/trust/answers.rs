@@ -106,7 +106,7 @@ fn nothing_a_variant_prints_is_lost() {
 /// crate docs list it (`specialize`'s "What a run-time variant does not
 /// share with the program"), so that a change of behaviour shows the list
 /// is stale: threads, statics of the body, module statics, module types,
-/// the body's own stdout, exit, the panic hook; what is shared (the command
+/// the body's own stdout, exit; what is shared (the command
 /// line, the environment). Elsewhere: `print!` in
 /// `nothing_a_variant_prints_is_lost`, panics in
 /// `panic_payloads_keep_their_type` and
@@ -171,39 +171,6 @@ fn the_process_state_a_variant_does_not_share_is_as_documented() {
         assert!(r.get("origin").starts_with('C'), "{r:#?}");
         assert_eq!(r.stdout.contains("pending-output"), kept, "{body}: {r:#?}");
     }
-
-    // The panic hook a body sets: the program's in the generic body, the
-    // library's in a variant, whose panics then reach the caller without
-    // running the program's hook.
-    let r = Child::new("hook_set_in_body", &store)
-        .env(VALUE, "0")
-        .run()
-        .ok();
-    assert_eq!(
-        r.get("body_panic"),
-        "&str:after setting a hook hooks=0",
-        "{r:#?}"
-    );
-    assert_eq!(
-        r.get("program_panic"),
-        "&str:in the program hooks=0",
-        "{r:#?}"
-    );
-    let r = Child::new("hook_set_in_body", &store)
-        .env(VALUE, "1")
-        .run()
-        .ok();
-    assert!(r.get("origin").starts_with('C'), "{r:#?}");
-    assert_eq!(
-        r.get("body_panic"),
-        "&str:after setting a hook hooks=0",
-        "{r:#?}"
-    );
-    assert_eq!(
-        r.get("program_panic"),
-        "&str:in the program hooks=1",
-        "{r:#?}"
-    );
 }
 
 /// `STAGED_TARGET_CPU` naming features this CPU lacks (`bdver4`'s TBM, on

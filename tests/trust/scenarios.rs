@@ -75,16 +75,6 @@ pub fn leave(code: i32) -> i32 {
     code
 }
 
-/// Sets a silent panic hook, then panics when `k` is 1.
-#[specialize(k)]
-pub fn sets_hook(k: u8) -> u8 {
-    std::panic::set_hook(Box::new(|_| {}));
-    if k == 1 {
-        panic!("after setting a hook");
-    }
-    k
-}
-
 /// What a variant's library holds copies of: a module's statics and types.
 #[staged::self_contained]
 pub mod copies {
@@ -272,34 +262,6 @@ fn exit() {
     unreachable!("the process exited");
 }
 
-/// A body that sets a panic hook, in the generic body (`value()` 0) or a
-/// variant (1): whether the program's own hook still runs afterwards.
-fn hook_set_in_body() {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static HOOKS: AtomicU32 = AtomicU32::new(0);
-    std::panic::set_hook(Box::new(|_| {
-        HOOKS.fetch_add(1, Ordering::SeqCst);
-    }));
-    let h = sets_hook::specialized(1).unwrap();
-    say("origin", format!("{:?}", h.origin()));
-    let caught = panics(|| {
-        if value() == 0 {
-            sets_hook::generic(1)
-        } else {
-            h.call()
-        }
-    });
-    say(
-        "body_panic",
-        format!("{caught} hooks={}", HOOKS.swap(0, Ordering::SeqCst)),
-    );
-    let caught = panics(|| -> u8 { panic!("in the program") });
-    say(
-        "program_panic",
-        format!("{caught} hooks={}", HOOKS.load(Ordering::SeqCst)),
-    );
-}
-
 /// A thread builds the value (through a slow rustc) when the process forks:
 /// the child must answer, by building on its own or running the generic
 /// body, instead of waiting for a thread it does not have.
@@ -461,7 +423,6 @@ pub fn run(name: &str) {
         "process_state" => process_state(),
         "raw_stdout" => raw_stdout(),
         "exit" => exit(),
-        "hook_set_in_body" => hook_set_in_body(),
         "fork" => fork_while_building(),
         "closed_fds" => closed_descriptors(),
         "counts" => counts(),
@@ -469,6 +430,7 @@ pub fn run(name: &str) {
         "hook" => hook(),
         "short" => short(),
         "eval_memory" => super::eval::memory_scenario(),
+        "eval_flood" => super::eval::flood_scenario(),
         other => panic!("unknown scenario {other}"),
     }
 }

@@ -10,6 +10,13 @@
 //! `::`. So `caller` is refused there whatever the path before it says,
 //! and where a `macro_rules!` macro could put it there: handed to the
 //! macro, or after a fragment in its definition.
+//!
+//! The panic hook's functions get the same rule (`set_hook`, `take_hook`,
+//! `update_hook`): in a run-time variant they reach the library's own
+//! std, whose hook staged uses to tell where a panic happened, so after a
+//! body replaced it the program's hook would no longer run for the
+//! variant's panics. (They can be imported under another name, which
+//! `use … as` refuses below.)
 
 use proc_macro2::{Delimiter, Ident, TokenTree};
 
@@ -20,9 +27,21 @@ use crate::specialize::paths::follows_path_sep;
 
 const WHY: &str = "`std::panic::Location::caller`, whose file and line in the run-time build are those of the generated source, not this file's";
 
-/// Whether `ident` is `caller`, however spelled (`r#caller`).
+const WHY_HOOK: &str = "in a run-time variant reaches the library's own panic hook (how staged tells where the variant panicked), not the program's";
+
+/// Why `name` is refused after `::`, if it is.
+fn why(name: &str) -> Option<&'static str> {
+    match name {
+        "caller" => Some(WHY),
+        "set_hook" | "take_hook" | "update_hook" => Some(WHY_HOOK),
+        _ => None,
+    }
+}
+
+/// Whether `ident` is `caller` or a function of the panic hook, however
+/// spelled (`r#caller`).
 pub(super) fn is_caller(ident: &Ident) -> bool {
-    plain(ident) == "caller"
+    why(&plain(ident)).is_some()
 }
 
 /// Checks the `caller` at `i` of `tokens`.
@@ -30,7 +49,17 @@ pub(super) fn check(tokens: &[TokenTree], i: usize, at: At<'_>, errors: &mut Err
     let TokenTree::Ident(ident) = &tokens[i] else {
         return;
     };
+    let name = plain(ident);
+    let Some(why) = why(&name) else { return };
     let hint = at.hint();
+    if name != "caller" {
+        // The hook's functions: any use, by path or imported.
+        errors.at(
+            ident,
+            format_args!("`{name}` {why}; set the hook in the program instead; {hint}"),
+        );
+        return;
+    }
     if follows_path_sep(tokens, i) {
         let shown = match (i.checked_sub(4).map(|j| &tokens[j]), &tokens[i - 3]) {
             (Some(TokenTree::Punct(d)), TokenTree::Ident(t)) if d.as_char() == '$' => {
@@ -136,6 +165,26 @@ mod tests {
             Ok(()) => Vec::new(),
             Err(e) => e.into_iter().map(|e| e.to_string()).collect(),
         }
+    }
+
+    /// The panic hook's functions, however they are reached: the library's
+    /// hook is how staged tells where a variant panicked.
+    #[test]
+    fn the_panic_hook_cannot_be_set_from_run_time_code() {
+        for body in [
+            "std::panic::set_hook(Box::new(|_| {}));",
+            "let h = std::panic::take_hook();",
+            "use std::panic::set_hook as quiet; quiet(Box::new(|_| {}));",
+            "use std::panic::*; set_hook(Box::new(|_| {}));",
+            "std::panic::update_hook(|prev, info| prev(info));",
+        ] {
+            let found = messages(body);
+            assert!(
+                found.iter().any(|m| m.contains("own panic hook")),
+                "{body}: {found:?}"
+            );
+        }
+        assert!(messages("let hook = 3; let set = hook + 1;").is_empty());
     }
 
     /// Every spelling of `Location::caller()` (issue 18, item 7): refused
