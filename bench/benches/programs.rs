@@ -5,6 +5,8 @@
 //!   columns of 2M rows (`#[staged::unroll]` over the plan);
 //! - `stack_machine_loop_3000`: the stack machine of DESIGN.md running a
 //!   counted loop of 3000 iterations (`#[staged::unroll(pc)]`);
+//! - `straight_program`: straight-line programs of 10, 100 and 1000
+//!   instructions on the same machine, generic against the variant;
 //! - `build_*`: the cold build of a variant (rustc and load) for plans of
 //!   100 and 1000 predicates and programs of 10, 100 and 1000 instructions,
 //!   each a value never built before, beside a value of one instruction.
@@ -78,6 +80,23 @@ fn stack_machine(c: &mut Criterion) {
     g.finish();
 }
 
+/// Straight-line programs of 10, 100 and 1000 instructions: what the
+/// variant gains against the program's length.
+fn straight(c: &mut Criterion) {
+    setup();
+    let mut g = c.benchmark_group("straight_program");
+    for n in [10usize, 100, 1000] {
+        let prog = straight_program(n, 42);
+        let h = run::specialized(&prog).unwrap();
+        assert_eq!(h.call(5), run::generic(&prog, 5));
+        g.bench_function(format!("{n}_ops/generic"), |b| {
+            b.iter(|| run::generic(black_box(&prog), black_box(5)))
+        });
+        g.bench_function(format!("{n}_ops/variant"), |b| b.iter(|| h.call(black_box(5))));
+    }
+    g.finish();
+}
+
 /// A number never used before, for values no build has seen.
 fn fresh() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -133,5 +152,5 @@ fn builds(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, query, stack_machine, builds);
+criterion_group!(benches, query, stack_machine, straight, builds);
 criterion_main!(benches);
