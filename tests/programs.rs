@@ -331,3 +331,44 @@ fn strings_inside_structured_values_are_values() {
         );
     }
 }
+
+/// A sum over a slice of weights, one copy per weight.
+#[staged::specialize(w)]
+fn weighted(xs: &[u64], w: &[u64]) -> u64 {
+    let mut total = 0u64;
+    #[staged::unroll]
+    for (i, k) in w.iter().enumerate() {
+        total = total.wrapping_add(xs[i % xs.len().max(1)].wrapping_mul(*k));
+    }
+    total
+}
+
+/// Past `STAGED_UNROLL_MAX` copies (4096 by default) a variant keeps its
+/// loop, the value still a constant, and `stats().notes` says so; past
+/// `STAGED_VALUE_MAX_BYTES` (1 MiB of source) a value is not specialized at
+/// all and runs the generic body, with the reason in `stats()`.
+#[test]
+fn values_past_the_limits_keep_their_loops_or_run_generic() {
+    setup();
+    let xs: Vec<u64> = (0..97).collect();
+    let long: Vec<u64> = (0..5000u64).map(|i| i * 7 + 1).collect();
+    let h = weighted::specialized(&long).unwrap();
+    assert!(matches!(h.origin(), Origin::Compiled | Origin::Cached));
+    assert_eq!(h.call(&xs), weighted::generic(&xs, &long));
+    let notes = weighted::stats().notes.unwrap_or_default();
+    assert!(notes.contains("STAGED_UNROLL_MAX"), "{notes}");
+    // About 2.4 MB of source: more than 1 MiB.
+    let huge: Vec<u64> = (0..200_000u64).map(|i| i * 1_000_003).collect();
+    let err = weighted::specialized(&huge).unwrap_err().to_string();
+    assert!(err.contains("STAGED_VALUE_MAX_BYTES"), "{err}");
+    assert_eq!(weighted(&xs, &huge), weighted::generic(&xs, &huge));
+    let s = weighted::stats();
+    assert!(s.failed >= 1, "{s:?}");
+    assert!(
+        s.last_error
+            .unwrap_or_default()
+            .contains("STAGED_VALUE_MAX_BYTES"),
+        "{:?}",
+        weighted::stats()
+    );
+}

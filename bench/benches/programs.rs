@@ -92,7 +92,9 @@ fn straight(c: &mut Criterion) {
         g.bench_function(format!("{n}_ops/generic"), |b| {
             b.iter(|| run::generic(black_box(&prog), black_box(5)))
         });
-        g.bench_function(format!("{n}_ops/variant"), |b| b.iter(|| h.call(black_box(5))));
+        g.bench_function(format!("{n}_ops/variant"), |b| {
+            b.iter(|| h.call(black_box(5)))
+        });
     }
     g.finish();
 }

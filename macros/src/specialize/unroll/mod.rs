@@ -589,9 +589,10 @@ impl Expander<'_> {
         let unroll_label = Lifetime::new(&format!("'__staged_unroll_{id}"), Span::call_site());
         let copy_label = Lifetime::new(&format!("'__staged_copy_{id}"), Span::call_site());
         let rolled = {
-            let mut f = f.clone();
-            Strip.visit_expr_for_loop_mut(&mut f);
-            f.into_token_stream()
+            // As an expression, so that the loop's own marker goes too.
+            let mut e = Expr::ForLoop(f.clone());
+            Strip.visit_expr_mut(&mut e);
+            e.into_token_stream()
         };
         // The copy's body: `continue` and `break` retargeted, then its own
         // marked loops written the same way (numbered after this one).
@@ -789,7 +790,10 @@ mod tests {
         assert_eq!(text.matches("continue").count(), 2, "{text}");
         let rolled = render(&expand(&b, &specs, Mode::Rolled));
         assert!(rolled.contains("for p in plan"), "{rolled}");
-        assert!(!rolled.contains("unroll ]"), "{rolled}");
+        assert!(!rolled.contains("staged :: unroll"), "{rolled}");
+        // The template's loop as written carries no marker either.
+        let template = render(&expand(&b, &specs, Mode::Template("s")));
+        assert!(!template.contains("staged :: unroll"), "{template}");
     }
 
     #[test]
