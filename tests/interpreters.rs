@@ -311,3 +311,20 @@ fn programs_longer_than_a_group_agree() {
         assert_eq!(l.call(x), run_loop::generic(&prog, x), "x = {x}");
     }
 }
+
+/// A program of more positions than `STAGED_UNROLL_MAX` (4096): the
+/// variant keeps the interpreter's loop, with the program a constant, and
+/// says so in `stats().notes`.
+#[test]
+fn programs_past_the_copy_limit_keep_their_loop() {
+    setup();
+    let mut prog = vec![Op::Mark; 5000];
+    prog.extend([Op::Push(1), Op::Add]);
+    let h = run_loop::specialized(&prog).unwrap();
+    assert!(matches!(h.origin(), Origin::Compiled | Origin::Cached));
+    for x in [0, 5, -3] {
+        assert_eq!(h.call(x), run_loop::generic(&prog, x));
+    }
+    let notes = run_loop::stats().notes.unwrap_or_default();
+    assert!(notes.contains("STAGED_UNROLL_MAX"), "{notes}");
+}
