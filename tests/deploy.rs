@@ -108,7 +108,82 @@ mod query {
     }
 }
 
+/// A stack machine whose loop becomes the program's (`#[staged::unroll(pc)]`).
+#[staged::self_contained]
+mod machine {
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug)]
+    pub enum Op {
+        Push(i64),
+        Add,
+        Dup,
+        Dec,
+        Swap,
+        JumpIfZero(u32),
+        Jump(u32),
+    }
+
+    /// Runs `prog` on `x`.
+    #[staged::specialize(prog)]
+    pub fn run(prog: &[Op], x: i64) -> i64 {
+        let mut stack = [0i64; 8];
+        let mut sp = 1;
+        stack[0] = x;
+        let mut pc = 0usize;
+        #[staged::unroll(pc)]
+        while pc < prog.len() {
+            match prog[pc] {
+                Op::Push(v) => {
+                    stack[sp] = v;
+                    sp += 1;
+                }
+                Op::Add => {
+                    sp -= 1;
+                    stack[sp - 1] = stack[sp - 1].wrapping_add(stack[sp]);
+                }
+                Op::Dup => {
+                    stack[sp] = stack[sp - 1];
+                    sp += 1;
+                }
+                Op::Dec => stack[sp - 1] -= 1,
+                Op::Swap => stack.swap(sp - 1, sp - 2),
+                Op::JumpIfZero(t) => {
+                    sp -= 1;
+                    if stack[sp] == 0 {
+                        pc = t as usize;
+                        continue;
+                    }
+                }
+                Op::Jump(t) => {
+                    pc = t as usize;
+                    continue;
+                }
+            }
+            pc += 1;
+        }
+        stack[sp - 1]
+    }
+}
+
+use machine::{Op, run};
 use query::{Pred, count};
+
+/// `x + 2x` by a loop: `acc += 2` while `x` counts down (to zero: `x` is
+/// not negative).
+const PROGRAM: &[Op] = &[
+    Op::Push(0),
+    Op::Swap,
+    Op::Dup,
+    Op::JumpIfZero(11),
+    Op::Swap,
+    Op::Push(2),
+    Op::Add,
+    Op::Swap,
+    Op::Dec,
+    Op::Jump(2),
+    Op::Push(0),
+    Op::Swap,
+];
 
 /// Every shape of enum variant, negative numbers included.
 const PLANS: [&[Pred]; 2] = [
@@ -158,6 +233,9 @@ const SCORE_LITERALS: [&str; 2] = [
     r#"(::core::option::Option::Some(-3i32), "a\tb, {c} \"d\" ::e &f #g", )"#,
 ];
 
+/// [`PROGRAM`] as the literal renderer writes it.
+const PROGRAM_LITERAL: &str = "&[self::Op::Push(0i64), self::Op::Swap, self::Op::Dup, self::Op::JumpIfZero(11u32), self::Op::Swap, self::Op::Push(2i64), self::Op::Add, self::Op::Swap, self::Op::Dec, self::Op::Jump(2u32), self::Op::Push(0i64), self::Op::Swap]";
+
 /// Rows to check the plans on.
 fn rows() -> Vec<[i64; 2]> {
     (-40i64..40)
@@ -187,6 +265,16 @@ fn structured() {
             Err(e) => say(&format!("plan{i}_origin"), format!("none: {e}")),
         }
     }
+    match run::specialized(PROGRAM) {
+        Ok(h) => {
+            say("program_origin", format!("{:?}", h.origin()));
+            say(
+                "program_correct",
+                (0..40).all(|x| h.call(x) == run::generic(PROGRAM, x)),
+            );
+        }
+        Err(e) => say("program_origin", format!("none: {e}")),
+    }
     match score::specialized(TAPS, TAG) {
         Ok(h) => {
             say("score_origin", format!("{:?}", h.origin()));
@@ -207,6 +295,7 @@ fn structured() {
         }
         dispatch_correct &=
             score(&xs, TAPS, TAG).to_bits() == score::generic(&xs, TAPS, TAG).to_bits();
+        dispatch_correct &= run(PROGRAM, 9) == run::generic(PROGRAM, 9);
     }
     say("dispatch_correct", dispatch_correct);
     let (c, s) = (count::stats(), score::stats());
@@ -645,7 +734,7 @@ fn a_bundle_for_features_this_cpu_lacks_is_refused() {
 /// whether its handle answered right, then whether every dispatched call
 /// did.
 fn structured_origins(r: &Ran) -> Vec<(&str, &str)> {
-    let mut out: Vec<(&str, &str)> = ["plan0", "plan1", "score"]
+    let mut out: Vec<(&str, &str)> = ["plan0", "plan1", "score", "program"]
         .iter()
         .map(|v| {
             (
@@ -707,6 +796,7 @@ fn a_second_process_loads_structured_values_from_the_cache() {
             ("Compiled", "true"),
             ("Compiled", "true"),
             ("Compiled", "true"),
+            ("Compiled", "true"),
             ("dispatch", "true")
         ],
         "{first:#?}"
@@ -715,6 +805,7 @@ fn a_second_process_loads_structured_values_from_the_cache() {
     assert_eq!(
         structured_origins(&second),
         [
+            ("Cached", "true"),
             ("Cached", "true"),
             ("Cached", "true"),
             ("Cached", "true"),
@@ -750,6 +841,7 @@ fn a_second_process_loads_structured_values_from_the_cache() {
         ),
         10,
     );
+    expected.insert(("run".to_owned(), vec![PROGRAM_LITERAL.to_owned()]), 10);
     assert_eq!(recorded, expected);
 }
 
@@ -769,6 +861,7 @@ fn a_training_runs_bundle_serves_structured_values_without_rustc() {
             ("Compiled", "true"),
             ("Compiled", "true"),
             ("Compiled", "true"),
+            ("Compiled", "true"),
             ("dispatch", "true")
         ],
         "{trained:#?}"
@@ -782,6 +875,7 @@ fn a_training_runs_bundle_serves_structured_values_without_rustc() {
     assert_eq!(
         structured_origins(&deployed),
         [
+            ("Bundled", "true"),
             ("Bundled", "true"),
             ("Bundled", "true"),
             ("Bundled", "true"),
