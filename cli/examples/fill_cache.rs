@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use staged_build::store::{Hash32, IndexEntry, Store};
+use staged_build::store::{EVAL_AREA, Hash32, IndexEntry, Store};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -59,7 +59,7 @@ fn fill(
         let age = Duration::from_secs(u64::from(n) * week / u64::from(libraries.max(1)));
         std::fs::File::open(object.path())?.set_modified(SystemTime::now() - age)?;
     }
-    let eval = store.area("eval")?;
+    let eval = store.area(EVAL_AREA)?;
     for n in 0..inits {
         let name = Hash32::of_bytes(format!("init {n}").as_bytes()).to_string();
         eval.write(&name, &[b'x'; 1024])?;

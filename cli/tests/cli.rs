@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use staged_build::profile::{Entry, HEADER, Profile};
-use staged_build::store::{Hash32, IndexEntry, SUPPORT_AREA, Store};
+use staged_build::store::{BLOBS, EVAL_AREA, Hash32, IndexEntry, SUPPORT_AREA, Store};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const HOUR: u64 = 3600;
@@ -115,7 +115,7 @@ impl Cache {
     /// An evaluated `const_init!` block of `size` bytes; its path.
     fn evaluated(&self, seed: &str, size: usize) -> PathBuf {
         let name = Hash32::of_bytes(seed.as_bytes()).to_string();
-        let area = self.store.area("eval").unwrap();
+        let area = self.store.area(EVAL_AREA).unwrap();
         area.write(&name, &vec![b'e'; size]).unwrap();
         area.path(&name)
     }
@@ -123,7 +123,7 @@ impl Cache {
     /// A large `const_init!` value of `size` bytes; its path.
     fn blob(&self, seed: &str, size: usize) -> PathBuf {
         let name = format!("{}.bin", Hash32::of_bytes(seed.as_bytes()));
-        let blobs = self.store.area("eval").unwrap().area("blobs").unwrap();
+        let blobs = self.store.area(EVAL_AREA).unwrap().area(BLOBS).unwrap();
         blobs.write(&name, &vec![b'b'; size]).unwrap();
         blobs.path(&name)
     }

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use staged_build::store::{Hash32, IndexEntry, SUPPORT_AREA, Store};
+use staged_build::store::{BLOBS, EVAL_AREA, Hash32, IndexEntry, SUPPORT_AREA, Store};
 
 use super::child::fresh_dir;
 
@@ -334,9 +334,9 @@ impl StrayStore {
             .publish_index(&Hash32::of_bytes(b"key"), &entry)
             .unwrap();
         let name = Hash32::of_bytes(b"entry").to_string();
-        let eval = store.area("eval").unwrap();
+        let eval = store.area(EVAL_AREA).unwrap();
         eval.write(&name, b"evaluated").unwrap();
-        eval.area("blobs")
+        eval.area(BLOBS)
             .unwrap()
             .write(&format!("{name}.bin"), b"blob")
             .unwrap();

@@ -63,10 +63,10 @@ use std::time::{Duration, SystemTime};
 pub use build_dir::BuildDir;
 pub use error::StoreError;
 pub use hash::Hash32;
-pub use inventory::{Inventory, Item, Kind, Pruned, SUPPORT_AREA};
+pub use inventory::{Inventory, Item, Kind, Pruned};
 pub use lock::KeyLock;
 pub use mapped::ObjectBytes;
-pub use names::{BLOBS, EVAL_AREA};
+pub use names::{BLOBS, EVAL_AREA, SUPPORT_AREA, object_path};
 pub use tag::TAG;
 
 use dir::{Handle, Owners};
@@ -115,7 +115,7 @@ impl VerifiedObject {
 
     /// Where the object lives in the store, for messages.
     pub fn path(&self) -> PathBuf {
-        self.store.inner.obj.join(&object_name(&self.digest))
+        self.store.object_path(&self.digest)
     }
 
     /// Checks, right before loading, that the store's handles still name
@@ -265,6 +265,12 @@ impl Store {
     /// The root directory, for messages.
     pub fn root(&self) -> &Path {
         self.inner.root.path()
+    }
+
+    /// Where the object `digest` lives (or would) in this store, for
+    /// messages.
+    pub fn object_path(&self, digest: &Hash32) -> PathBuf {
+        self.inner.obj.join(&object_name(digest))
     }
 
     /// Whether this store may be written.

@@ -17,10 +17,6 @@ fn publish(store: &Store, bytes: &[u8]) -> Hash32 {
     store.publish_object(&dir, "built").unwrap().digest
 }
 
-fn object_path(store: &Store, digest: &Hash32) -> PathBuf {
-    store.root().join("obj").join(format!("{digest}.so"))
-}
-
 fn mkfifo(path: &std::path::Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: `c` is a valid NUL-terminated path.
@@ -63,7 +59,7 @@ fn published_entries_are_found_and_verified() {
             .to_string_lossy()
             .ends_with(&format!("{digest}.so"))
     );
-    let mode = fs::metadata(object_path(&store, &digest))
+    let mode = fs::metadata(store.object_path(&digest))
         .unwrap()
         .permissions()
         .mode();
@@ -75,7 +71,7 @@ fn published_entries_are_found_and_verified() {
 fn truncated_or_replaced_objects_are_refused() {
     let (_dir, store) = store();
     let digest = publish(&store, b"library bytes");
-    let path = object_path(&store, &digest);
+    let path = store.object_path(&digest);
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     fs::write(&path, b"library").unwrap();
     assert!(matches!(
@@ -221,7 +217,7 @@ fn files_writable_by_others_are_refused() {
     let (_dir, store) = store();
     let digest = publish(&store, b"bytes");
     fs::set_permissions(
-        object_path(&store, &digest),
+        store.object_path(&digest),
         fs::Permissions::from_mode(0o666),
     )
     .unwrap();
@@ -237,7 +233,7 @@ fn symlinks_in_the_store_are_not_followed() {
     let outside = dir.path().join("outside.so");
     fs::write(&outside, b"bytes").unwrap();
     let digest = Hash32::of_bytes(b"bytes");
-    std::os::unix::fs::symlink(&outside, object_path(&store, &digest)).unwrap();
+    std::os::unix::fs::symlink(&outside, store.object_path(&digest)).unwrap();
     assert!(store.open_object(&digest).is_err());
     assert!(outside.exists(), "the target is left alone");
 }
@@ -260,7 +256,7 @@ fn fifos_never_block_and_are_replaced() {
     assert_eq!(store.lookup(&key).unwrap(), None);
 
     let digest = Hash32::of_bytes(b"obj");
-    mkfifo(&object_path(&store, &digest));
+    mkfifo(&store.object_path(&digest));
     assert!(matches!(
         store.open_object(&digest),
         Err(StoreError::Corrupt { .. })
@@ -273,7 +269,7 @@ fn fifos_never_block_and_are_replaced() {
     assert!(lock.is_file());
     drop(held);
 
-    let area = store.area("eval").unwrap();
+    let area = store.area(EVAL_AREA).unwrap();
     mkfifo(&area.path("entry"));
     assert!(area.read("entry").is_err());
     assert_eq!(area.read("entry").unwrap(), None);
@@ -289,7 +285,7 @@ fn pruning_removes_the_oldest_objects() {
     let (_dir, store) = store();
     let first = publish(&store, &[1u8; 100]);
     let old = SystemTime::now() - Duration::from_secs(3600);
-    fs::File::open(object_path(&store, &first))
+    fs::File::open(store.object_path(&first))
         .unwrap()
         .set_modified(old)
         .unwrap();
@@ -531,7 +527,7 @@ fn a_build_output_that_is_not_a_plain_file_is_not_published() {
 #[test]
 fn areas_hold_private_files() {
     let (_dir, store) = store();
-    let area = store.area("eval").unwrap();
+    let area = store.area(EVAL_AREA).unwrap();
     assert_eq!(area.read("entry").unwrap(), None);
     assert!(!area.has_file("entry").unwrap());
     area.write("entry", b"entry").unwrap();
@@ -540,9 +536,9 @@ fn areas_hold_private_files() {
     fs::set_permissions(area.path("entry"), fs::Permissions::from_mode(0o666)).unwrap();
     assert!(area.read("entry").is_err());
     assert!(area.has_file("entry").is_err());
-    let blobs = area.area("blobs").unwrap();
+    let blobs = area.area(BLOBS).unwrap();
     blobs.write("b.bin", b"blob").unwrap();
-    assert_eq!(fs::read(area.path("blobs").join("b.bin")).unwrap(), b"blob");
+    assert_eq!(fs::read(area.path(BLOBS).join("b.bin")).unwrap(), b"blob");
 }
 
 #[test]
@@ -707,8 +703,8 @@ fn an_object_being_loaded_is_not_pruned() {
     let found = store.open_object(&publish(&store, b"found")).unwrap();
     assert_eq!(store.prune(0), 0, "both are held until loaded");
     assert_eq!(store.clear().unwrap().removed, 0);
-    assert!(object_path(&store, &fresh.digest).exists());
-    assert!(object_path(&store, &found.digest).exists());
+    assert!(store.object_path(&fresh.digest).exists());
+    assert!(store.object_path(&found.digest).exists());
     drop(found);
     assert_eq!(store.prune(0), 1);
     drop(fresh);
@@ -720,7 +716,7 @@ fn an_object_being_loaded_is_not_pruned() {
 fn an_object_a_prune_is_removing_is_a_miss() {
     let (_dir, store) = store();
     let digest = publish(&store, b"bytes");
-    let path = object_path(&store, &digest);
+    let path = store.object_path(&digest);
     let pruner = fs::File::open(&path).unwrap();
     rustix::fs::flock(&pruner, rustix::fs::FlockOperation::LockExclusive).unwrap();
     let err = store.open_object(&digest).unwrap_err();
