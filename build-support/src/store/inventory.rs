@@ -15,7 +15,7 @@ use rustix::fs::{FileType, FlockOperation, Mode, OFlags};
 
 use super::dir::{Handle, modified};
 use super::names::{self, BLOBS, EVAL_AREA, SUPPORT_AREA};
-use super::{Hash32, IndexEntry, Store, StoreError};
+use super::{Hash32, Indexed, Store, StoreError};
 use crate::chain::Chain;
 
 /// A build directory nobody holds that is younger than this may be one
@@ -90,7 +90,7 @@ pub struct Item {
     pub modified: SystemTime,
     /// For an index entry: what it says (the library, the symbol, and the
     /// function and value it serves), or why it cannot be read.
-    pub entry: Option<Result<IndexEntry, String>>,
+    pub entry: Option<Result<Indexed, String>>,
 }
 
 impl Item {

@@ -44,12 +44,16 @@ fn published_entries_are_found_and_verified() {
     let key = Hash32::of_bytes(b"key");
     assert_eq!(store.lookup(&key).unwrap(), None);
     let entry = IndexEntry {
-        object: digest,
+        key,
         symbol: "__staged_entry_0".into(),
-        serves: "demo::power\t13u32".into(),
+        serves: Serves {
+            function: "demo::power".into(),
+            values: vec!["13u32".into()],
+        },
     };
-    store.publish_index(&key, &entry).unwrap();
-    assert_eq!(store.lookup(&key).unwrap(), Some(entry));
+    store.publish_index(&digest, &entry).unwrap();
+    let indexed = store.lookup(&key).unwrap().unwrap();
+    assert_eq!((indexed.object, indexed.entry), (digest, entry));
     let object = store.open_object(&digest).unwrap();
     assert_eq!(&*object.bytes, b"library bytes");
     assert_eq!(fs::read(object.load_path()).unwrap(), b"library bytes");
@@ -672,11 +676,11 @@ fn a_read_only_store_is_never_written() {
     let key = Hash32::of_bytes(b"k");
     store
         .publish_index(
-            &key,
+            &digest,
             &IndexEntry {
-                object: digest,
+                key,
                 symbol: "s".into(),
-                serves: String::new(),
+                serves: Serves::default(),
             },
         )
         .unwrap();
@@ -736,9 +740,15 @@ fn a_build_dir_in_use_is_neither_adopted_nor_removed() {
     let (_dir, store) = store();
     let key = Hash32::of_bytes(b"k");
     let build = store.build_dir().unwrap();
-    build
-        .record_keys(&[(key, "__staged_entry_0".into(), "f(7)".into())])
-        .unwrap();
+    let entry = IndexEntry {
+        key,
+        symbol: "__staged_entry_0".into(),
+        serves: Serves {
+            function: "f".into(),
+            values: vec!["7".into()],
+        },
+    };
+    build.record_entries(std::slice::from_ref(&entry)).unwrap();
     build.write("out", b"library").unwrap();
     build.write(BuildDir::done_marker(), b"").unwrap();
     // Held by this process (as by the build it started): in use.
@@ -765,10 +775,10 @@ fn a_build_dir_in_use_is_neither_adopted_nor_removed() {
     let orphans = store.orphans();
     assert_eq!(orphans.len(), 1);
     assert!(!orphans[0].held);
-    assert_eq!(orphans[0].keys[0].0, key);
+    assert_eq!(orphans[0].entries, std::slice::from_ref(&entry));
     store.adopt(&orphans[0], "out").unwrap();
     assert!(!path.exists());
-    assert!(store.lookup(&key).unwrap().is_some());
+    assert_eq!(store.lookup(&key).unwrap().unwrap().entry, entry);
 }
 
 /// Before: a read-only store (a bundle) removed a FIFO, a symlink or a

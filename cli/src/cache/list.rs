@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use staged_build::store::{Hash32, Inventory, Item, Kind, Store};
 
-use super::table::{Rows, age, serves, short};
+use super::table::{Rows, age, short};
 use crate::units::format_size;
 
 /// The listing of `store`.
@@ -45,7 +45,7 @@ fn served_by_library(inventory: &Inventory) -> BTreeMap<Hash32, Vec<String>> {
             served
                 .entry(entry.object)
                 .or_default()
-                .push(serves(&entry.serves));
+                .push(entry.entry.serves.to_string());
         }
     }
     for list in served.values_mut() {
@@ -93,7 +93,7 @@ fn index(out: &mut String, inventory: &Inventory, now: SystemTime) {
                 }
                 format!(
                     "{}, but its library {} is gone",
-                    serves(&entry.serves),
+                    entry.entry.serves,
                     short(&entry.object.to_string())
                 )
             }

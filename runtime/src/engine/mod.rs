@@ -486,7 +486,7 @@ fn cached(
         }
     };
     let result = loader::open(store, &entry.object, expect)
-        .and_then(|library| library.entry(&entry.symbol, key));
+        .and_then(|library| library.entry(&entry.entry.symbol, key));
     match result {
         Ok((entry_fn, lines)) => {
             log::info!(
@@ -521,12 +521,6 @@ fn cached(
             }
         }
     }
-}
-
-/// What an index entry serves, for `staged cache list`: the function and
-/// its value(s).
-fn serves(source: &FnSource, value: &Value) -> String {
-    format!("{}\t{}", source.path, value.literals.join("\t"))
 }
 
 /// The disk cache of `config`, or why there is none.
