@@ -7,8 +7,8 @@ use crate::{Error, Origin, SiteStats};
 
 #[cfg(feature = "runtime")]
 pub use staged_runtime::{
-    Enc, Encode, FnSource, Payload, Piece, Program, Sink, Value, Variant, library_source, raise,
-    raise_at, raise_pending, toolchain,
+    Enc, Encode, FnSource, Payload, Piece, Program, Sink, TOOLCHAIN, Value, Variant,
+    library_source, raise, raise_at, raise_pending,
 };
 
 /// What a `Specialized` handle calls.

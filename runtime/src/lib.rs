@@ -29,8 +29,6 @@ pub use config::{
     DEFAULT_VALUE_MAX_BYTES, MAX_VARIANTS_LIMIT, Mode, THRESHOLD_LIMIT, THRESHOLD_MS_LIMIT,
     UNROLL_MAX_LIMIT, VALUE_MAX_BYTES_LIMIT,
 };
-#[doc(hidden)]
-pub use engine::toolchain;
 pub use error::Error;
 // The causes an `Error` carries, nameable where it is.
 pub use key::{Enc, Encode, Key, Sink};
@@ -39,6 +37,13 @@ pub use source::{FnSource, Layout, PROGRAM_GROUP, Piece, Program, Value};
 pub use staged_build::process::{CommandLine, ProcessError};
 pub use staged_build::store::StoreError;
 pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};
+
+/// The toolchain that built this crate, recorded by `build.rs`: run-time
+/// builds use its rustc (unless `STAGED_RUSTC` says otherwise, and only at
+/// its version), its target and its linker.
+#[doc(hidden)]
+pub const TOOLCHAIN: staged_build::toolchain::Recorded =
+    include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
 
 /// Writes to the profile (`STAGED_PROFILE`) the calls counted since it was
 /// last written; done when the process exits, and for a program that ends

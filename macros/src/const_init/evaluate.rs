@@ -20,10 +20,9 @@ use super::valid::Plan;
 use crate::errors::Errors;
 
 /// The toolchain that built this macro crate, which is the one compiling
-/// the crates that use it: `RUSTC` and `RUSTC_VERSION`.
-mod toolchain {
+/// the crates that use it.
+const TOOLCHAIN: staged_build::toolchain::Recorded =
     include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
-}
 
 /// What became of one item.
 pub(crate) enum Result {
@@ -109,7 +108,9 @@ pub(crate) fn evaluate(plan: &Plan, input: TokenStream, errors: &mut Errors) -> 
         };
     }
     let config = EvalConfig::from_env();
-    let outcome = match eval::evaluate(&block, &compiler(), &config) {
+    let outcome = match Toolchain::recorded(&TOOLCHAIN)
+        .and_then(|toolchain| eval::evaluate(&block, &toolchain, &config))
+    {
         Ok(outcome) => outcome,
         Err(e) => {
             let e = Chain(&e);
@@ -162,24 +163,6 @@ fn invoking_dir() -> Option<PathBuf> {
         file
     };
     file.parent().map(Path::to_owned)
-}
-
-/// The rustc to build evaluator programs with.
-fn compiler() -> Toolchain {
-    let rustc = PathBuf::from(toolchain::RUSTC);
-    let version = if toolchain::RUSTC_VERSION.is_empty() {
-        staged_build::rustc::Rustc::probe(&rustc, None, Duration::from_secs(60))
-            .map(|r| r.version)
-            .unwrap_or_default()
-    } else {
-        toolchain::RUSTC_VERSION.to_owned()
-    };
-    Toolchain {
-        rustc,
-        version,
-        wrapper: staged_build::rustc::wrapper(toolchain::RUSTC_WRAPPER),
-        linker: toolchain::LINKER.to_owned(),
-    }
 }
 
 struct Context<'a> {

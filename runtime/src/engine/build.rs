@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 use staged_build::rustc::Invocation;
 use staged_build::store::{BuildDir, Hash32, IndexEntry, KeyLock, Serves, Store, VerifiedObject};
 
-use super::{Engine, Keys, support, toolchain};
-use crate::Error;
+use super::{Engine, Keys, support};
 use crate::codegen::{self, Support, entry_symbol};
 use crate::source::{FnSource, Value};
+use crate::{Error, TOOLCHAIN};
 
 /// The generated source and the library, in the build directory.
 const SOURCE: &str = "variant.rs";
@@ -352,10 +352,10 @@ impl Engine {
         // other kernel of the report slower).
         Invocation::new(crate_type, name, edition, 3)
             .default(UNROLL)
-            .linker(toolchain::LINKER)
+            .linker(TOOLCHAIN.linker)
             .extra(&self.config.rustflags)
             .set(&format!("target-cpu={}", self.config.target_cpu))
-            .target(toolchain::TARGET, host)
+            .target(TOOLCHAIN.target, host)
     }
 
     /// `rustc` run by a shell, which holds the build's lock and slot while

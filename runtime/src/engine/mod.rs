@@ -16,12 +16,11 @@ mod support;
 
 pub(crate) use build::wait_for_starts;
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use staged_build::chain::Chain;
-use staged_build::rustc::{self, Rustc, stamp};
+use staged_build::rustc::{self, Rustc};
 use staged_build::store::{Hash32, Store};
 
 use crate::codegen::{self, entry_symbol};
@@ -29,12 +28,7 @@ use crate::config::Config;
 use crate::loader::{self, Expect};
 use crate::source::{FnSource, Value};
 use crate::variant::{Source, Variant};
-use crate::{Error, cpu, rustflags, slots};
-
-/// The toolchain that built this crate, recorded by `build.rs`.
-pub mod toolchain {
-    include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
-}
+use crate::{Error, TOOLCHAIN, cpu, rustflags, slots};
 
 /// Changes whenever the build flags change meaning (the entry protocol has
 /// its own version, `codegen::ABI_VERSION`).
@@ -137,8 +131,8 @@ impl Engine {
             FORMAT.as_bytes(),
             &abi,
             env!("CARGO_PKG_VERSION").as_bytes(),
-            toolchain::RUSTC_VERSION.as_bytes(),
-            toolchain::TARGET.as_bytes(),
+            TOOLCHAIN.version.as_bytes(),
+            TOOLCHAIN.target.as_bytes(),
         ];
         // Extra flags change the code, so they are part of every key.
         parts.extend(config.rustflags.iter().map(String::as_bytes));
@@ -411,41 +405,8 @@ impl Engine {
     /// The rustc to build with, found and checked once.
     fn rustc(&self) -> &Result<Rustc, Error> {
         self.rustc.get_or_init(|| {
-            let path = match &self.config.rustc {
-                Some(p) => p.clone(),
-                None if Path::new(toolchain::RUSTC).is_file() => PathBuf::from(toolchain::RUSTC),
-                None => PathBuf::from("rustc"),
-            };
-            let wrapper = rustc::wrapper(toolchain::RUSTC_WRAPPER);
-            let wrapper = wrapper.as_deref();
-            // The recorded binary, untouched since it built this program,
-            // answers `-vV` as it did then: skip the ~15 ms of asking.
-            let unchanged = path == Path::new(toolchain::RUSTC)
-                && !toolchain::RUSTC_STAMP.is_empty()
-                && stamp(&path).as_deref() == Some(toolchain::RUSTC_STAMP);
-            if unchanged && let Some(rustc) = Rustc::known(&path, wrapper, toolchain::RUSTC_VERSION)
-            {
-                return Ok(rustc);
-            }
-            let rustc =
-                Rustc::probe(&path, wrapper, self.config.build_timeout).map_err(Error::Rustc)?;
-            if !toolchain::RUSTC_VERSION.is_empty()
-                && rustc.version != toolchain::RUSTC_VERSION.trim()
-            {
-                let release = |vv: &str| {
-                    vv.lines()
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches("rustc ")
-                        .to_owned()
-                };
-                return Err(Error::RustcMismatch {
-                    path,
-                    found: release(&rustc.version),
-                    expected: release(toolchain::RUSTC_VERSION),
-                });
-            }
-            Ok(rustc)
+            let given = self.config.rustc.as_deref();
+            rustc::resolve(&TOOLCHAIN, given, self.config.build_timeout).map_err(Error::from)
         })
     }
 }
