@@ -297,7 +297,7 @@ pub fn find_wrapper(given: &str) -> Option<PathBuf> {
     if given.components().count() > 1 {
         return std::path::absolute(given).ok().filter(|p| p.is_file());
     }
-    let path = crate::settings::var_os("PATH")?;
+    let path = crate::settings::search_path()?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(given))
         .find(|p| p.is_absolute() && p.is_file())

@@ -41,8 +41,14 @@ pub(crate) struct Evaluated {
     pub(crate) files: Vec<PathBuf>,
 }
 
-/// Evaluates the items of `plan`; `input` is the whole block, for spans.
-pub(crate) fn evaluate(plan: &Plan, input: TokenStream, errors: &mut Errors) -> Evaluated {
+/// Evaluates the items of `plan` with `config`; `input` is the whole block,
+/// for spans.
+pub(crate) fn evaluate(
+    plan: &Plan,
+    input: TokenStream,
+    config: &EvalConfig,
+    errors: &mut Errors,
+) -> Evaluated {
     let spans = super::parse::spans(input.clone());
     let mut include_errors = Errors::default();
     let mut writer = Writer {
@@ -107,9 +113,8 @@ pub(crate) fn evaluate(plan: &Plan, input: TokenStream, errors: &mut Errors) -> 
             files,
         };
     }
-    let config = EvalConfig::from_env();
     let outcome = match Toolchain::recorded(&TOOLCHAIN)
-        .and_then(|toolchain| eval::evaluate(&block, &toolchain, &config))
+        .and_then(|toolchain| eval::evaluate(&block, &toolchain, config))
     {
         Ok(outcome) => outcome,
         Err(e) => {
