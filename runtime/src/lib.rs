@@ -47,7 +47,14 @@ pub const TOOLCHAIN: staged_build::toolchain::Recorded =
 
 /// Writes to the profile (`STAGED_PROFILE`) the calls counted since it was
 /// last written; done when the process exits, and for a program that ends
-/// otherwise (`_exit`, a signal), worth calling before.
+/// otherwise (`_exit`, a signal), worth calling before. A failure to write
+/// is logged; the program goes on.
+///
+/// ```no_run
+/// # mod staged { pub mod runtime { pub use staged_runtime::flush_profile; } }
+/// // Right before a program ends without running its exit handlers:
+/// staged::runtime::flush_profile();
+/// ```
 pub fn flush_profile() {
     profile::flush();
 }
