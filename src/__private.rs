@@ -7,8 +7,8 @@ use crate::{Error, Origin, SiteStats};
 
 #[cfg(feature = "runtime")]
 pub use staged_runtime::{
-    Dispatch, Enc, Encode, FnSource, Payload, Piece, Program, Sink, Value, Variant, index_reads,
-    library_source, raise, raise_at, raise_pending, toolchain,
+    Dispatch, Enc, Encode, FnSource, Payload, Piece, Program, Sink, TOOLCHAIN, Value, Variant,
+    index_reads, library_source, raise, raise_at, raise_pending,
 };
 
 /// What a `Specialized` handle calls.

@@ -138,7 +138,9 @@ pub use error::Error;
 ///   line per value: crate, function path, fingerprint of its source, calls,
 ///   and the value(s) as the literal renderer writes them (`7u32`). The
 ///   calls before a variant was ready are written when it is, those it
-///   served when the process exits. Processes may share the file; lines are
+///   served when the process exits, or when the program calls
+///   [`runtime::flush_profile`] (a program that ends otherwise, by `_exit`
+///   or a signal, calls it before). Processes may share the file; lines are
 ///   never torn, and duplicate lines add up. The format is described in
 ///   `staged_build::profile`.
 /// - **Promotion**: `staged_build::promote_profile("staged.profile")` in
@@ -177,7 +179,9 @@ pub use error::Error;
 ///   cache and removes only entries staged wrote.
 #[cfg(feature = "runtime")]
 pub mod runtime {
-    pub use staged_runtime::{CommandLine, Config, Error, Mode, ProcessError, StoreError};
+    pub use staged_runtime::{
+        CommandLine, Config, Error, Mode, ProcessError, StoreError, flush_profile,
+    };
 }
 pub use staged::Staged;
 /// Specializes a function on the values of some of its parameters, at the

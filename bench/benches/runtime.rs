@@ -288,7 +288,7 @@ fn wrapper(name: &str, fail_rlib: bool, capture: &Path) -> PathBuf {
         "#!/bin/sh\nif [ \"$1\" = -vV ]; then exec '{real}' -vV; fi\n{refuse}\
          case \"$*\" in *cdylib*) cp variant.rs '{cap}/' ; cp libstaged_support.rlib '{cap}/' 2>/dev/null; printf '%s\\n' \"$@\" > '{cap}/args';; esac\n\
          exec '{real}' \"$@\"\n",
-        real = staged::__private::toolchain::RUSTC,
+        real = staged::__private::TOOLCHAIN.rustc,
         cap = capture.display(),
     );
     std::fs::write(&path, script).unwrap();
@@ -371,7 +371,7 @@ fn cold_build(c: &mut Criterion) {
         .collect();
     g.bench_function("bare_rustc", |b| {
         b.iter(|| {
-            let status = Command::new(staged::__private::toolchain::RUSTC)
+            let status = Command::new(staged::__private::TOOLCHAIN.rustc)
                 .args(&args)
                 .current_dir(&capture)
                 .status()

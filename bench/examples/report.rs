@@ -471,7 +471,8 @@ fn machine() -> String {
         })
         .unwrap_or_else(|| std::env::consts::ARCH.to_owned());
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let rustc = staged::__private::toolchain::RUSTC_VERSION
+    let rustc = staged::__private::TOOLCHAIN
+        .version
         .lines()
         .next()
         .unwrap_or("rustc");

@@ -174,11 +174,12 @@ impl Profile {
 }
 
 /// Appends `lines` (whole lines) to the profile at `path` with one `write`,
-/// creating it with its header if it is new.
+/// creating it with its header if it is new (the runtime's writer).
 ///
 /// # Errors
 ///
 /// When the file cannot be opened or written.
+#[doc(hidden)]
 pub fn append(path: &Path, lines: &str) -> io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let open = |create_new: bool| {

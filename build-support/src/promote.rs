@@ -29,12 +29,14 @@ use std::path::{Path, PathBuf};
 use crate::profile::Profile;
 
 /// The variable that names the merged profile, for `#[specialize]`.
+#[doc(hidden)]
 pub const PROMOTED_VAR: &str = "STAGED_PROMOTED";
 
 /// How many values of one function are promoted unless said otherwise.
 pub const DEFAULT_MAX_PER_FUNCTION: usize = 16;
 
 /// The first line of the merged file: the limit per function.
+#[doc(hidden)]
 pub const MAX_LINE: &str = "# max_per_function ";
 
 /// A promotion of one profile.
@@ -104,6 +106,7 @@ pub fn promote_profile(path: impl AsRef<Path>) {
 }
 
 /// The merged profile a build script wrote, with its limit per function.
+#[doc(hidden)]
 pub fn read_promoted(path: &Path) -> std::io::Result<(Profile, usize)> {
     let text = std::fs::read_to_string(path)?;
     let max = text

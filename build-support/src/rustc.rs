@@ -5,6 +5,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::process::{self, ProcessError};
+use crate::toolchain::Recorded;
 
 /// What to do when rustc cannot be found.
 pub const MISSING_HINT: &str =
@@ -71,6 +72,76 @@ impl Rustc {
     pub fn command(&self) -> Command {
         command(&self.path, self.wrapper.as_deref())
     }
+}
+
+/// Why there is no rustc to build with. Exhaustive: the runtime maps each
+/// case to an error of its own.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum FindError {
+    /// It is missing or does not answer like a rustc.
+    #[error(transparent)]
+    Unavailable(ProcessError),
+    /// It is another version than the one recorded at build time.
+    #[error("{path} is rustc {found}, not rustc {expected}, which was recorded at build time")]
+    Mismatch {
+        /// The compiler that was found.
+        path: PathBuf,
+        /// Its release (the first line of its `rustc -vV`, without `rustc`).
+        found: String,
+        /// The release that was recorded.
+        expected: String,
+    },
+}
+
+/// The rustc to build with, for the toolchain `recorded` at build time:
+/// `given` (`STAGED_RUSTC`), else the recorded binary, else `rustc` on
+/// `PATH`, run through the recorded wrapper, and checked to be the
+/// recorded version (unless none was recorded). The recorded binary,
+/// untouched since (its [`stamp`]), answers `-vV` as it did then: it is
+/// not asked again, which saves ~15 ms.
+///
+/// # Errors
+///
+/// [`FindError::Unavailable`] when the compiler is missing or does not
+/// answer within `limit`; [`FindError::Mismatch`] when it is another
+/// version than the recorded one.
+pub fn resolve(
+    recorded: &Recorded,
+    given: Option<&Path>,
+    limit: Duration,
+) -> Result<Rustc, FindError> {
+    let path = match given {
+        Some(p) => p.to_owned(),
+        None if Path::new(recorded.rustc).is_file() => PathBuf::from(recorded.rustc),
+        None => PathBuf::from("rustc"),
+    };
+    let wrapper = wrapper(recorded.wrapper);
+    let wrapper = wrapper.as_deref();
+    let unchanged = path == Path::new(recorded.rustc)
+        && !recorded.stamp.is_empty()
+        && stamp(&path).as_deref() == Some(recorded.stamp);
+    if unchanged && let Some(rustc) = Rustc::known(&path, wrapper, recorded.version) {
+        return Ok(rustc);
+    }
+    let rustc = Rustc::probe(&path, wrapper, limit).map_err(FindError::Unavailable)?;
+    if !recorded.version.is_empty() && rustc.version != recorded.version.trim() {
+        return Err(FindError::Mismatch {
+            path,
+            found: release(&rustc.version),
+            expected: release(recorded.version),
+        });
+    }
+    Ok(rustc)
+}
+
+/// The release a `rustc -vV` names on its first line (`1.95.0 (x 2026-04-14)`).
+fn release(version: &str) -> String {
+    version
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("rustc ")
+        .to_owned()
 }
 
 /// A command that runs the compiler at `path`, through `wrapper` if any
@@ -226,7 +297,7 @@ pub fn find_wrapper(given: &str) -> Option<PathBuf> {
     if given.components().count() > 1 {
         return std::path::absolute(given).ok().filter(|p| p.is_file());
     }
-    let path = crate::settings::var_os("PATH")?;
+    let path = crate::settings::search_path()?;
     std::env::split_paths(&path)
         .map(|dir| dir.join(given))
         .find(|p| p.is_absolute() && p.is_file())
@@ -297,6 +368,55 @@ mod tests {
         assert_ne!(touched, first);
         std::fs::write(&path, b"longer").unwrap();
         assert_ne!(stamp(&path).unwrap(), touched);
+    }
+
+    fn recorded(rustc: &'static str, version: &'static str, stamp: &'static str) -> Recorded {
+        Recorded {
+            rustc,
+            version,
+            stamp,
+            target: "",
+            wrapper: "",
+            linker: "",
+        }
+    }
+
+    #[test]
+    fn the_recorded_rustc_is_checked_or_known_by_its_stamp() {
+        let limit = Duration::from_secs(60);
+        // Gone: `rustc` on PATH, of any version when none was recorded.
+        let found = resolve(&recorded("/nonexistent/rustc", "", ""), None, limit).unwrap();
+        assert_eq!(found.path, Path::new("rustc"));
+        // Another version than the recorded one.
+        let other = "rustc 0.1.0 (x 2015-01-01)\nhost: x\nrelease: 0.1.0";
+        let err = resolve(&recorded("/nonexistent/rustc", other, ""), None, limit).unwrap_err();
+        assert!(
+            matches!(&err, FindError::Mismatch { expected, .. } if expected == "0.1.0 (x 2015-01-01)"),
+            "{err}"
+        );
+        // Given and missing.
+        let err = resolve(
+            &recorded("", "", ""),
+            Some(Path::new("/nonexistent/rustc")),
+            limit,
+        );
+        assert!(matches!(
+            err,
+            Err(FindError::Unavailable(ProcessError::NotFound { .. }))
+        ));
+        // The recorded binary, unchanged: known without running it (this
+        // one would fail if it ran).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rustc");
+        std::fs::write(&path, b"not a program").unwrap();
+        let path: &'static str = path.to_str().unwrap().to_owned().leak();
+        let stamp: &'static str = stamp(Path::new(path)).unwrap().leak();
+        let known = resolve(&recorded(path, other, stamp), None, limit).unwrap();
+        assert_eq!(
+            (known.path.to_str(), known.release.as_str()),
+            (Some(path), "0.1.0")
+        );
+        assert!(resolve(&recorded(path, other, "0:0.0:0"), None, limit).is_err());
     }
 
     #[test]

@@ -3,8 +3,16 @@
 //! rustc, can check its version, and link with the C toolchain cargo would use
 //! for the target.
 //!
-//! In `build.rs`, call `staged_build::toolchain::record()`; then in the
-//! crate, `include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));`.
+//! ```ignore
+//! // build.rs
+//! fn main() {
+//!     staged_build::toolchain::record();
+//! }
+//!
+//! // src/lib.rs (staged-build is a dependency too, not only a build-dependency)
+//! const TOOLCHAIN: staged_build::toolchain::Recorded =
+//!     include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
+//! ```
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -24,10 +32,29 @@ fn output(cmd: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
-/// Writes `$OUT_DIR/toolchain.rs` with the constants `RUSTC` (the
-/// toolchain's own rustc binary, which starts faster than the rustup proxy),
-/// `RUSTC_VERSION` (its `rustc -vV`), `TARGET`, `RUSTC_WRAPPER` and `LINKER`
-/// (the C compiler cc-rs picks for the target; empty if none).
+/// The toolchain that built a crate, as its build script [`record`]ed
+/// it. Each field is empty when it could not be found out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Recorded {
+    /// The toolchain's own rustc binary, which starts faster than the
+    /// rustup proxy (else the `RUSTC` cargo gave, or `rustc`).
+    pub rustc: &'static str,
+    /// Its `rustc -vV`: two compilers are the same only if these match.
+    pub version: &'static str,
+    /// What identifies its binary without running it (size, modification
+    /// time, inode), to know it again.
+    pub stamp: &'static str,
+    /// The target triple.
+    pub target: &'static str,
+    /// Cargo's `RUSTC_WRAPPER` as an absolute path, unless it is a caching
+    /// one.
+    pub wrapper: &'static str,
+    /// The C compiler cc-rs picks for the target, to link with.
+    pub linker: &'static str,
+}
+
+/// Writes `$OUT_DIR/toolchain.rs`: a [`Recorded`] expression for the
+/// crate to `include!`.
 ///
 /// # Panics
 ///
@@ -54,35 +81,25 @@ pub fn record() {
         .map(|c| c.path().to_string_lossy().into_owned())
         .unwrap_or_default();
     let stamp = crate::rustc::stamp(std::path::Path::new(&rustc)).unwrap_or_default();
-    let consts = [
-        ("RUSTC", "the rustc that built this crate", rustc),
-        ("RUSTC_VERSION", "its `rustc -vV`", version),
-        (
-            "RUSTC_STAMP",
-            "its binary's `rustc::stamp`, to know it again without running it",
-            stamp,
-        ),
-        ("TARGET", "the target triple", env("TARGET")),
-        (
-            "RUSTC_WRAPPER",
-            "cargo's RUSTC_WRAPPER as an absolute path, or empty (none, or a caching one)",
-            crate::rustc::find_wrapper(&env("RUSTC_WRAPPER"))
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        ),
-        (
-            "LINKER",
-            "the C compiler cc-rs picks for the target, or empty",
-            linker,
-        ),
+    let wrapper = crate::rustc::find_wrapper(&env("RUSTC_WRAPPER"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let fields = [
+        ("rustc", rustc),
+        ("version", version),
+        ("stamp", stamp),
+        ("target", env("TARGET")),
+        ("wrapper", wrapper),
+        ("linker", linker),
     ];
-    let mut text = String::new();
-    for (name, doc, value) in consts {
-        text.push_str(&format!(
-            "/// {doc}.\n#[allow(dead_code)]\npub const {name}: &str = {};\n",
-            value.to_literal()
-        ));
+    let mut text = String::from(
+        "// Written by staged_build::toolchain::record() in the build script.\n\
+         ::staged_build::toolchain::Recorded {\n",
+    );
+    for (name, value) in fields {
+        text.push_str(&format!("    {name}: {},\n", value.to_literal()));
     }
+    text.push_str("}\n");
     let out = PathBuf::from(env("OUT_DIR")).join("toolchain.rs");
     std::fs::write(&out, text).unwrap_or_else(|e| panic!("cannot write {}: {e}", out.display()));
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use staged_build::store::{Hash32, IndexEntry, Store};
+use staged_build::store::{EVAL_AREA, Hash32, IndexEntry, Serves, Store};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -49,17 +49,19 @@ fn fill(
         bytes[..4].copy_from_slice(&n.to_le_bytes());
         build.write("out.so", &bytes)?;
         let object = store.publish_object(&build, "out.so")?;
-        let key = Hash32::of_bytes(format!("power {n}").as_bytes());
         let entry = IndexEntry {
-            object: object.digest,
+            key: Hash32::of_bytes(format!("power {n}").as_bytes()),
             symbol: "staged_entry_0".to_owned(),
-            serves: format!("demo::power\t{n}u32"),
+            serves: Serves {
+                function: "demo::power".to_owned(),
+                values: vec![format!("{n}u32")],
+            },
         };
-        store.publish_index(&key, &entry)?;
+        store.publish_index(&object.digest, &entry)?;
         let age = Duration::from_secs(u64::from(n) * week / u64::from(libraries.max(1)));
         std::fs::File::open(object.path())?.set_modified(SystemTime::now() - age)?;
     }
-    let eval = store.area("eval")?;
+    let eval = store.area(EVAL_AREA)?;
     for n in 0..inits {
         let name = Hash32::of_bytes(format!("init {n}").as_bytes()).to_string();
         eval.write(&name, &[b'x'; 1024])?;

@@ -1,12 +1,12 @@
 //! The settings the command shares with the programs whose cache it
-//! manages, read from the environment by staged-build's own reader, so the
-//! command always looks where the programs write and keeps their cap.
+//! manages: its view of staged-build's settings snapshot, so the command
+//! always looks where the programs write and keeps their cap.
 
 use std::path::PathBuf;
 
-use staged_build::eval::config::EvalConfig;
+use staged_build::settings::{Settings, Var};
 
-pub use staged_build::eval::config::MAX_BYTES_VAR;
+pub use staged_build::settings::MAX_BYTES_VAR;
 
 /// What the environment says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,6 +15,8 @@ pub struct Config {
     /// `$XDG_CACHE_HOME/staged`, else `~/.cache/staged`.
     pub cache_dir: Option<PathBuf>,
     /// `STAGED_CACHE_MAX_BYTES`, else [`DEFAULT_MAX_BYTES`].
+    ///
+    /// [`DEFAULT_MAX_BYTES`]: staged_build::store::DEFAULT_MAX_BYTES
     pub max_bytes: u64,
     /// What was wrong with the environment, for a warning.
     pub warnings: Vec<String>,
@@ -25,14 +27,13 @@ impl Config {
     /// is not a whole number of bytes is ignored with a warning, as the
     /// runtime ignores it.
     pub fn from_env() -> Self {
-        let eval = EvalConfig::from_env();
+        let settings = Settings::from_env();
         Self {
-            cache_dir: eval.cache_dir,
-            max_bytes: eval.cache_max_bytes,
-            warnings: EvalConfig::problems()
-                .into_iter()
-                .filter(|p| p.starts_with(MAX_BYTES_VAR))
-                .collect(),
+            cache_dir: Some(settings.cache_dir.clone()),
+            max_bytes: settings
+                .cache_max_bytes
+                .unwrap_or(staged_build::store::DEFAULT_MAX_BYTES),
+            warnings: settings.warnings_about(&[Var::CacheDir, Var::CacheMaxBytes]),
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use staged_build::profile::{Entry, HEADER, Profile};
-use staged_build::store::{Hash32, IndexEntry, SUPPORT_AREA, Store};
+use staged_build::store::{BLOBS, EVAL_AREA, Hash32, IndexEntry, SUPPORT_AREA, Serves, Store};
 
 const LIMIT: Duration = Duration::from_secs(60);
 const HOUR: u64 = 3600;
@@ -100,22 +100,25 @@ impl Cache {
     }
 
     /// An index entry for the key `seed`, saying that `object` serves
-    /// `serves` (`function\tvalue...`).
-    fn index(&self, seed: &str, object: Hash32, serves: &str) -> Hash32 {
+    /// `function` for `values`.
+    fn index(&self, seed: &str, object: Hash32, function: &str, values: &[&str]) -> Hash32 {
         let key = Hash32::of_bytes(seed.as_bytes());
         let entry = IndexEntry {
-            object,
+            key,
             symbol: "staged_entry_0".to_owned(),
-            serves: serves.to_owned(),
+            serves: Serves {
+                function: function.to_owned(),
+                values: values.iter().map(|v| (*v).to_owned()).collect(),
+            },
         };
-        self.store.publish_index(&key, &entry).unwrap();
+        self.store.publish_index(&object, &entry).unwrap();
         key
     }
 
     /// An evaluated `const_init!` block of `size` bytes; its path.
     fn evaluated(&self, seed: &str, size: usize) -> PathBuf {
         let name = Hash32::of_bytes(seed.as_bytes()).to_string();
-        let area = self.store.area("eval").unwrap();
+        let area = self.store.area(EVAL_AREA).unwrap();
         area.write(&name, &vec![b'e'; size]).unwrap();
         area.path(&name)
     }
@@ -123,7 +126,7 @@ impl Cache {
     /// A large `const_init!` value of `size` bytes; its path.
     fn blob(&self, seed: &str, size: usize) -> PathBuf {
         let name = format!("{}.bin", Hash32::of_bytes(seed.as_bytes()));
-        let blobs = self.store.area("eval").unwrap().area("blobs").unwrap();
+        let blobs = self.store.area(EVAL_AREA).unwrap().area(BLOBS).unwrap();
         blobs.write(&name, &vec![b'b'; size]).unwrap();
         blobs.path(&name)
     }
@@ -200,9 +203,9 @@ fn stats_count_every_kind_with_sizes_and_ages() {
     let b = cache.library(2, 5000);
     age(&cache.object(&a), 5 * DAY);
     age(&cache.object(&b), HOUR);
-    let k1 = cache.index("k1", a, "demo::power\t13u32");
-    cache.index("k2", a, "demo::power\t7u32");
-    cache.index("k3", b, "demo::f\t3u32\ttrue");
+    let k1 = cache.index("k1", a, "demo::power", &["13u32"]);
+    cache.index("k2", a, "demo::power", &["7u32"]);
+    cache.index("k3", b, "demo::f", &["3u32", "true"]);
     age(&cache.entry(&k1), 2 * HOUR);
     let _held = cache
         .store
@@ -254,11 +257,11 @@ fn list_shows_what_each_library_serves_then_the_other_kinds() {
     let b = cache.library(2, 5000);
     let lonely = cache.library(3, 10);
     age(&cache.object(&a), 5 * DAY);
-    cache.index("k1", a, "demo::power\t13u32");
-    cache.index("k2", a, "demo::power\t7u32");
-    cache.index("k3", b, "demo::f\t3u32\ttrue");
+    cache.index("k1", a, "demo::power", &["13u32"]);
+    cache.index("k2", a, "demo::power", &["7u32"]);
+    cache.index("k3", b, "demo::f", &["3u32", "true"]);
     let gone = Hash32::of_bytes(b"no such library");
-    let dangling = cache.index("k4", gone, "demo::power\t99u32");
+    let dangling = cache.index("k4", gone, "demo::power", &["99u32"]);
     let _held = cache
         .store
         .lock(&Hash32::of_bytes(b"held"), Duration::ZERO)
@@ -324,9 +327,9 @@ fn prune_by_size_removes_the_oldest_libraries_and_their_index_entries() {
     age(&cache.object(&oldest), 3 * DAY);
     age(&cache.object(&middle), 2 * DAY);
     age(&cache.object(&newest), DAY);
-    let k_oldest = cache.index("old", oldest, "demo::power\t1u32");
-    let k_middle = cache.index("mid", middle, "demo::power\t2u32");
-    let k_newest = cache.index("new", newest, "demo::power\t3u32");
+    let k_oldest = cache.index("old", oldest, "demo::power", &["1u32"]);
+    let k_middle = cache.index("mid", middle, "demo::power", &["2u32"]);
+    let k_newest = cache.index("new", newest, "demo::power", &["3u32"]);
     let _held = cache
         .store
         .lock(&Hash32::of_bytes(b"held"), Duration::ZERO)
@@ -358,8 +361,8 @@ fn prune_by_age_removes_old_entries_but_not_what_is_in_use() {
     for object in [old, loading] {
         age(&cache.object(&object), 10 * DAY);
     }
-    let k_old = cache.index("old", old, "demo::power\t1u32");
-    let k_fresh = cache.index("fresh", fresh, "demo::power\t3u32");
+    let k_old = cache.index("old", old, "demo::power", &["1u32"]);
+    let k_fresh = cache.index("fresh", fresh, "demo::power", &["3u32"]);
     age(&cache.entry(&k_old), 10 * DAY);
     let old_eval = cache.evaluated("old", 100);
     age(&old_eval, 10 * DAY);
@@ -452,8 +455,8 @@ fn clear_empties_the_cache_but_for_what_is_in_use() {
     let cache = Cache::new();
     let free = cache.library(1, 1000);
     let loading = cache.library(2, 1000);
-    cache.index("free", free, "demo::power\t1u32");
-    cache.index("loading", loading, "demo::power\t2u32");
+    cache.index("free", free, "demo::power", &["1u32"]);
+    cache.index("loading", loading, "demo::power", &["2u32"]);
     cache.evaluated("const", 100);
     cache.blob("blob", 100);
     cache.support("support", 100);

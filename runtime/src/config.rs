@@ -1,14 +1,18 @@
-//! Settings of the run-time stage: read once from the environment
-//! (`STAGED_*`, through `staged_build::settings`, which the evaluator and
-//! the `staged` command read too), or set in code with the [`Config`]
-//! builder.
+//! Settings of the run-time stage: a view of the `STAGED_*` environment
+//! as `staged_build::settings` reads it (for the evaluator and the
+//! `staged` command too), or set in code with the [`Config`] builder.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
-use staged_build::settings::{self, var, var_os};
+use staged_build::settings::{self, Settings, Var};
+
+pub use staged_build::settings::{
+    DEFAULT_UNROLL_MAX, DEFAULT_VALUE_MAX_BYTES, MAX_VARIANTS_LIMIT, THRESHOLD_LIMIT,
+    THRESHOLD_MS_LIMIT, UNROLL_MAX_LIMIT, VALUE_MAX_BYTES_LIMIT,
+};
 
 /// When values without a variant get one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -25,13 +29,12 @@ pub enum Mode {
     Off,
 }
 
-impl Mode {
-    fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "background" => Some(Self::Background),
-            "sync" => Some(Self::Sync),
-            "off" => Some(Self::Off),
-            _ => None,
+impl From<settings::Mode> for Mode {
+    fn from(mode: settings::Mode) -> Self {
+        match mode {
+            settings::Mode::Background => Self::Background,
+            settings::Mode::Sync => Self::Sync,
+            settings::Mode::Off => Self::Off,
         }
     }
 }
@@ -75,23 +78,23 @@ pub struct Config {
 /// before its oldest entries are removed: `STAGED_CACHE_MAX_BYTES`.
 pub const DEFAULT_CACHE_MAX_BYTES: u64 = staged_build::store::DEFAULT_MAX_BYTES;
 
-/// The most run-time variants one function may load: each is a library
-/// mapped for good, and the table has a slot per variant.
-pub const MAX_VARIANTS_LIMIT: usize = 4096;
-/// The largest threshold taken.
-pub const THRESHOLD_LIMIT: u32 = 1_000_000_000;
-/// The largest `STAGED_THRESHOLD_MS` taken: a day.
-pub const THRESHOLD_MS_LIMIT: u32 = 86_400_000;
-/// Copies of a loop body `#[staged::unroll]` makes at most in one variant,
-/// by default (`STAGED_UNROLL_MAX`).
-pub const DEFAULT_UNROLL_MAX: usize = 4096;
-/// The largest `STAGED_UNROLL_MAX` taken.
-pub const UNROLL_MAX_LIMIT: usize = 1 << 20;
-/// The rendered size past which a structured value runs generic, by
-/// default (`STAGED_VALUE_MAX_BYTES`): 1 MiB.
-pub const DEFAULT_VALUE_MAX_BYTES: usize = 1 << 20;
-/// The largest `STAGED_VALUE_MAX_BYTES` taken: 1 GiB.
-pub const VALUE_MAX_BYTES_LIMIT: usize = 1 << 30;
+/// The variables the runtime reads.
+const VARS: [Var; 13] = [
+    Var::Mode,
+    Var::CacheDir,
+    Var::Rustc,
+    Var::TargetCpu,
+    Var::Rustflags,
+    Var::Profile,
+    Var::Bundle,
+    Var::CacheMaxBytes,
+    Var::Threshold,
+    Var::ThresholdMs,
+    Var::UnrollMax,
+    Var::ValueMaxBytes,
+    Var::MaxVariants,
+];
+
 /// The shortest and longest build time limits taken.
 pub const BUILD_TIMEOUT_RANGE: (Duration, Duration) =
     (Duration::from_millis(100), Duration::from_secs(24 * 3600));
@@ -128,66 +131,34 @@ impl Config {
     /// read is ignored, and one out of range is clamped, with a warning in
     /// the log and in every function's `stats()`.
     pub fn from_env() -> Self {
-        let mut c = Self::default();
-        let mut reader = settings::Reader::new();
-        if let Some(v) = var("STAGED_MODE") {
-            match Mode::parse(&v) {
-                Some(mode) => c.mode = mode,
-                None => reader.warn(format!(
-                    "STAGED_MODE={v:?} is not background, sync or off; using {:?}",
-                    c.mode
-                )),
-            }
-        }
-        if let Some(v) = var_os(settings::CACHE_DIR_VAR) {
-            c.cache_dir = Some(PathBuf::from(v));
-        }
-        if let Some(v) = var("STAGED_RUSTC") {
-            c.rustc = Some(PathBuf::from(v));
-        }
-        if let Some(v) = var("STAGED_TARGET_CPU") {
-            c.target_cpu = v;
-        }
-        if let Some(v) = var("STAGED_PROFILE") {
-            c.profile = Some(PathBuf::from(v));
-        }
-        if let Some(v) = var_os("STAGED_BUNDLE") {
-            c.bundles = std::env::split_paths(&v)
-                .filter(|p| !p.as_os_str().is_empty())
-                .collect();
-        }
-        if let Some(n) = reader.bytes(settings::MAX_BYTES_VAR) {
-            c.cache_max_bytes = n;
-        }
-        if let Some(v) = var("STAGED_RUSTFLAGS") {
-            c.rustflags = v.split_whitespace().map(str::to_owned).collect();
-        }
-        if let Some(n) = reader.number("STAGED_THRESHOLD", 1, THRESHOLD_LIMIT.into()) {
-            c.threshold = u32::try_from(n).unwrap_or(THRESHOLD_LIMIT);
-        }
-        if let Some(n) = reader.number("STAGED_THRESHOLD_MS", 0, THRESHOLD_MS_LIMIT.into()) {
-            c.threshold_ms = u32::try_from(n).unwrap_or(THRESHOLD_MS_LIMIT);
-        }
-        if let Some(n) = reader.number("STAGED_UNROLL_MAX", 0, UNROLL_MAX_LIMIT as u128) {
-            c.unroll_max = usize::try_from(n).unwrap_or(UNROLL_MAX_LIMIT);
-        }
-        if let Some(n) = reader.bytes("STAGED_VALUE_MAX_BYTES") {
-            let limit = VALUE_MAX_BYTES_LIMIT as u64;
-            if n > limit {
-                reader.warn(format!(
-                    "STAGED_VALUE_MAX_BYTES={n} is more than {limit}; using {limit}"
-                ));
-            }
-            c.value_max_bytes = usize::try_from(n.min(limit)).unwrap_or(VALUE_MAX_BYTES_LIMIT);
-        }
-        if let Some(n) = reader.number("STAGED_MAX_VARIANTS", 0, MAX_VARIANTS_LIMIT as u128) {
-            c.max_variants = usize::try_from(n).unwrap_or(MAX_VARIANTS_LIMIT);
-        }
-        for warning in reader.warnings() {
+        Self::from_settings(&Settings::from_env())
+    }
+
+    /// The defaults, overridden by `settings`; its warnings about the
+    /// runtime's variables are logged.
+    fn from_settings(s: &Settings) -> Self {
+        let d = Self::default();
+        let warnings = s.warnings_about(&VARS);
+        for warning in &warnings {
             log::warn!("staged: {warning}");
         }
-        c.warnings = reader.warnings().to_vec();
-        c
+        Self {
+            mode: s.mode.map_or(d.mode, Mode::from),
+            cache_dir: Some(s.cache_dir.clone()),
+            rustc: s.rustc.clone().or(d.rustc),
+            target_cpu: s.target_cpu.clone().unwrap_or(d.target_cpu),
+            rustflags: s.rustflags.clone().unwrap_or(d.rustflags),
+            threshold: s.threshold.unwrap_or(d.threshold),
+            threshold_ms: s.threshold_ms.unwrap_or(d.threshold_ms),
+            unroll_max: s.unroll_max.unwrap_or(d.unroll_max),
+            value_max_bytes: s.value_max_bytes.unwrap_or(d.value_max_bytes),
+            max_variants: s.max_variants.unwrap_or(d.max_variants),
+            build_timeout: d.build_timeout,
+            cache_max_bytes: s.cache_max_bytes.unwrap_or(d.cache_max_bytes),
+            profile: s.profile.clone().or(d.profile),
+            bundles: s.bundles.clone().unwrap_or(d.bundles),
+            warnings,
+        }
     }
 
     /// Notes that a setting was not taken as given, in the log and in
@@ -446,10 +417,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn modes_parse_loosely() {
-        assert_eq!(Mode::parse(" Sync "), Some(Mode::Sync));
-        assert_eq!(Mode::parse("OFF"), Some(Mode::Off));
-        assert_eq!(Mode::parse("later"), None);
+    fn the_environment_overrides_the_defaults_and_its_warnings_are_kept() {
+        let mut s = Settings::from_env();
+        s.mode = Some(settings::Mode::Off);
+        s.threshold = Some(7);
+        s.max_variants = None;
+        s.warnings = vec![
+            settings::Warning {
+                var: Var::Threshold,
+                message: "runtime's".into(),
+            },
+            settings::Warning {
+                var: Var::EvalTimeout,
+                message: "the evaluator's".into(),
+            },
+        ];
+        let c = Config::from_settings(&s);
+        assert_eq!((c.mode, c.threshold), (Mode::Off, 7));
+        assert_eq!(c.max_variants, Config::default().max_variants);
+        assert_eq!(c.warnings, ["runtime's"]);
     }
 
     #[test]

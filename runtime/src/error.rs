@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use staged_build::process::ProcessError;
+use staged_build::rustc::FindError;
 use staged_build::store::StoreError;
 
 /// Why a run-time variant could not be had. Whatever it is, the function
@@ -119,4 +120,21 @@ pub enum Error {
         /// The limit.
         limit: usize,
     },
+}
+
+impl From<FindError> for Error {
+    fn from(e: FindError) -> Self {
+        match e {
+            FindError::Unavailable(e) => Self::Rustc(e),
+            FindError::Mismatch {
+                path,
+                found,
+                expected,
+            } => Self::RustcMismatch {
+                path,
+                found,
+                expected,
+            },
+        }
+    }
 }

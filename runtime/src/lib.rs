@@ -30,8 +30,6 @@ pub use config::{
     DEFAULT_VALUE_MAX_BYTES, MAX_VARIANTS_LIMIT, Mode, THRESHOLD_LIMIT, THRESHOLD_MS_LIMIT,
     UNROLL_MAX_LIMIT, VALUE_MAX_BYTES_LIMIT,
 };
-#[doc(hidden)]
-pub use engine::toolchain;
 pub use error::Error;
 // The causes an `Error` carries, nameable where it is.
 pub use key::{Enc, Encode, Key, Sink};
@@ -42,9 +40,23 @@ pub use staged_build::store::StoreError;
 pub use trigger::Timer;
 pub use variant::{Payload, Source, Variant, raise, raise_at, raise_pending};
 
+/// The toolchain that built this crate, recorded by `build.rs`: run-time
+/// builds use its rustc (unless `STAGED_RUSTC` says otherwise, and only at
+/// its version), its target and its linker.
+#[doc(hidden)]
+pub const TOOLCHAIN: staged_build::toolchain::Recorded =
+    include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
+
 /// Writes to the profile (`STAGED_PROFILE`) the calls counted since it was
 /// last written; done when the process exits, and for a program that ends
-/// otherwise (`_exit`, a signal), worth calling before.
+/// otherwise (`_exit`, a signal), worth calling before. A failure to write
+/// is logged; the program goes on.
+///
+/// ```no_run
+/// # mod staged { pub mod runtime { pub use staged_runtime::flush_profile; } }
+/// // Right before a program ends without running its exit handlers:
+/// staged::runtime::flush_profile();
+/// ```
 pub fn flush_profile() {
     profile::flush();
 }

@@ -13,12 +13,11 @@
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::io::Write as _;
-use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use libloading::os::unix::{Library, RTLD_LOCAL, RTLD_NOW};
 use staged_build::chain::Chain;
-use staged_build::store::{Hash32, Store, VerifiedObject};
+use staged_build::store::{self, Hash32, Store, VerifiedObject};
 
 use crate::Error;
 use crate::codegen::{ABI_VERSION, INIT_SYMBOL, Lines, entry_symbol};
@@ -140,7 +139,7 @@ unsafe extern "C" fn host_write(stream: u32, ptr: *const u8, len: usize) -> u32 
 /// The library `digest` from `store`, verified and loaded once per process.
 pub(crate) fn open(store: &Store, digest: &Hash32, expect: &Expect) -> Result<Loaded, Error> {
     if let Some(loaded) = already(digest) {
-        check(loaded.facts, expect, &store_path(store, digest))?;
+        check(loaded.facts, expect, &store.object_path(digest))?;
         return Ok(loaded);
     }
     load(store.open_object(digest)?, expect)
@@ -211,10 +210,6 @@ fn already(digest: &Hash32) -> Option<Loaded> {
         .copied()
 }
 
-fn store_path(store: &Store, digest: &Hash32) -> PathBuf {
-    store.root().join("obj").join(format!("{digest}.so"))
-}
-
 /// Checks what a library says about itself against what the caller needs.
 fn check(facts: &Facts, expect: &Expect, path: &std::path::Path) -> Result<(), Error> {
     let mismatch = |what: String| Error::Mismatch {
@@ -264,7 +259,7 @@ impl Loaded {
         symbol: &str,
         key: &Hash32,
     ) -> Result<(EntryFn, &'static Lines), Error> {
-        let path = PathBuf::from(format!("obj/{}.so", self.digest));
+        let path = store::object_path(&self.digest);
         let mismatch = |what: String| Error::Mismatch {
             path: path.clone(),
             what,

@@ -116,7 +116,7 @@ pub fn script(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 /// The rustc that built this program.
 pub fn real_rustc() -> &'static str {
-    staged::__private::toolchain::RUSTC
+    staged::__private::TOOLCHAIN.rustc
 }
 
 /// A child running `scenario` with the store at `store`, in sync mode.

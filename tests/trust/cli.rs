@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use staged_build::store::{Hash32, IndexEntry, SUPPORT_AREA, Store};
+use staged_build::store::{BLOBS, EVAL_AREA, Hash32, IndexEntry, SUPPORT_AREA, Serves, Store};
 
 use super::child::fresh_dir;
 
@@ -326,17 +326,18 @@ impl StrayStore {
         let object = store.publish_object(&build, "out.so").unwrap().digest;
         drop(build);
         let entry = IndexEntry {
-            object,
+            key: Hash32::of_bytes(b"key"),
             symbol: "__staged_entry_0".to_owned(),
-            serves: "demo::power\t7u32".to_owned(),
+            serves: Serves {
+                function: "demo::power".to_owned(),
+                values: vec!["7u32".to_owned()],
+            },
         };
-        store
-            .publish_index(&Hash32::of_bytes(b"key"), &entry)
-            .unwrap();
+        store.publish_index(&object, &entry).unwrap();
         let name = Hash32::of_bytes(b"entry").to_string();
-        let eval = store.area("eval").unwrap();
+        let eval = store.area(EVAL_AREA).unwrap();
         eval.write(&name, b"evaluated").unwrap();
-        eval.area("blobs")
+        eval.area(BLOBS)
             .unwrap()
             .write(&format!("{name}.bin"), b"blob")
             .unwrap();

@@ -1,12 +1,12 @@
-//! Settings of the build-time evaluator, read from the environment of the
-//! process that expands `const_init!` (rustc, through cargo), through
-//! [`crate::settings`].
+//! Settings of the build-time evaluator: a view of the environment of the
+//! process that expands `const_init!` (rustc, through cargo), as
+//! [`crate::settings`] reads it.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::settings;
+use crate::settings::{Settings, Var};
 
 /// How long an evaluator program may run when nothing says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -19,7 +19,7 @@ pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(600);
 pub const DEFAULT_OUTPUT_LIMIT: usize = 1 << 20;
 
 /// The variable that limits an evaluator program's memory.
-pub const MAX_MEMORY_VAR: &str = "STAGED_EVAL_MAX_MEMORY";
+pub const MAX_MEMORY_VAR: &str = Var::EvalMaxMemory.name();
 
 /// How much memory an evaluator program may use when nothing says
 /// otherwise.
@@ -38,7 +38,7 @@ pub const DEFAULT_RECORD_LIMIT: usize = DEFAULT_MAX_MEMORY as usize;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvalConfig {
     /// Where evaluated blocks are cached: `STAGED_CACHE_DIR`, else
-    /// [`settings::default_cache_dir`].
+    /// [`default_cache_dir`](crate::settings::default_cache_dir).
     pub cache_dir: Option<PathBuf>,
     /// How long one run of an evaluator program may take:
     /// `STAGED_EVAL_TIMEOUT` (seconds), else [`DEFAULT_TIMEOUT`].
@@ -62,6 +62,10 @@ pub struct EvalConfig {
     /// in the cache before the oldest are pruned: `STAGED_CACHE_MAX_BYTES`,
     /// else [`DEFAULT_MAX_BYTES`](crate::store::DEFAULT_MAX_BYTES).
     pub cache_max_bytes: u64,
+    /// What is wrong with the settings above as the environment gives
+    /// them (a value that cannot be read is ignored, one out of range
+    /// clamped), for a warning.
+    pub warnings: Vec<String>,
 }
 
 impl Default for EvalConfig {
@@ -75,48 +79,45 @@ impl Default for EvalConfig {
             max_memory: DEFAULT_MAX_MEMORY,
             record_limit: DEFAULT_RECORD_LIMIT,
             cache_max_bytes: crate::store::DEFAULT_MAX_BYTES,
+            warnings: Vec::new(),
         }
     }
 }
+
+/// The variables the evaluator reads.
+const VARS: [Var; 4] = [
+    Var::EvalTimeout,
+    Var::EvalMaxMemory,
+    Var::CacheDir,
+    Var::CacheMaxBytes,
+];
 
 impl EvalConfig {
     /// The settings from the environment. A `STAGED_EVAL_TIMEOUT`,
     /// `STAGED_EVAL_MAX_MEMORY` or `STAGED_CACHE_MAX_BYTES` that cannot be
     /// read is ignored (and one out of range clamped), and
-    /// [`EvalConfig::problems`] says so.
+    /// [`EvalConfig::warnings`] says so.
     pub fn from_env() -> Self {
-        Self::read(&mut settings::Reader::new())
+        Self::from_settings(&Settings::from_env())
     }
 
-    fn read(reader: &mut settings::Reader) -> Self {
-        let mut config = Self {
-            cache_dir: Some(settings::cache_dir()),
-            ..Self::default()
-        };
-        if let Some(secs) = reader.seconds("STAGED_EVAL_TIMEOUT", DEFAULT_TIMEOUT) {
-            config.timeout = secs;
+    /// The evaluator's view of `settings`.
+    pub fn from_settings(settings: &Settings) -> Self {
+        let defaults = Self::default();
+        let max_memory = settings.eval_max_memory.unwrap_or(defaults.max_memory);
+        Self {
+            cache_dir: Some(settings.cache_dir.clone()),
+            timeout: settings.eval_timeout.unwrap_or(defaults.timeout),
+            rustc_env: settings.rustc_env.clone(),
+            max_memory,
+            record_limit: settings.eval_max_memory.map_or(defaults.record_limit, |m| {
+                usize::try_from(m).unwrap_or(usize::MAX)
+            }),
+            cache_max_bytes: settings.cache_max_bytes.unwrap_or(defaults.cache_max_bytes),
+            warnings: settings.warnings_about(&VARS),
+            ..defaults
         }
-        if let Some(bytes) = reader.number(MAX_MEMORY_VAR, MIN_MAX_MEMORY.into(), u64::MAX.into()) {
-            config.max_memory = u64::try_from(bytes).unwrap_or(u64::MAX);
-            config.record_limit = usize::try_from(config.max_memory).unwrap_or(usize::MAX);
-        }
-        if let Some(bytes) = reader.bytes(MAX_BYTES_VAR) {
-            config.cache_max_bytes = bytes;
-        }
-        for name in ["PATH", "TMPDIR"] {
-            if let Some(value) = settings::var_os(name) {
-                config.rustc_env.push((name.to_owned(), value));
-            }
-        }
-        config
-    }
-
-    /// What is wrong with the environment's settings, for a warning.
-    pub fn problems() -> Vec<String> {
-        let mut reader = settings::Reader::new();
-        Self::read(&mut reader);
-        reader.warnings().to_vec()
     }
 }
 
-pub use crate::settings::{MAX_BYTES_VAR, parse_bytes, parse_seconds};
+pub use crate::settings::{MAX_BYTES_VAR, parse_seconds};

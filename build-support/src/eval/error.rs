@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::process::ProcessError;
+use crate::rustc::FindError;
 use crate::store::StoreError;
 
 /// Why the evaluator could not run.
@@ -33,6 +34,10 @@ pub enum EvalError {
     /// rustc or the evaluator program could not be run.
     #[error(transparent)]
     Process(#[from] ProcessError),
+    /// There is no rustc to build with: missing, or of another version
+    /// than the one recorded when staged was built.
+    #[error(transparent)]
+    Compiler(#[from] FindError),
     /// rustc failed without saying why in a form that can be read.
     #[error("rustc failed to build the evaluator ({status}):\n{stderr}")]
     Rustc {

@@ -47,8 +47,9 @@ use std::time::{Duration, Instant};
 // evaluator program puts it too.
 use crate::bake;
 use crate::process;
-use crate::rustc::{self, Invocation, MISSING_HINT};
+use crate::rustc::{self, Invocation, MISSING_HINT, Rustc};
 use crate::store::Hash32;
+use crate::toolchain::Recorded;
 
 pub use config::EvalConfig;
 pub use error::EvalError;
@@ -59,6 +60,9 @@ use sandbox::Sandbox;
 
 /// How much of an evaluator program's stderr a failure carries.
 const STDERR_HEAD_BYTES: usize = 8 << 10;
+
+/// How long rustc may take to say its version.
+const PROBE_LIMIT: Duration = Duration::from_secs(60);
 
 /// A `const_init!` block, as the macro hands it over.
 #[derive(Clone, Debug, Default)]
@@ -121,6 +125,30 @@ pub struct Toolchain {
     pub wrapper: Option<PathBuf>,
     /// The C compiler to link with (empty: rustc's own choice).
     pub linker: String,
+}
+
+impl Toolchain {
+    /// `rustc`, linking with `linker`.
+    pub fn new(rustc: Rustc, linker: &str) -> Self {
+        Self {
+            rustc: rustc.path,
+            version: rustc.version,
+            wrapper: rustc.wrapper,
+            linker: linker.to_owned(),
+        }
+    }
+
+    /// The toolchain `recorded` when the macros were built, its rustc
+    /// found as the run-time stage finds it ([`rustc::resolve`]).
+    ///
+    /// # Errors
+    ///
+    /// [`EvalError::Compiler`] when that rustc is missing, does not answer,
+    /// or is of another version.
+    pub fn recorded(recorded: &Recorded) -> Result<Self, EvalError> {
+        let rustc = rustc::resolve(recorded, None, PROBE_LIMIT)?;
+        Ok(Self::new(rustc, recorded.linker))
+    }
 }
 
 /// What evaluating a block gave.

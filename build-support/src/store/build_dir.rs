@@ -11,7 +11,7 @@ use rustix::io::Errno;
 
 use super::dir::{Handle, Owners, check_private, current_uid};
 use super::error::StoreError;
-use super::hash::Hash32;
+use super::index::IndexEntry;
 use super::names::unique_name;
 
 /// The file a build's shell writes once rustc succeeded, so that a later
@@ -134,19 +134,14 @@ impl BuildDir {
         Ok(())
     }
 
-    /// Records the keys the build serves (key, symbol, what it serves), for
-    /// a process that adopts the build if this one exits first.
+    /// Records the index entries the build will publish, for a process
+    /// that adopts the build if this one exits first.
     ///
     /// # Errors
     ///
     /// [`StoreError::Io`] when the file cannot be written.
-    pub fn record_keys(&self, keys: &[(Hash32, String, String)]) -> Result<(), StoreError> {
-        let mut text = String::new();
-        for (key, symbol, serves) in keys {
-            let serves: String = serves.chars().filter(|c| *c != '\n').collect();
-            text.push_str(&format!("{key}\t{symbol}\t{serves}\n"));
-        }
-        self.write(KEYS, text.as_bytes())
+    pub fn record_entries(&self, entries: &[IndexEntry]) -> Result<(), StoreError> {
+        self.write(KEYS, super::index::keys_text(entries).as_bytes())
     }
 
     /// The name of the file whose presence says that the build is done.

@@ -14,8 +14,8 @@ use std::time::{Duration, SystemTime};
 use rustix::fs::{FileType, FlockOperation, Mode, OFlags};
 
 use super::dir::{Handle, modified};
-use super::names::{self, BLOBS, EVAL_AREA};
-use super::{Hash32, IndexEntry, Store, StoreError};
+use super::names::{self, BLOBS, EVAL_AREA, SUPPORT_AREA};
+use super::{Hash32, Indexed, Store, StoreError};
 use crate::chain::Chain;
 
 /// A build directory nobody holds that is younger than this may be one
@@ -41,9 +41,6 @@ pub enum Kind {
     /// target, CPU and flags, `support/<key>` ([`SUPPORT_AREA`]).
     Support,
 }
-
-/// The store's area for the support libraries ([`Kind::Support`]).
-pub const SUPPORT_AREA: &str = "support";
 
 impl Kind {
     /// Every kind, in the order of a listing.
@@ -93,7 +90,17 @@ pub struct Item {
     pub modified: SystemTime,
     /// For an index entry: what it says (the library, the symbol, and the
     /// function and value it serves), or why it cannot be read.
-    pub entry: Option<Result<IndexEntry, String>>,
+    pub entry: Option<Result<Indexed, String>>,
+}
+
+impl Item {
+    /// For a library, the digest that names it.
+    pub fn object(&self) -> Option<Hash32> {
+        match self.kind {
+            Kind::Library => names::object_digest(&self.name),
+            _ => None,
+        }
+    }
 }
 
 /// Everything a store holds.
@@ -219,14 +226,12 @@ impl Store {
                 total = total.saturating_sub(item.size);
                 pruned.removed += 1;
                 pruned.bytes += item.size;
-                if item.kind == Kind::Library {
-                    gone_objects.push(item.name.trim_end_matches(".so").to_owned());
-                }
+                gone_objects.extend(item.object());
             }
         }
         for item in &inventory.items {
             let dangling = match &item.entry {
-                Some(Ok(entry)) => gone_objects.contains(&entry.object.to_string()),
+                Some(Ok(entry)) => gone_objects.contains(&entry.object),
                 Some(Err(_)) => true,
                 None => false,
             };

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! <root>/obj/<digest>.so     a library, named by the BLAKE3 digest of its bytes
-//! <root>/idx/<key>           "which object and symbol serve this key"
+//! <root>/idx/<key>           "which object and symbol serve this key" (`index.rs`)
 //! <root>/lock/<key>.lock     held while one process builds `key`
 //! <root>/lock/slot-<n>.lock  held by each running build: one per core
 //! <root>/tmp/                build directories and files on their way in
@@ -47,6 +47,7 @@ mod build_dir;
 mod dir;
 mod error;
 mod hash;
+mod index;
 mod inventory;
 mod lock;
 mod mapped;
@@ -63,27 +64,16 @@ use std::time::{Duration, SystemTime};
 pub use build_dir::BuildDir;
 pub use error::StoreError;
 pub use hash::Hash32;
-pub use inventory::{Inventory, Item, Kind, Pruned, SUPPORT_AREA};
+pub use index::{IndexEntry, Indexed, Serves};
+pub use inventory::{Inventory, Item, Kind, Pruned};
 pub use lock::KeyLock;
 pub use mapped::ObjectBytes;
-pub use names::{BLOBS, EVAL_AREA};
+pub use names::{BLOBS, EVAL_AREA, SUPPORT_AREA, object_path};
 pub use tag::TAG;
 
 use dir::{Handle, Owners};
 use names::object_name;
 use tag::Tagged;
-
-/// What the index says serves a key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexEntry {
-    /// The digest of the object.
-    pub object: Hash32,
-    /// The symbol in it.
-    pub symbol: String,
-    /// What it serves, for people: the function and its value(s), one
-    /// line without tabs' meaning (`demo::power\t13u32`).
-    pub serves: String,
-}
 
 /// An object whose bytes were read through its open descriptor and hashed
 /// to its name. [`VerifiedObject::load_path`] names it through the store's
@@ -115,7 +105,7 @@ impl VerifiedObject {
 
     /// Where the object lives in the store, for messages.
     pub fn path(&self) -> PathBuf {
-        self.store.inner.obj.join(&object_name(&self.digest))
+        self.store.object_path(&self.digest)
     }
 
     /// Checks, right before loading, that the store's handles still name
@@ -137,8 +127,8 @@ pub struct Orphan {
     /// processes are on their way out (or something it started lives on),
     /// and it cannot be adopted yet.
     pub held: bool,
-    /// The keys it serves: key, symbol, and what the key serves.
-    pub keys: Vec<(Hash32, String, String)>,
+    /// The index entries it will publish.
+    pub entries: Vec<IndexEntry>,
 }
 
 /// The store under one root directory. Cloning it shares the handles.
@@ -162,7 +152,6 @@ struct Inner {
 /// otherwise: 1 GiB.
 pub const DEFAULT_MAX_BYTES: u64 = 1 << 30;
 
-const INDEX_MAGIC: &str = "staged-index v2";
 /// Age after which a leftover in `tmp/` belongs to a build that died: far
 /// beyond any build's time limit.
 const STALE: Duration = Duration::from_secs(6 * 3600);
@@ -267,6 +256,12 @@ impl Store {
         self.inner.root.path()
     }
 
+    /// Where the object `digest` lives (or would) in this store, for
+    /// messages.
+    pub fn object_path(&self, digest: &Hash32) -> PathBuf {
+        self.inner.obj.join(&object_name(digest))
+    }
+
     /// Whether this store may be written.
     pub fn is_writable(&self) -> bool {
         self.inner.writable
@@ -329,30 +324,17 @@ impl Store {
     /// [`StoreError::Corrupt`] for an index entry that cannot be read as one
     /// (or is not a file: it is then removed), [`StoreError::Unsafe`] for
     /// one that is not ours alone.
-    pub fn lookup(&self, key: &Hash32) -> Result<Option<IndexEntry>, StoreError> {
+    pub fn lookup(&self, key: &Hash32) -> Result<Option<Indexed>, StoreError> {
         self.verify()?;
         let name = key.to_string();
         let Some(bytes) = self.inner.idx.read(&name)? else {
             return Ok(None);
         };
-        let corrupt = || StoreError::corrupt(&self.inner.idx.join(&name), "not an index entry");
-        let text = std::str::from_utf8(&bytes).map_err(|_| corrupt())?;
-        let mut lines = text.lines();
-        if lines.next() != Some(INDEX_MAGIC) {
-            return Err(corrupt());
-        }
-        let object = lines.next().and_then(Hash32::parse).ok_or_else(corrupt)?;
-        let symbol = lines
-            .next()
-            .filter(|s| is_symbol(s))
-            .ok_or_else(corrupt)?
-            .to_owned();
-        let serves = lines.next().unwrap_or_default().to_owned();
-        Ok(Some(IndexEntry {
-            object,
-            symbol,
-            serves,
-        }))
+        std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| index::parse_index(key, text))
+            .map(Some)
+            .ok_or_else(|| StoreError::corrupt(&self.inner.idx.join(&name), "not an index entry"))
     }
 
     /// The keys the index has entries for, read from the names in `idx/`
@@ -455,7 +437,7 @@ impl Store {
 
     /// Builds that a process started and did not see through (it exited
     /// first): their directories under `tmp/` hold a finished output, the
-    /// `done` marker and the keys they serve. One still held is listed
+    /// `done` marker and the index entries they serve. One still held is listed
     /// (its build wrote the marker and is ending), but not adoptable yet.
     pub fn orphans(&self) -> Vec<Orphan> {
         let tmp = &self.inner.tmp;
@@ -470,16 +452,12 @@ impl Store {
                 // Held: its process, or the build it started, still runs.
                 let held = !build_dir::try_hold(&dir);
                 let text = String::from_utf8(dir.read(build_dir::KEYS).ok()??).ok()?;
-                let keys = text
-                    .lines()
-                    .filter_map(|l| {
-                        let mut f = l.splitn(3, '\t');
-                        let key = Hash32::parse(f.next()?)?;
-                        let symbol = f.next().filter(|s| is_symbol(s))?.to_owned();
-                        Some((key, symbol, f.next().unwrap_or_default().to_owned()))
-                    })
-                    .collect();
-                Some(Orphan { name, held, keys })
+                let entries = index::parse_keys(&text);
+                Some(Orphan {
+                    name,
+                    held,
+                    entries,
+                })
             })
             .collect()
     }
@@ -494,32 +472,24 @@ impl Store {
         self.writable()?;
         let dir = BuildDir::existing(&self.inner.tmp, &orphan.name)?;
         let object = self.publish_object(&dir, output)?;
-        for (key, symbol, serves) in &orphan.keys {
-            let entry = IndexEntry {
-                object: object.digest,
-                symbol: symbol.clone(),
-                serves: serves.clone(),
-            };
-            self.publish_index(key, &entry)?;
+        for entry in &orphan.entries {
+            self.publish_index(&object.digest, entry)?;
         }
         Ok(object)
     }
 
-    /// Records that `symbol` in object `object` serves `key`.
+    /// Records that `entry` (its symbol, in the object `object`) serves
+    /// its key.
     ///
     /// # Errors
     ///
     /// [`StoreError::Io`] when the entry cannot be written.
-    pub fn publish_index(&self, key: &Hash32, entry: &IndexEntry) -> Result<(), StoreError> {
+    pub fn publish_index(&self, object: &Hash32, entry: &IndexEntry) -> Result<(), StoreError> {
         self.writable()?;
-        let serves: String = entry.serves.chars().filter(|c| *c != '\n').collect();
-        let text = format!(
-            "{INDEX_MAGIC}\n{}\n{}\n{serves}\n",
-            entry.object, entry.symbol
-        );
+        let text = index::index_text(object, entry);
         self.inner
             .tmp
-            .write_atomically(&self.inner.idx, &key.to_string(), text.as_bytes())
+            .write_atomically(&self.inner.idx, &entry.key.to_string(), text.as_bytes())
     }
 
     /// Forgets `key`, after its entry turned out to be unusable.
@@ -692,11 +662,6 @@ impl Area {
     pub fn path(&self, name: &str) -> PathBuf {
         self.dir.join(name)
     }
-}
-
-/// A symbol name the loader may look up: an identifier.
-fn is_symbol(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 #[cfg(test)]

@@ -12,21 +12,41 @@
 //!
 //! Digests and keys are 64 lowercase hex digits (a [`Hash32`]).
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::hash::Hash32;
 
 /// The folders of a store, as [`Store::open`](super::Store::open) makes
 /// them, then the areas made on demand.
-pub(crate) const FOLDERS: [&str; 4] = ["obj", "idx", "lock", "tmp"];
+pub(crate) const FOLDERS: [&str; 4] = [OBJ, "idx", "lock", "tmp"];
+/// The folder of libraries.
+const OBJ: &str = "obj";
 /// The area of evaluated `const_init!` blocks.
 pub const EVAL_AREA: &str = "eval";
 /// The folder of large `const_init!` values, in [`EVAL_AREA`].
 pub const BLOBS: &str = "blobs";
+/// The area of the support libraries run-time libraries link
+/// ([`Kind::Support`](super::Kind::Support)).
+pub const SUPPORT_AREA: &str = "support";
 
 /// The name of the object `digest` in `obj/`.
 pub(crate) fn object_name(digest: &Hash32) -> String {
     format!("{digest}.so")
+}
+
+/// Where the object `digest` lives in any store, from its root
+/// (`obj/<digest>.so`): for messages about a library that may have come
+/// from any of several stores.
+pub fn object_path(digest: &Hash32) -> PathBuf {
+    Path::new(OBJ).join(object_name(digest))
+}
+
+/// The digest that names the object `name` of `obj/`, if it is one.
+pub(crate) fn object_digest(name: &str) -> Option<Hash32> {
+    name.strip_suffix(".so")
+        .filter(|digest| is_key(digest))
+        .and_then(Hash32::parse)
 }
 
 /// A name no other writer picks: `.<base>.<pid>.<counter>.<nanos>`.
@@ -49,7 +69,7 @@ pub(crate) fn is_key(name: &str) -> bool {
 
 /// `obj/<digest>.so`.
 pub(crate) fn is_object(name: &str) -> bool {
-    name.strip_suffix(".so").is_some_and(is_key)
+    object_digest(name).is_some()
 }
 
 /// `lock/<key>.lock`.
@@ -109,6 +129,11 @@ mod tests {
         let key = Hash32::of_bytes(b"k");
         assert!(is_key(&key.to_string()));
         assert!(is_object(&object_name(&key)));
+        assert_eq!(object_digest(&object_name(&key)), Some(key));
+        assert_eq!(
+            object_path(&key),
+            Path::new("obj").join(format!("{key}.so"))
+        );
         assert!(is_lock(&format!("{key}.lock")));
         assert!(is_blob(&format!("{key}.bin")));
         let build = unique_name("build");

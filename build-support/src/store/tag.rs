@@ -14,8 +14,7 @@ use rustix::fs::FileType;
 
 use super::dir::{Handle, Peeked};
 use super::error::StoreError;
-use super::inventory::SUPPORT_AREA;
-use super::names::{self, BLOBS, EVAL_AREA, FOLDERS};
+use super::names::{self, BLOBS, EVAL_AREA, FOLDERS, SUPPORT_AREA};
 
 /// The name of the tag, in the store's root.
 pub const TAG: &str = "CACHEDIR.TAG";

@@ -17,10 +17,6 @@ fn publish(store: &Store, bytes: &[u8]) -> Hash32 {
     store.publish_object(&dir, "built").unwrap().digest
 }
 
-fn object_path(store: &Store, digest: &Hash32) -> PathBuf {
-    store.root().join("obj").join(format!("{digest}.so"))
-}
-
 fn mkfifo(path: &std::path::Path) {
     let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
     // SAFETY: `c` is a valid NUL-terminated path.
@@ -48,12 +44,16 @@ fn published_entries_are_found_and_verified() {
     let key = Hash32::of_bytes(b"key");
     assert_eq!(store.lookup(&key).unwrap(), None);
     let entry = IndexEntry {
-        object: digest,
+        key,
         symbol: "__staged_entry_0".into(),
-        serves: "demo::power\t13u32".into(),
+        serves: Serves {
+            function: "demo::power".into(),
+            values: vec!["13u32".into()],
+        },
     };
-    store.publish_index(&key, &entry).unwrap();
-    assert_eq!(store.lookup(&key).unwrap(), Some(entry));
+    store.publish_index(&digest, &entry).unwrap();
+    let indexed = store.lookup(&key).unwrap().unwrap();
+    assert_eq!((indexed.object, indexed.entry), (digest, entry));
     let object = store.open_object(&digest).unwrap();
     assert_eq!(&*object.bytes, b"library bytes");
     assert_eq!(fs::read(object.load_path()).unwrap(), b"library bytes");
@@ -63,7 +63,7 @@ fn published_entries_are_found_and_verified() {
             .to_string_lossy()
             .ends_with(&format!("{digest}.so"))
     );
-    let mode = fs::metadata(object_path(&store, &digest))
+    let mode = fs::metadata(store.object_path(&digest))
         .unwrap()
         .permissions()
         .mode();
@@ -80,11 +80,11 @@ fn index_keys_name_the_published_entries_and_nothing_else() {
     let keys: Vec<Hash32> = (0..3u8).map(|i| Hash32::of_bytes(&[i])).collect();
     for key in &keys {
         let entry = IndexEntry {
-            object: digest,
+            key: *key,
             symbol: "__staged_entry_0".into(),
-            serves: String::new(),
+            serves: Serves::default(),
         };
-        store.publish_index(key, &entry).unwrap();
+        store.publish_index(&digest, &entry).unwrap();
     }
     // A leftover that is no key is not one.
     fs::write(dir.path().join("store/idx/.tmp.1.2"), b"").unwrap();
@@ -102,7 +102,7 @@ fn index_keys_name_the_published_entries_and_nothing_else() {
 fn truncated_or_replaced_objects_are_refused() {
     let (_dir, store) = store();
     let digest = publish(&store, b"library bytes");
-    let path = object_path(&store, &digest);
+    let path = store.object_path(&digest);
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
     fs::write(&path, b"library").unwrap();
     assert!(matches!(
@@ -248,7 +248,7 @@ fn files_writable_by_others_are_refused() {
     let (_dir, store) = store();
     let digest = publish(&store, b"bytes");
     fs::set_permissions(
-        object_path(&store, &digest),
+        store.object_path(&digest),
         fs::Permissions::from_mode(0o666),
     )
     .unwrap();
@@ -264,7 +264,7 @@ fn symlinks_in_the_store_are_not_followed() {
     let outside = dir.path().join("outside.so");
     fs::write(&outside, b"bytes").unwrap();
     let digest = Hash32::of_bytes(b"bytes");
-    std::os::unix::fs::symlink(&outside, object_path(&store, &digest)).unwrap();
+    std::os::unix::fs::symlink(&outside, store.object_path(&digest)).unwrap();
     assert!(store.open_object(&digest).is_err());
     assert!(outside.exists(), "the target is left alone");
 }
@@ -287,7 +287,7 @@ fn fifos_never_block_and_are_replaced() {
     assert_eq!(store.lookup(&key).unwrap(), None);
 
     let digest = Hash32::of_bytes(b"obj");
-    mkfifo(&object_path(&store, &digest));
+    mkfifo(&store.object_path(&digest));
     assert!(matches!(
         store.open_object(&digest),
         Err(StoreError::Corrupt { .. })
@@ -300,7 +300,7 @@ fn fifos_never_block_and_are_replaced() {
     assert!(lock.is_file());
     drop(held);
 
-    let area = store.area("eval").unwrap();
+    let area = store.area(EVAL_AREA).unwrap();
     mkfifo(&area.path("entry"));
     assert!(area.read("entry").is_err());
     assert_eq!(area.read("entry").unwrap(), None);
@@ -316,7 +316,7 @@ fn pruning_removes_the_oldest_objects() {
     let (_dir, store) = store();
     let first = publish(&store, &[1u8; 100]);
     let old = SystemTime::now() - Duration::from_secs(3600);
-    fs::File::open(object_path(&store, &first))
+    fs::File::open(store.object_path(&first))
         .unwrap()
         .set_modified(old)
         .unwrap();
@@ -558,7 +558,7 @@ fn a_build_output_that_is_not_a_plain_file_is_not_published() {
 #[test]
 fn areas_hold_private_files() {
     let (_dir, store) = store();
-    let area = store.area("eval").unwrap();
+    let area = store.area(EVAL_AREA).unwrap();
     assert_eq!(area.read("entry").unwrap(), None);
     assert!(!area.has_file("entry").unwrap());
     area.write("entry", b"entry").unwrap();
@@ -567,9 +567,9 @@ fn areas_hold_private_files() {
     fs::set_permissions(area.path("entry"), fs::Permissions::from_mode(0o666)).unwrap();
     assert!(area.read("entry").is_err());
     assert!(area.has_file("entry").is_err());
-    let blobs = area.area("blobs").unwrap();
+    let blobs = area.area(BLOBS).unwrap();
     blobs.write("b.bin", b"blob").unwrap();
-    assert_eq!(fs::read(area.path("blobs").join("b.bin")).unwrap(), b"blob");
+    assert_eq!(fs::read(area.path(BLOBS).join("b.bin")).unwrap(), b"blob");
 }
 
 #[test]
@@ -703,11 +703,11 @@ fn a_read_only_store_is_never_written() {
     let key = Hash32::of_bytes(b"k");
     store
         .publish_index(
-            &key,
+            &digest,
             &IndexEntry {
-                object: digest,
+                key,
                 symbol: "s".into(),
-                serves: String::new(),
+                serves: Serves::default(),
             },
         )
         .unwrap();
@@ -734,8 +734,8 @@ fn an_object_being_loaded_is_not_pruned() {
     let found = store.open_object(&publish(&store, b"found")).unwrap();
     assert_eq!(store.prune(0), 0, "both are held until loaded");
     assert_eq!(store.clear().unwrap().removed, 0);
-    assert!(object_path(&store, &fresh.digest).exists());
-    assert!(object_path(&store, &found.digest).exists());
+    assert!(store.object_path(&fresh.digest).exists());
+    assert!(store.object_path(&found.digest).exists());
     drop(found);
     assert_eq!(store.prune(0), 1);
     drop(fresh);
@@ -747,7 +747,7 @@ fn an_object_being_loaded_is_not_pruned() {
 fn an_object_a_prune_is_removing_is_a_miss() {
     let (_dir, store) = store();
     let digest = publish(&store, b"bytes");
-    let path = object_path(&store, &digest);
+    let path = store.object_path(&digest);
     let pruner = fs::File::open(&path).unwrap();
     rustix::fs::flock(&pruner, rustix::fs::FlockOperation::LockExclusive).unwrap();
     let err = store.open_object(&digest).unwrap_err();
@@ -767,9 +767,15 @@ fn a_build_dir_in_use_is_neither_adopted_nor_removed() {
     let (_dir, store) = store();
     let key = Hash32::of_bytes(b"k");
     let build = store.build_dir().unwrap();
-    build
-        .record_keys(&[(key, "__staged_entry_0".into(), "f(7)".into())])
-        .unwrap();
+    let entry = IndexEntry {
+        key,
+        symbol: "__staged_entry_0".into(),
+        serves: Serves {
+            function: "f".into(),
+            values: vec!["7".into()],
+        },
+    };
+    build.record_entries(std::slice::from_ref(&entry)).unwrap();
     build.write("out", b"library").unwrap();
     build.write(BuildDir::done_marker(), b"").unwrap();
     // Held by this process (as by the build it started): in use.
@@ -796,10 +802,10 @@ fn a_build_dir_in_use_is_neither_adopted_nor_removed() {
     let orphans = store.orphans();
     assert_eq!(orphans.len(), 1);
     assert!(!orphans[0].held);
-    assert_eq!(orphans[0].keys[0].0, key);
+    assert_eq!(orphans[0].entries, std::slice::from_ref(&entry));
     store.adopt(&orphans[0], "out").unwrap();
     assert!(!path.exists());
-    assert!(store.lookup(&key).unwrap().is_some());
+    assert_eq!(store.lookup(&key).unwrap().unwrap().entry, entry);
 }
 
 /// Before: a read-only store (a bundle) removed a FIFO, a symlink or a

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use staged_build::store::{Inventory, Item, Kind, Store};
+use staged_build::store::{Hash32, Inventory, Item, Kind, Store};
 
-use super::table::{Rows, age, serves, short};
+use super::table::{Rows, age, short};
 use crate::units::format_size;
 
 /// The listing of `store`.
@@ -38,14 +38,14 @@ pub fn render(store: &Store) -> String {
 
 /// For each library (its digest), what the index entries pointing at it
 /// serve.
-fn served_by_library(inventory: &Inventory) -> BTreeMap<String, Vec<String>> {
-    let mut served: BTreeMap<String, Vec<String>> = BTreeMap::new();
+fn served_by_library(inventory: &Inventory) -> BTreeMap<Hash32, Vec<String>> {
+    let mut served: BTreeMap<Hash32, Vec<String>> = BTreeMap::new();
     for item in of_kind(inventory, Kind::Index) {
         if let Some(Ok(entry)) = &item.entry {
             served
-                .entry(entry.object.to_string())
+                .entry(entry.object)
                 .or_default()
-                .push(serves(&entry.serves));
+                .push(entry.entry.serves.to_string());
         }
     }
     for list in served.values_mut() {
@@ -62,12 +62,13 @@ fn libraries(out: &mut String, inventory: &Inventory, now: SystemTime) {
     libraries.sort_by_key(|i| i.modified);
     let mut rows = Rows::default();
     for item in libraries {
-        let digest = item.name.trim_end_matches(".so");
-        let mut what = served.get(digest).into_iter().flatten();
+        let digest = item.object();
+        let mut what = digest.and_then(|d| served.get(&d)).into_iter().flatten();
         let first = what
             .next()
             .map_or("(no index entry points here)", String::as_str);
-        row(&mut rows, &short(digest), item, now, first);
+        let name = digest.map_or_else(|| item.name.clone(), |d| d.to_string());
+        row(&mut rows, &short(&name), item, now, first);
         for more in what {
             rows.push("", "", "", more);
         }
@@ -78,23 +79,22 @@ fn libraries(out: &mut String, inventory: &Inventory, now: SystemTime) {
 /// The index entries not shown with a library: their library is gone, or
 /// they cannot be read.
 fn index(out: &mut String, inventory: &Inventory, now: SystemTime) {
-    let present: HashSet<&str> = of_kind(inventory, Kind::Library)
-        .map(|i| i.name.trim_end_matches(".so"))
+    let present: HashSet<Hash32> = of_kind(inventory, Kind::Library)
+        .filter_map(Item::object)
         .collect();
     let mut shown = 0;
     let mut rows = Rows::default();
     for item in of_kind(inventory, Kind::Index) {
         let detail = match &item.entry {
             Some(Ok(entry)) => {
-                let object = entry.object.to_string();
-                if present.contains(object.as_str()) {
+                if present.contains(&entry.object) {
                     shown += 1;
                     continue;
                 }
                 format!(
                     "{}, but its library {} is gone",
-                    serves(&entry.serves),
-                    short(&object)
+                    entry.entry.serves,
+                    short(&entry.object.to_string())
                 )
             }
             Some(Err(why)) => format!("unreadable: {why}"),

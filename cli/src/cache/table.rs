@@ -1,5 +1,5 @@
-//! Pieces shared by the cache's listings: short names, ages, and what a
-//! library serves, as people read them.
+//! Pieces shared by the cache's listings: short names and ages, as people
+//! read them.
 
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
@@ -23,23 +23,6 @@ pub fn short(name: &str) -> String {
 /// How long ago `modified` was: `3m`; a time in the future reads `0s`.
 pub fn age(modified: SystemTime, now: SystemTime) -> String {
     units::format_age(now.duration_since(modified).unwrap_or(Duration::ZERO))
-}
-
-/// What an index entry serves, as people read it: `demo::power 13u32`, or
-/// `demo::f 3u32, true` for several parameters.
-pub fn serves(recorded: &str) -> String {
-    let mut fields = recorded.split('\t');
-    match fields.next() {
-        Some(function) if !function.is_empty() => {
-            let values: Vec<&str> = fields.collect();
-            if values.is_empty() {
-                function.to_owned()
-            } else {
-                format!("{function} {}", values.join(", "))
-            }
-        }
-        _ => "(not recorded)".to_owned(),
-    }
 }
 
 /// The lines of one section of a listing (name, size, age, detail),
@@ -94,12 +77,5 @@ mod tests {
         assert_eq!(lines[1].find("demo"), lines[0].find("demo"), "{out}");
         assert_eq!(lines[1].trim_start(), "demo::power 7u32");
         assert_eq!(lines[2], "  build.12.0.ff      3 B  10m");
-    }
-
-    #[test]
-    fn what_an_entry_serves_reads_as_a_call() {
-        assert_eq!(serves("demo::power\t13u32"), "demo::power 13u32");
-        assert_eq!(serves("demo::f\t3u32\ttrue"), "demo::f 3u32, true");
-        assert_eq!(serves(""), "(not recorded)");
     }
 }

@@ -20,10 +20,9 @@ use super::valid::Plan;
 use crate::errors::Errors;
 
 /// The toolchain that built this macro crate, which is the one compiling
-/// the crates that use it: `RUSTC` and `RUSTC_VERSION`.
-mod toolchain {
+/// the crates that use it.
+const TOOLCHAIN: staged_build::toolchain::Recorded =
     include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
-}
 
 /// What became of one item.
 pub(crate) enum Result {
@@ -42,8 +41,14 @@ pub(crate) struct Evaluated {
     pub(crate) files: Vec<PathBuf>,
 }
 
-/// Evaluates the items of `plan`; `input` is the whole block, for spans.
-pub(crate) fn evaluate(plan: &Plan, input: TokenStream, errors: &mut Errors) -> Evaluated {
+/// Evaluates the items of `plan` with `config`; `input` is the whole block,
+/// for spans.
+pub(crate) fn evaluate(
+    plan: &Plan,
+    input: TokenStream,
+    config: &EvalConfig,
+    errors: &mut Errors,
+) -> Evaluated {
     let spans = super::parse::spans(input.clone());
     let mut include_errors = Errors::default();
     let mut writer = Writer {
@@ -108,8 +113,9 @@ pub(crate) fn evaluate(plan: &Plan, input: TokenStream, errors: &mut Errors) -> 
             files,
         };
     }
-    let config = EvalConfig::from_env();
-    let outcome = match eval::evaluate(&block, &compiler(), &config) {
+    let outcome = match Toolchain::recorded(&TOOLCHAIN)
+        .and_then(|toolchain| eval::evaluate(&block, &toolchain, config))
+    {
         Ok(outcome) => outcome,
         Err(e) => {
             let e = Chain(&e);
@@ -162,24 +168,6 @@ fn invoking_dir() -> Option<PathBuf> {
         file
     };
     file.parent().map(Path::to_owned)
-}
-
-/// The rustc to build evaluator programs with.
-fn compiler() -> Toolchain {
-    let rustc = PathBuf::from(toolchain::RUSTC);
-    let version = if toolchain::RUSTC_VERSION.is_empty() {
-        staged_build::rustc::Rustc::probe(&rustc, None, Duration::from_secs(60))
-            .map(|r| r.version)
-            .unwrap_or_default()
-    } else {
-        toolchain::RUSTC_VERSION.to_owned()
-    };
-    Toolchain {
-        rustc,
-        version,
-        wrapper: staged_build::rustc::wrapper(toolchain::RUSTC_WRAPPER),
-        linker: toolchain::LINKER.to_owned(),
-    }
 }
 
 struct Context<'a> {

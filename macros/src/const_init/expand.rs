@@ -11,8 +11,9 @@ use super::parse::{Helper, Kind};
 use super::types;
 use super::valid::{Plan, Planned};
 
-/// The expansion of a block.
-pub(crate) fn expand(plan: &Plan, evaluated: &Evaluated) -> TokenStream {
+/// The expansion of a block, with a warning for each of `settings`
+/// (what is wrong with the evaluator's settings).
+pub(crate) fn expand(plan: &Plan, evaluated: &Evaluated, settings: &[String]) -> TokenStream {
     let items = plan
         .items
         .iter()
@@ -24,9 +25,7 @@ pub(crate) fn expand(plan: &Plan, evaluated: &Evaluated) -> TokenStream {
             const _: &[u8] = ::core::include_bytes!(#path);
         )
     });
-    let settings = staged_build::eval::EvalConfig::problems()
-        .into_iter()
-        .map(|problem| settings_warning(&problem));
+    let settings = settings.iter().map(|problem| settings_warning(problem));
     let sandbox = sandbox_gaps_once().map(|gaps| {
         call_site_warning(
             "staged_sandbox_incomplete",

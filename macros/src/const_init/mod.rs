@@ -10,6 +10,7 @@ mod types;
 mod valid;
 
 use proc_macro2::TokenStream;
+use staged_build::eval::EvalConfig;
 
 use crate::errors::Errors;
 
@@ -26,8 +27,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     let output = match errors.finish(()) {
         Ok(()) => {
             let mut errors = Errors::default();
-            let evaluated = evaluate::evaluate(&plan, input, &mut errors);
-            let tokens = expand::expand(&plan, &evaluated);
+            let config = EvalConfig::from_env();
+            let evaluated = evaluate::evaluate(&plan, input, &config, &mut errors);
+            let tokens = expand::expand(&plan, &evaluated, &config.warnings);
             errors
                 .finish(())
                 .map(|()| tokens.clone())

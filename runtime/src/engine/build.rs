@@ -14,12 +14,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use staged_build::rustc::Invocation;
-use staged_build::store::{BuildDir, Hash32, IndexEntry, KeyLock, Store, VerifiedObject};
+use staged_build::store::{BuildDir, Hash32, IndexEntry, KeyLock, Serves, Store, VerifiedObject};
 
-use super::{Engine, Keys, serves, support, toolchain};
-use crate::Error;
+use super::{Engine, Keys, support};
 use crate::codegen::{self, Support, entry_symbol};
 use crate::source::{FnSource, Value};
+use crate::{Error, TOOLCHAIN};
 
 /// The generated source and the library, in the build directory.
 const SOURCE: &str = "variant.rs";
@@ -87,7 +87,7 @@ pub(crate) fn wait_for_starts(limit: Duration) {
 struct Prepared {
     dir: BuildDir,
     cmd: Command,
-    entries: Vec<(Hash32, String, String)>,
+    entries: Vec<IndexEntry>,
 }
 
 impl Engine {
@@ -269,7 +269,7 @@ impl Engine {
             dir.write(support::RLIB, rlib)?;
         }
         let entries = self.entries(source, values, keys);
-        dir.record_keys(&entries)?;
+        dir.record_entries(&entries)?;
         let mut rustc_cmd = rustc.command();
         self.library_invocation(source, &text, &rustc.host, linking)
             .apply(&mut rustc_cmd, Path::new(SOURCE), Path::new(OUTPUT));
@@ -282,20 +282,24 @@ impl Engine {
 
     /// The index entries of a library for `values`: each value under its
     /// key, and, built for an explicit target CPU, under its portable key.
-    fn entries(
-        &self,
-        source: &FnSource,
-        values: &[Value],
-        keys: &[Keys],
-    ) -> Vec<(Hash32, String, String)> {
+    fn entries(&self, source: &FnSource, values: &[Value], keys: &[Keys]) -> Vec<IndexEntry> {
         let explicit = self.explicit_cpu();
         let mut entries = Vec::new();
-        for (n, (key, literals)) in keys.iter().zip(values).enumerate() {
-            let what = serves(source, literals);
-            entries.push((key.full, entry_symbol(n), what.clone()));
-            if explicit {
-                entries.push((key.portable, entry_symbol(n), what));
-            }
+        for (n, (key, value)) in keys.iter().zip(values).enumerate() {
+            let entry = IndexEntry {
+                key: key.full,
+                symbol: entry_symbol(n),
+                serves: Serves {
+                    function: source.path.to_owned(),
+                    values: value.literals.clone(),
+                },
+            };
+            let portable = explicit.then(|| IndexEntry {
+                key: key.portable,
+                ..entry.clone()
+            });
+            entries.push(entry);
+            entries.extend(portable);
         }
         entries
     }
@@ -348,10 +352,10 @@ impl Engine {
         // other kernel of the report slower).
         Invocation::new(crate_type, name, edition, 3)
             .default(UNROLL)
-            .linker(toolchain::LINKER)
+            .linker(TOOLCHAIN.linker)
             .extra(&self.config.rustflags)
             .set(&format!("target-cpu={}", self.config.target_cpu))
-            .target(toolchain::TARGET, host)
+            .target(TOOLCHAIN.target, host)
     }
 
     /// `rustc` run by a shell, which holds the build's lock and slot while
@@ -424,19 +428,10 @@ impl Engine {
 }
 
 /// Publishes the library `dir` holds and its index `entries`.
-fn publish(
-    store: &Store,
-    dir: &BuildDir,
-    entries: &[(Hash32, String, String)],
-) -> Result<VerifiedObject, Error> {
+fn publish(store: &Store, dir: &BuildDir, entries: &[IndexEntry]) -> Result<VerifiedObject, Error> {
     let object = store.publish_object(dir, OUTPUT)?;
-    for (key, symbol, serves) in entries {
-        let entry = IndexEntry {
-            object: object.digest,
-            symbol: symbol.clone(),
-            serves: serves.clone(),
-        };
-        store.publish_index(key, &entry)?;
+    for entry in entries {
+        store.publish_index(&object.digest, entry)?;
     }
     Ok(object)
 }
@@ -452,7 +447,7 @@ pub(super) fn adopt(store: &Store, keys: &[Hash32], grace: Duration) -> bool {
     loop {
         let mut ending = false;
         for orphan in store.orphans() {
-            if !orphan.keys.iter().any(|(k, _, _)| keys.contains(k)) {
+            if !orphan.entries.iter().any(|e| keys.contains(&e.key)) {
                 continue;
             }
             if orphan.held {

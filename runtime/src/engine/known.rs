@@ -170,7 +170,7 @@ impl Engine {
             sets.cache.extend(store.index_keys().unwrap_or_default());
             for orphan in store.orphans() {
                 sets.cache
-                    .extend(orphan.keys.iter().map(|(key, _, _)| *key));
+                    .extend(orphan.entries.iter().map(|entry| entry.key));
             }
         }
         for bundle in self.bundles.iter().flatten() {
@@ -213,7 +213,7 @@ mod tests {
     use std::path::Path;
     use std::sync::Arc;
 
-    use staged_build::store::{IndexEntry, Store};
+    use staged_build::store::{IndexEntry, Serves, Store};
 
     use super::*;
     use crate::config::Config;
@@ -234,11 +234,14 @@ mod tests {
         Engine::new(Arc::new(config))
     }
 
-    fn entry() -> IndexEntry {
+    /// The library every test entry names.
+    const OBJECT: Hash32 = Hash32([7; 32]);
+
+    fn entry(key: Hash32) -> IndexEntry {
         IndexEntry {
-            object: Hash32([7; 32]),
+            key,
             symbol: "__staged_entry_0".into(),
-            serves: String::new(),
+            serves: Serves::default(),
         }
     }
 
@@ -273,7 +276,7 @@ mod tests {
         let store = Store::open(&cache).unwrap();
         let e = engine(&cache, None);
         store
-            .publish_index(&e.key(&SOURCE, &site, &value(7), &e.cpu.0), &entry())
+            .publish_index(&OBJECT, &entry(e.key(&SOURCE, &site, &value(7), &e.cpu.0)))
             .unwrap();
         let reads = index_reads();
         assert!(e.holds(&SOURCE, &site, &value(7)));
@@ -298,7 +301,7 @@ mod tests {
         let e = engine(&cache, None);
         assert!(!e.holds(&SOURCE, &site, &value(9)));
         store
-            .publish_index(&e.key(&SOURCE, &site, &value(9), &e.cpu.0), &entry())
+            .publish_index(&OBJECT, &entry(e.key(&SOURCE, &site, &value(9), &e.cpu.0)))
             .unwrap();
         // Not before the next look; at it, listed again.
         e.known.look_later();
@@ -316,10 +319,10 @@ mod tests {
         // Keys as any engine of these settings makes them.
         let k = engine(&dir.path().join("cache"), None);
         writer
-            .publish_index(&k.key(&SOURCE, &site, &value(1), &k.cpu.0), &entry())
+            .publish_index(&OBJECT, &entry(k.key(&SOURCE, &site, &value(1), &k.cpu.0)))
             .unwrap();
         writer
-            .publish_index(&k.key(&SOURCE, &site, &value(2), ANY_CPU), &entry())
+            .publish_index(&OBJECT, &entry(k.key(&SOURCE, &site, &value(2), ANY_CPU)))
             .unwrap();
         let e = engine(&dir.path().join("cache"), Some(&bundle));
         assert!(e.holds(&SOURCE, &site, &value(1)));

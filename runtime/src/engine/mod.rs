@@ -18,12 +18,11 @@ mod support;
 pub(crate) use build::wait_for_starts;
 pub(crate) use known::index_reads;
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use staged_build::chain::Chain;
-use staged_build::rustc::{self, Rustc, stamp};
+use staged_build::rustc::{self, Rustc};
 use staged_build::store::{Hash32, Store};
 
 use crate::codegen::{self, entry_symbol};
@@ -31,12 +30,7 @@ use crate::config::Config;
 use crate::loader::{self, Expect};
 use crate::source::{FnSource, Value};
 use crate::variant::{Source, Variant};
-use crate::{Error, cpu, rustflags, slots};
-
-/// The toolchain that built this crate, recorded by `build.rs`.
-pub mod toolchain {
-    include!(concat!(env!("OUT_DIR"), "/toolchain.rs"));
-}
+use crate::{Error, TOOLCHAIN, cpu, rustflags, slots};
 
 /// Changes whenever the build flags change meaning (the entry protocol has
 /// its own version, `codegen::ABI_VERSION`).
@@ -141,8 +135,8 @@ impl Engine {
             FORMAT.as_bytes(),
             &abi,
             env!("CARGO_PKG_VERSION").as_bytes(),
-            toolchain::RUSTC_VERSION.as_bytes(),
-            toolchain::TARGET.as_bytes(),
+            TOOLCHAIN.version.as_bytes(),
+            TOOLCHAIN.target.as_bytes(),
         ];
         // Extra flags change the code, so they are part of every key.
         parts.extend(config.rustflags.iter().map(String::as_bytes));
@@ -418,41 +412,8 @@ impl Engine {
     /// The rustc to build with, found and checked once.
     fn rustc(&self) -> &Result<Rustc, Error> {
         self.rustc.get_or_init(|| {
-            let path = match &self.config.rustc {
-                Some(p) => p.clone(),
-                None if Path::new(toolchain::RUSTC).is_file() => PathBuf::from(toolchain::RUSTC),
-                None => PathBuf::from("rustc"),
-            };
-            let wrapper = rustc::wrapper(toolchain::RUSTC_WRAPPER);
-            let wrapper = wrapper.as_deref();
-            // The recorded binary, untouched since it built this program,
-            // answers `-vV` as it did then: skip the ~15 ms of asking.
-            let unchanged = path == Path::new(toolchain::RUSTC)
-                && !toolchain::RUSTC_STAMP.is_empty()
-                && stamp(&path).as_deref() == Some(toolchain::RUSTC_STAMP);
-            if unchanged && let Some(rustc) = Rustc::known(&path, wrapper, toolchain::RUSTC_VERSION)
-            {
-                return Ok(rustc);
-            }
-            let rustc =
-                Rustc::probe(&path, wrapper, self.config.build_timeout).map_err(Error::Rustc)?;
-            if !toolchain::RUSTC_VERSION.is_empty()
-                && rustc.version != toolchain::RUSTC_VERSION.trim()
-            {
-                let release = |vv: &str| {
-                    vv.lines()
-                        .next()
-                        .unwrap_or("")
-                        .trim_start_matches("rustc ")
-                        .to_owned()
-                };
-                return Err(Error::RustcMismatch {
-                    path,
-                    found: release(&rustc.version),
-                    expected: release(toolchain::RUSTC_VERSION),
-                });
-            }
-            Ok(rustc)
+            let given = self.config.rustc.as_deref();
+            rustc::resolve(&TOOLCHAIN, given, self.config.build_timeout).map_err(Error::from)
         })
     }
 }
@@ -494,7 +455,7 @@ fn cached(
         }
     };
     let result = loader::open(store, &entry.object, expect)
-        .and_then(|library| library.entry(&entry.symbol, key));
+        .and_then(|library| library.entry(&entry.entry.symbol, key));
     match result {
         Ok((entry_fn, lines)) => {
             log::info!(
@@ -529,12 +490,6 @@ fn cached(
             }
         }
     }
-}
-
-/// What an index entry serves, for `staged cache list`: the function and
-/// its value(s).
-fn serves(source: &FnSource, value: &Value) -> String {
-    format!("{}\t{}", source.path, value.literals.join("\t"))
 }
 
 /// The disk cache of `config`, or why there is none.
