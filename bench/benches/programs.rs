@@ -7,6 +7,10 @@
 //!   counted loop of 3000 iterations (`#[staged::unroll(pc)]`);
 //! - `straight_program`: straight-line programs of 10, 100 and 1000
 //!   instructions on the same machine, generic against the variant;
+//! - `bracket_machine`: a bracket-matching interpreter (a tape machine
+//!   whose `[` and `]` scan the program for their partner in an inner loop
+//!   that moves `pc`) running a 47-op program of nested loops, against the
+//!   nested `while` loops a person writes for it;
 //! - `build_*`: the cold build of a variant (rustc and load) for plans of
 //!   100 and 1000 predicates and programs of 10, 100 and 1000 instructions,
 //!   each a value never built before, beside a value of one instruction.
@@ -154,5 +158,143 @@ fn builds(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, query, stack_machine, straight, builds);
+/// A tape machine whose brackets scan the program for their partner, as a
+/// bracket-matching interpreter does: the scans are inner loops that move
+/// `pc` themselves.
+#[staged::self_contained]
+mod tape {
+    /// One instruction.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub enum Op {
+        /// Adds to the current cell.
+        Add(i8),
+        /// Moves the head (the tape is 16 cells, round).
+        Move(i8),
+        /// Jumps past the partner `Close` when the cell is zero.
+        Open,
+        /// Jumps back to the partner `Open` when the cell is not zero.
+        Close,
+    }
+
+    /// Runs `prog` with `x` in the first cell; the first eight cells after.
+    #[staged::specialize(prog)]
+    pub fn run(prog: &[Op], x: u8) -> u64 {
+        let mut tape = [0u8; 16];
+        tape[0] = x;
+        let mut at = 0usize;
+        let mut pc = 0usize;
+        #[staged::unroll(pc)]
+        while pc < prog.len() {
+            match prog[pc] {
+                Op::Add(d) => tape[at] = tape[at].wrapping_add(d as u8),
+                Op::Move(d) => at = at.wrapping_add_signed(d as isize) & 15,
+                Op::Open => {
+                    let mut depth = u32::from(tape[at] == 0);
+                    while depth > 0 && pc + 1 < prog.len() {
+                        pc += 1;
+                        match prog[pc] {
+                            Op::Open => depth += 1,
+                            Op::Close => depth -= 1,
+                            _ => {}
+                        }
+                    }
+                }
+                Op::Close => {
+                    let mut depth = u32::from(tape[at] != 0);
+                    while depth > 0 && pc > 0 {
+                        pc -= 1;
+                        match prog[pc] {
+                            Op::Open => depth -= 1,
+                            Op::Close => depth += 1,
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            pc += 1;
+        }
+        u64::from_le_bytes([
+            tape[0], tape[1], tape[2], tape[3], tape[4], tape[5], tape[6], tape[7],
+        ])
+    }
+}
+
+/// Tape-machine code, one instruction per character of `+-<>[]`.
+fn tape_program(text: &str) -> Vec<tape::Op> {
+    text.chars()
+        .filter_map(|c| match c {
+            '+' => Some(tape::Op::Add(1)),
+            '-' => Some(tape::Op::Add(-1)),
+            '>' => Some(tape::Op::Move(1)),
+            '<' => Some(tape::Op::Move(-1)),
+            '[' => Some(tape::Op::Open),
+            ']' => Some(tape::Op::Close),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Copies the first cell to the second through the third, then adds 12
+/// times the second to the first, through two nested loops.
+const TAPE_PROGRAM: &str = "[->+>+<<]>>[-<<+>>]<[->+++[->++++<]>[-<<<+>>>]<<]";
+
+/// [`TAPE_PROGRAM`] as a person writes it: one `while` per bracket pair.
+fn tape_by_hand(x: u8) -> u64 {
+    let mut t = [0u8; 16];
+    t[0] = x;
+    while t[0] != 0 {
+        t[0] = t[0].wrapping_sub(1);
+        t[1] = t[1].wrapping_add(1);
+        t[2] = t[2].wrapping_add(1);
+    }
+    while t[2] != 0 {
+        t[2] = t[2].wrapping_sub(1);
+        t[0] = t[0].wrapping_add(1);
+    }
+    while t[1] != 0 {
+        t[1] = t[1].wrapping_sub(1);
+        t[2] = t[2].wrapping_add(3);
+        while t[2] != 0 {
+            t[2] = t[2].wrapping_sub(1);
+            t[3] = t[3].wrapping_add(4);
+        }
+        while t[3] != 0 {
+            t[3] = t[3].wrapping_sub(1);
+            t[0] = t[0].wrapping_add(1);
+        }
+    }
+    u64::from_le_bytes([t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7]])
+}
+
+fn bracket_machine(c: &mut Criterion) {
+    setup();
+    let prog = tape_program(TAPE_PROGRAM);
+    let h = tape::run::specialized(&prog).unwrap();
+    for x in 0..=255u8 {
+        let want = tape::run::generic(&prog, x);
+        assert_eq!((h.call(x), tape_by_hand(x)), (want, want), "x = {x}");
+    }
+    let mut g = c.benchmark_group("bracket_machine");
+    // Every input in turn: the loops run from 0 to 255 times.
+    g.bench_function("generic", |b| {
+        b.iter(|| (0..=255u8).fold(0, |a, x| a ^ tape::run::generic(black_box(&prog), x)))
+    });
+    g.bench_function("variant", |b| {
+        b.iter(|| (0..=255u8).fold(0, |a, x| a ^ h.call(black_box(x))))
+    });
+    g.bench_function("by_hand", |b| {
+        b.iter(|| (0..=255u8).fold(0, |a, x| a ^ tape_by_hand(black_box(x))))
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    query,
+    stack_machine,
+    straight,
+    bracket_machine,
+    builds
+);
 criterion_main!(benches);
